@@ -1,0 +1,61 @@
+import type { Output } from './output.js';
+
+/** The CLI is data: each command is a definition the parser, the help and the tests read. */
+export interface OptionDef {
+  readonly name: string;
+  readonly type: 'boolean' | 'string';
+  readonly short?: string;
+  readonly value?: string;
+  readonly description: string;
+}
+
+export interface PositionalDef {
+  readonly name: string;
+  readonly description: string;
+  readonly optional?: boolean;
+}
+
+export interface Example {
+  readonly command: string;
+  readonly description: string;
+}
+
+export interface GlobalOptions {
+  readonly json: boolean;
+  readonly dir?: string;
+}
+
+export interface CommandContext {
+  readonly options: Readonly<Record<string, string | boolean | undefined>>;
+  readonly positionals: readonly string[];
+  readonly global: GlobalOptions;
+  readonly out: Output;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface CommandDef {
+  /** Words after `ahl`, e.g. `validate` or `image build`. */
+  readonly name: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly positionals?: readonly PositionalDef[];
+  readonly options?: readonly OptionDef[];
+  readonly examples: readonly Example[];
+  /** Resolves to the exit status. */
+  readonly run: (ctx: CommandContext) => Promise<number>;
+}
+
+export const GLOBAL_OPTIONS: readonly OptionDef[] = [
+  { name: 'json', type: 'boolean', description: 'print the result as JSON on stdout (human text stays on stderr)' },
+  { name: 'dir', type: 'string', value: 'PATH', description: 'the lab folder (default: the nearest folder upward holding lab.yaml)' },
+  { name: 'no-color', type: 'boolean', description: 'no colour (NO_COLOR and FORCE_COLOR are honoured too)' },
+  { name: 'help', short: 'h', type: 'boolean', description: 'show help' },
+];
+
+export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
+  { code: 0, meaning: 'success' },
+  { code: 1, meaning: 'the lab is invalid, a check failed or drift was found (nothing was changed)' },
+  { code: 2, meaning: 'ahl could not run: wrong usage, a missing file or tool, an unreachable API, a bug' },
+  { code: 130, meaning: 'interrupted' },
+];

@@ -1,0 +1,6 @@
+import type { CommandDef } from '../command.js';
+import { schemaCommand } from './schema.js';
+import { validateCommand } from './validate.js';
+
+/** Every command, in the order `ahl --help` lists them. */
+export const COMMANDS: readonly CommandDef[] = [validateCommand, schemaCommand];

@@ -1,0 +1,55 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import type { CommandDef } from '../command.js';
+import { labRoot } from './lab-root.js';
+
+export const schemaCommand: CommandDef = {
+  name: 'schema',
+  summary: 'print or write the JSON Schemas of lab.yaml, images and personas',
+  description:
+    'The schemas are generated from the model ahl validates with. Editors with the YAML language server use them\n' +
+    'through the `# yaml-language-server: $schema=…` line at the top of each file.',
+  positionals: [{ name: 'KIND', optional: true, description: 'lab, image or persona (default: all three, as one JSON object keyed by file name)' }],
+  options: [
+    { name: 'write', type: 'boolean', description: 'write the files into the lab\'s schemas/ folder (or --out) instead of printing' },
+    { name: 'out', type: 'string', value: 'DIR', description: 'folder for --write and --check (default: <lab>/schemas)' },
+    { name: 'check', type: 'boolean', description: 'exit 1 when the files on disk differ from what this version generates' },
+  ],
+  examples: [
+    { command: 'ahl schema persona', description: 'print the persona schema' },
+    { command: 'ahl schema --write', description: 'refresh schemas/*.schema.json in the lab' },
+    { command: 'ahl schema --check', description: 'in CI: fail when the committed schemas are stale' },
+  ],
+  async run(ctx) {
+    const { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, ahlError } = await import('@ahl/core');
+    const kind = ctx.positionals[0];
+    if (kind !== undefined && !(kind in SCHEMA_FILES)) throw ahlError('USAGE', { message: `unknown schema "${kind}"; expected lab, image or persona`, command: 'schema' });
+    const { out } = ctx;
+    if (!ctx.options.write && !ctx.options.check) {
+      if (kind) out.result(JSON.stringify(jsonSchema(kind as keyof typeof SCHEMA_FILES), null, 2));
+      else out.result(JSON.stringify(Object.fromEntries(Object.entries(jsonSchemaFiles()).map(([f, t]) => [f, JSON.parse(t)])), null, 2));
+      return 0;
+    }
+    const dir = typeof ctx.options.out === 'string' ? resolve(ctx.cwd, ctx.options.out) : join(await labRoot(ctx), 'schemas');
+    const wanted = Object.entries(jsonSchemaFiles()).filter(([f]) => !kind || f === SCHEMA_FILES[kind as keyof typeof SCHEMA_FILES]);
+    const stale: string[] = [];
+    for (const [file, text] of wanted) {
+      const path = join(dir, file);
+      const current = await readFile(path, 'utf8').catch(() => undefined);
+      if (current !== text) stale.push(path);
+    }
+    const shown = (p: string) => relative(ctx.cwd, p) || p;
+    if (ctx.options.check) {
+      for (const p of stale) out.line(`${out.style('red', '✗')} ${shown(p)} is stale; run \`ahl schema --write\``);
+      if (!stale.length) out.line(`${out.style('green', '✓')} schemas are up to date`);
+      if (ctx.global.json) out.json({ ok: stale.length === 0, stale: stale.map(shown) });
+      return stale.length ? 1 : 0;
+    }
+    await mkdir(dir, { recursive: true });
+    for (const [file, text] of wanted) if (stale.includes(join(dir, file))) await writeFile(join(dir, file), text);
+    for (const p of stale) out.line(`wrote ${shown(p)}`);
+    if (!stale.length) out.line('schemas are up to date; nothing written');
+    if (ctx.global.json) out.json({ ok: true, written: stale.map(shown) });
+    return 0;
+  },
+};

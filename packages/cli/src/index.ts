@@ -1,0 +1,3 @@
+export { main, findCommand, VERSION, type MainEnv } from './main.js';
+export { COMMANDS } from './commands/index.js';
+export { EXIT_CODES, type CommandDef } from './command.js';

@@ -1,0 +1,53 @@
+import { styleText } from 'node:util';
+import type { Redactor } from '@ahl/core';
+
+type Style = Parameters<typeof styleText>[0];
+
+/** Whether to colour a stream: NO_COLOR and --no-color win, FORCE_COLOR forces, else only a TTY. */
+export function colourEnabled(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }, flag?: boolean): boolean {
+  if (flag === false) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+export interface Streams {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+/**
+ * All the CLI prints goes through here: human text to stderr, machine JSON to stdout, every string
+ * masked by the redactor first. Library code never prints.
+ */
+export class Output {
+  constructor(
+    private readonly streams: Streams,
+    readonly colour: boolean,
+    private readonly redactor?: Redactor,
+  ) {}
+
+  style(s: Style, text: string): string {
+    return this.colour ? styleText(s, text) : text;
+  }
+
+  private mask(text: string): string {
+    return this.redactor ? this.redactor.redact(text) : text;
+  }
+
+  /** A line for a person, on stderr. */
+  line(text = ''): void {
+    this.streams.stderr.write(`${this.mask(text)}\n`);
+  }
+
+  /** Text that is the command's result for a person (help, a schema), on stdout. */
+  result(text: string): void {
+    this.streams.stdout.write(this.mask(text.endsWith('\n') ? text : `${text}\n`));
+  }
+
+  /** The command's result for a machine, on stdout. */
+  json(value: unknown): void {
+    const masked = this.redactor ? this.redactor.redactDeep(value) : value;
+    this.streams.stdout.write(`${JSON.stringify(masked, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The error catalogue. Every error ahl raises on purpose has a permanent code, says what happened,
+ * why, what to do, and whether anything on any host was changed. Codes never change meaning once
+ * released; new failures get new codes. Exit statuses are mapped from `kind` in the CLI only.
+ */
+
+/** How the CLI classifies an error when it chooses an exit status. */
+export type ErrorKind =
+  /** The operator's intent or the checked world is wrong: fix the input (exit 1). */
+  | 'invalid'
+  /** The command line is wrong (exit 2). */
+  | 'usage'
+  /** ahl could not run: a tool, file or endpoint it needs is missing or unreachable (exit 2). */
+  | 'environment'
+  /** A bug in ahl (exit 2). */
+  | 'internal';
+
+interface CatalogueEntry<A> {
+  kind: ErrorKind;
+  title: string;
+  message: (args: A) => string;
+  why?: (args: A) => string;
+  hint: (args: A) => string;
+}
+
+function entry<A>(e: CatalogueEntry<A>): CatalogueEntry<A> {
+  return e;
+}
+
+export const catalogue = {
+  LAB_NOT_FOUND: entry<{ from: string }>({
+    kind: 'environment',
+    title: 'No lab found',
+    message: (a) => `no lab.yaml in ${a.from} or any parent directory`,
+    why: () => 'ahl finds the lab by walking up from the current directory to the first folder holding lab.yaml, like git finds its root',
+    hint: () => 'run ahl inside your lab repository, or pass --dir PATH',
+  }),
+  LAB_DIR_INVALID: entry<{ dir: string }>({
+    kind: 'usage',
+    title: 'Not a lab directory',
+    message: (a) => `${a.dir} has no lab.yaml`,
+    hint: () => 'point --dir at the folder that holds lab.yaml, images/ and personas/',
+  }),
+  LAB_INVALID: entry<{ errors: number; warnings: number; files: number }>({
+    kind: 'invalid',
+    title: 'The lab is invalid',
+    message: (a) =>
+      `${a.errors} ${plural(a.errors, 'error')}${a.warnings ? `, ${a.warnings} ${plural(a.warnings, 'warning')}` : ''} in ${a.files} ${plural(a.files, 'file')}`,
+    why: () => 'the files do not match the lab model; nothing was contacted or changed',
+    hint: () => 'fix the lines listed above and run `ahl validate` again',
+  }),
+  FILE_UNREADABLE: entry<{ path: string; reason: string }>({
+    kind: 'environment',
+    title: 'A file could not be read',
+    message: (a) => `cannot read ${a.path}: ${a.reason}`,
+    hint: () => 'check that the file exists and is readable',
+  }),
+  SECRET_MISSING: entry<{ ref: string; field?: string }>({
+    kind: 'invalid',
+    title: 'A secret is missing',
+    message: (a) => `secret ${a.ref}${a.field ? ` (for ${a.field})` : ''} is not set`,
+    why: () => 'secret references are resolved only when a command needs them',
+    hint: (a) =>
+      a.ref.startsWith('env:')
+        ? `export ${a.ref.slice(4)} (or run ahl under your secret manager, e.g. \`doppler run -- ahl …\`)`
+        : `create ${a.ref.slice(5)} with the secret as its only content (mode 0600)`,
+  }),
+  SECRET_REF_INVALID: entry<{ ref: string }>({
+    kind: 'invalid',
+    title: 'Not a secret reference',
+    message: (a) => `"${a.ref}" is not a secret reference`,
+    hint: () => 'write env:NAME or file:PATH; never write a secret itself into the lab files',
+  }),
+  USAGE: entry<{ message: string; command?: string }>({
+    kind: 'usage',
+    title: 'Wrong command line',
+    message: (a) => a.message,
+    hint: (a) => `see \`ahl ${a.command ? `${a.command} ` : ''}--help\``,
+  }),
+  NOT_IMPLEMENTED: entry<{ command: string }>({
+    kind: 'usage',
+    title: 'Not available yet',
+    message: (a) => `\`ahl ${a.command}\` is not available in this version`,
+    hint: () => 'see `ahl --help` for the commands this version has',
+  }),
+  INTERNAL: entry<{ message: string }>({
+    kind: 'internal',
+    title: 'Internal error',
+    message: (a) => a.message,
+    hint: () => 'this is a bug in ahl; please report it with the command you ran',
+  }),
+} as const;
+
+export type ErrorCode = keyof typeof catalogue;
+type ArgsOf<C extends ErrorCode> = (typeof catalogue)[C] extends CatalogueEntry<infer A> ? A : never;
+
+/** An expected failure with a stable code. `labChanged` says whether anything on any host was changed. */
+export class AhlError extends Error {
+  override readonly name = 'AhlError';
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  readonly title: string;
+  readonly why: string | undefined;
+  readonly hint: string;
+  readonly labChanged: boolean;
+  readonly details: unknown;
+
+  constructor(
+    code: ErrorCode,
+    fields: { message: string; why?: string; hint: string; kind: ErrorKind; title: string; labChanged?: boolean; details?: unknown; cause?: unknown },
+  ) {
+    super(fields.message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.code = code;
+    this.kind = fields.kind;
+    this.title = fields.title;
+    this.why = fields.why;
+    this.hint = fields.hint;
+    this.labChanged = fields.labChanged ?? false;
+    this.details = fields.details;
+  }
+
+  /** A plain, JSON-safe view for `--json` output. */
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      kind: this.kind,
+      title: this.title,
+      message: this.message,
+      ...(this.why ? { why: this.why } : {}),
+      hint: this.hint,
+      labChanged: this.labChanged,
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
+  }
+}
+
+/** Builds the catalogued error `code` from its arguments. */
+export function ahlError<C extends ErrorCode>(
+  code: C,
+  args: ArgsOf<C>,
+  extra: { labChanged?: boolean; details?: unknown; cause?: unknown } = {},
+): AhlError {
+  const e = catalogue[code] as unknown as CatalogueEntry<ArgsOf<C>>;
+  return new AhlError(code, {
+    kind: e.kind,
+    title: e.title,
+    message: e.message(args),
+    ...(e.why ? { why: e.why(args) } : {}),
+    hint: e.hint(args),
+    ...extra,
+  });
+}
+
+export function isAhlError(e: unknown): e is AhlError {
+  return e instanceof AhlError;
+}
+
+export function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}

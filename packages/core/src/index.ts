@@ -1,0 +1,24 @@
+export { AhlError, ahlError, catalogue, isAhlError, plural, type ErrorCode, type ErrorKind } from './errors.js';
+export { Redactor, Secrets, isSecretRef, SECRET_REF_RE, type SecretRef, type SecretSource } from './secrets.js';
+export { MemoryReporter, silentReporter, type Reporter } from './reporter.js';
+export {
+  ImageSchema,
+  LabSchema,
+  PersonaSchema,
+  TEMPLATE_CHANNELS,
+  type BackupPolicy,
+  type HostSpec,
+  type ImageSpec,
+  type LabConfig,
+  type PersonaSpec,
+  type Resources,
+  type SystemSpec,
+  type WorkloadSpec,
+} from './model/schema.js';
+export type { Host, HostResources, Image, Lab, Persona, Stack, TemplateRef } from './model/lab.js';
+export { inSubnet, isIpv4, parseIpv4Cidr, type Ipv4Cidr } from './model/net.js';
+export { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, type SchemaName } from './model/json-schema.js';
+export { formatDiagnostic, type Diagnostic, type Severity } from './load/diagnostics.js';
+export { COMPOSE_FILES, LAB_FILE, validateLab, type LabInput, type ValidationResult } from './load/validate.js';
+export { findLabRoot, loadLab, readLabInput } from './load/loader.js';
+export type { SourceFile } from './load/yaml-source.js';

@@ -1,0 +1,303 @@
+import type { z } from 'zod';
+import { DEFAULT_RESOURCES, deepFreeze, type Host, type Image, type Lab, type Persona, type Stack } from '../model/lab.js';
+import { inSubnet, isNetworkOrBroadcast, parseIpv4Cidr } from '../model/net.js';
+import { ImageSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ImageSpec, type LabConfig, type PersonaSpec } from '../model/schema.js';
+import { knownKeysAt } from '../model/schema-walk.js';
+import { diagnostic, didYouMean, issuesToDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { ParsedYaml, type FieldPath, type SourceFile } from './yaml-source.js';
+
+/** Everything validation needs, already read from disk, so validation itself is pure. */
+export interface LabInput {
+  /** Absolute path of the lab root. */
+  readonly root: string;
+  /** lab.yaml, images/*.yaml and personas/*.yaml, with paths relative to the root. */
+  readonly files: readonly SourceFile[];
+  /** Folders under stacks/, each with the names of the files directly inside it. */
+  readonly stacks: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface ValidationResult {
+  /** Present only when there is no error. */
+  readonly lab?: Lab;
+  readonly errors: readonly Diagnostic[];
+  readonly warnings: readonly Diagnostic[];
+  /** How many files were read. */
+  readonly files: number;
+}
+
+export const LAB_FILE = 'lab.yaml';
+export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+interface Checked<T> {
+  readonly name: string;
+  readonly parsed: ParsedYaml;
+  readonly spec: T;
+}
+
+class Collector {
+  readonly diagnostics: Diagnostic[] = [];
+  error(parsed: ParsedYaml, path: FieldPath, message: string, target: 'key' | 'value' = 'value'): void {
+    this.diagnostics.push(diagnostic('error', parsed.file.path, parsed.locate(path, target), path, message));
+  }
+  warn(parsed: ParsedYaml, path: FieldPath, message: string, target: 'key' | 'value' = 'value'): void {
+    this.diagnostics.push(diagnostic('warning', parsed.file.path, parsed.locate(path, target), path, message));
+  }
+  whole(file: string, message: string): void {
+    this.diagnostics.push({ severity: 'error', file, line: 1, col: 1, field: '', message });
+  }
+  where(parsed: ParsedYaml, path: FieldPath): string {
+    const p = parsed.locate(path);
+    return `${parsed.file.path}:${p.line}:${p.col}`;
+  }
+}
+
+function checkFile<S extends z.ZodType>(schema: S, file: SourceFile, out: Collector): { parsed: ParsedYaml; spec?: z.output<S> } {
+  const parsed = new ParsedYaml(file);
+  for (const p of parsed.problems) {
+    out.diagnostics.push(diagnostic(p.severity, file.path, p.position, p.field, p.message));
+  }
+  if (parsed.problems.some((p) => p.fatal)) return { parsed };
+  if (parsed.value === null || parsed.value === undefined) {
+    out.whole(file.path, 'the file is empty; expected a mapping');
+    return { parsed };
+  }
+  const result = schema.safeParse(parsed.value);
+  if (!result.success) {
+    out.diagnostics.push(...issuesToDiagnostics(parsed, parsed.value, result.error.issues, (path) => knownKeysAt(schema, path)));
+    return { parsed };
+  }
+  if (parsed.problems.some((p) => p.severity === 'error')) return { parsed };
+  return { parsed, spec: result.data };
+}
+
+/** The name a file's basename gives, e.g. personas/docker.yaml → docker. */
+function nameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1).replace(/\.ya?ml$/, '');
+}
+
+/**
+ * Checks every file against the model and the files against each other, reporting every problem at
+ * once. Pure: nothing is read, contacted or changed.
+ */
+export function validateLab(input: LabInput): ValidationResult {
+  const out = new Collector();
+  const labFile = input.files.find((f) => f.path === LAB_FILE);
+  const images: Checked<ImageSpec>[] = [];
+  const personas: Checked<PersonaSpec>[] = [];
+  let lab: { parsed: ParsedYaml; spec?: LabConfig } | undefined;
+  const seen = new Map<string, string>();
+
+  for (const file of [...input.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    if (file.path === LAB_FILE) {
+      lab = checkFile(LabSchema, file, out);
+      continue;
+    }
+    const dir = file.path.slice(0, file.path.indexOf('/'));
+    const name = nameOf(file.path);
+    if (!NAME_RE.test(name)) {
+      out.whole(file.path, `the file name "${name}" must be a DNS label (lowercase letters, digits and dashes): it names the ${dir === 'images' ? 'image' : 'persona'}`);
+      continue;
+    }
+    const key = `${dir}/${name}`;
+    if (seen.has(key)) {
+      out.whole(file.path, `${seen.get(key)} already defines ${dir === 'images' ? 'image' : 'persona'} "${name}"`);
+      continue;
+    }
+    seen.set(key, file.path);
+    if (dir === 'images') {
+      const r = checkFile(ImageSchema, file, out);
+      if (r.spec) images.push({ name, parsed: r.parsed, spec: r.spec });
+    } else if (dir === 'personas') {
+      const r = checkFile(PersonaSchema, file, out);
+      if (r.spec) personas.push({ name, parsed: r.parsed, spec: r.spec });
+    }
+  }
+  if (!labFile) out.whole(LAB_FILE, 'lab.yaml is missing: every lab needs one at its root');
+
+  const resolved = lab?.spec ? crossCheck(input, { parsed: lab.parsed, spec: lab.spec }, images, personas, out) : undefined;
+  const diagnostics = sortDiagnostics(out.diagnostics);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const warnings = diagnostics.filter((d) => d.severity === 'warning');
+  const result: ValidationResult = { errors, warnings, files: input.files.length };
+  // A half-checked lab is never handed on: with any error anywhere, there is no Lab value.
+  return errors.length === 0 && resolved ? { ...result, lab: resolved } : result;
+}
+
+function crossCheck(
+  input: LabInput,
+  lab: { parsed: ParsedYaml; spec: LabConfig },
+  images: Checked<ImageSpec>[],
+  personas: Checked<PersonaSpec>[],
+  out: Collector,
+): Lab {
+  const cfg = lab.spec;
+  const nodes = Object.keys(cfg.nodes);
+  const imageByName = new Map(images.map((i) => [i.name, i]));
+
+  const checkNode = (parsed: ParsedYaml, path: FieldPath, node: string) => {
+    if (nodes.includes(node)) return;
+    const guess = didYouMean(node, nodes);
+    out.error(parsed, path, `node "${node}" is not in lab.yaml nodes${guess ? `; did you mean "${guess}"?` : ` (${nodes.join(', ')})`}`);
+  };
+
+  for (const img of images) {
+    if (img.spec.template.node) checkNode(img.parsed, ['template', 'node'], img.spec.template.node);
+    if (img.spec.kind === 'appliance' && img.spec.source.url && !img.spec.source.capture && img.spec.os.family !== 'haos' && img.spec.os.family !== 'truenas' && img.spec.os.family !== 'other')
+      out.warn(img.parsed, ['kind'], `an appliance image of the ${img.spec.os.family} family is unusual; did you mean kind: cloud?`);
+  }
+
+  const stacks: Record<string, Stack> = {};
+  for (const [name, files] of Object.entries(input.stacks).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const compose = COMPOSE_FILES.find((f) => files.includes(f));
+    if (compose) stacks[name] = { name, dir: `stacks/${name}`, composeFile: `stacks/${name}/${compose}` };
+  }
+
+  // Values that must be unique across the whole lab, with where each was first seen.
+  const firstHost = new Map<string, string>();
+  const firstVmid = new Map<number, string>();
+  const firstIp = new Map<string, string>();
+  const firstMac = new Map<string, string>();
+  const hosts: Host[] = [];
+  const resolvedPersonas: Record<string, Persona> = {};
+
+  for (const p of [...personas].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const { spec, parsed } = p;
+    resolvedPersonas[p.name] = { ...spec, name: p.name, file: parsed.file.path };
+    const [imageName, channel] = spec.template.split('@') as [string, string];
+    const image = imageByName.get(imageName);
+    if (!image) {
+      const guess = didYouMean(imageName, imageByName.keys());
+      out.error(parsed, ['template'], `image "${imageName}" is not declared in images/${guess ? `; did you mean "${guess}@${channel}"?` : ''}`);
+    } else {
+      if (image.spec.kind !== (spec.kind === 'appliance' ? 'appliance' : 'cloud'))
+        out.error(parsed, ['template'], `a${spec.kind === 'vm' ? ' vm' : 'n appliance'} persona needs a${spec.kind === 'vm' ? ' cloud' : 'n appliance'} image, but ${imageName} is kind ${image.spec.kind}`);
+    }
+    if (!(TEMPLATE_CHANNELS as readonly string[]).includes(channel))
+      out.error(parsed, ['template'], `channel "${channel}" does not exist; use ${TEMPLATE_CHANNELS.map((c) => `@${c}`).join(' or ')}`);
+
+    if (spec.kind === 'appliance') {
+      if (spec.system) out.error(parsed, ['system'], 'an appliance persona has no L3: it is not converged by ahl, remove this section', 'key');
+      if (spec.workloads.length) out.error(parsed, ['workloads'], 'an appliance persona has no L4: it runs no stacks, remove this section', 'key');
+    }
+
+    const stackNames = new Set<string>();
+    spec.workloads.forEach((w, i) => {
+      if (stackNames.has(w.stack)) out.error(parsed, ['workloads', i, 'stack'], `stack "${w.stack}" is listed twice`);
+      stackNames.add(w.stack);
+      if (!stacks[w.stack]) {
+        const guess = didYouMean(w.stack, Object.keys(stacks));
+        const dir = input.stacks[w.stack];
+        out.error(
+          parsed,
+          ['workloads', i, 'stack'],
+          dir ? `stacks/${w.stack}/ has no compose file (${COMPOSE_FILES[0]})` : `stacks/${w.stack}/ does not exist${guess ? `; did you mean "${guess}"?` : ''}`,
+        );
+      }
+      w.data.forEach((d, j) => {
+        if (!cfg.workloads.dataRoots.some((root) => d.path === root || d.path.startsWith(root.endsWith('/') ? root : `${root}/`)))
+          out.error(parsed, ['workloads', i, 'data', j, 'path'], `must lie under one of the data roots in lab.yaml (${cfg.workloads.dataRoots.join(', ')})`);
+        else if (cfg.workloads.dataRoots.includes(d.path)) out.error(parsed, ['workloads', i, 'data', j, 'path'], 'must be a folder inside a data root, not the root itself');
+      });
+    });
+    if (spec.workloads.length && spec.kind === 'vm' && !spec.system?.containerEngine)
+      out.warn(parsed, ['workloads'], 'stacks need a container engine: add system.containerEngine (kind: docker)', 'key');
+
+    const hostEntries = Object.entries(spec.hosts);
+    if (hostEntries.length === 0) out.warn(parsed, ['hosts'], 'this persona has no hosts yet', 'key');
+
+    for (const [name, h] of hostEntries) {
+      const at = (...rest: (string | number)[]): FieldPath => ['hosts', name, ...rest];
+      const here = out.where(parsed, at());
+      const prior = firstHost.get(name);
+      if (prior) out.error(parsed, at(), `host "${name}" is already declared at ${prior}`, 'key');
+      else firstHost.set(name, here);
+
+      checkNode(parsed, at('node'), h.node);
+
+      if (h.vmid !== undefined) {
+        const first = firstVmid.get(h.vmid);
+        if (first) out.error(parsed, at('vmid'), `vmid ${h.vmid} is already used by ${first}`);
+        else firstVmid.set(h.vmid, `${name} (${out.where(parsed, at('vmid'))})`);
+      }
+      if (h.mac !== undefined) {
+        const key = h.mac.toUpperCase();
+        const first = firstMac.get(key);
+        if (first) out.error(parsed, at('mac'), `MAC ${h.mac} is already used by ${first}`);
+        else firstMac.set(key, `${name} (${out.where(parsed, at('mac'))})`);
+      }
+
+      const ip = h.ip ? parseIpv4Cidr(h.ip) : undefined;
+      if (spec.kind === 'vm') {
+        if (!h.ip) out.error(parsed, at('ip'), 'is required: cloud-init gives every VM a static IPv4 address (like 192.168.1.31/24)');
+        if (!h.gateway) out.error(parsed, at('gateway'), 'is required with a static address');
+      }
+      if (ip) {
+        const first = firstIp.get(ip.address);
+        if (first) out.error(parsed, at('ip'), `address ${ip.address} is already used by ${first}`);
+        else firstIp.set(ip.address, `${name} (${out.where(parsed, at('ip'))})`);
+        if (isNetworkOrBroadcast(ip)) out.error(parsed, at('ip'), `${ip.address} is the network or broadcast address of ${ip.cidr}`);
+        if (h.gateway) {
+          if (!inSubnet(h.gateway, ip)) out.error(parsed, at('gateway'), `${h.gateway} is outside the host's subnet ${ip.cidr}`);
+          else if (h.gateway === ip.address) out.error(parsed, at('gateway'), 'is the host\'s own address');
+        }
+      } else if (h.gateway && spec.kind === 'appliance') {
+        out.warn(parsed, at('gateway'), 'has no effect without ip');
+      }
+
+      const nodeCfg = cfg.nodes[h.node] ?? {};
+      const res = { ...DEFAULT_RESOURCES, cpuType: cfg.defaults.cpuType, ...strip(spec.resources), ...strip(h.resources ?? {}) };
+      const host: Host = {
+        name,
+        persona: p.name,
+        kind: spec.kind,
+        ...(h.description !== undefined ? { description: h.description } : {}),
+        node: h.node,
+        template: { ref: spec.template, image: imageName, channel },
+        ...(ip ? { ip } : {}),
+        ...(h.gateway ? { gateway: h.gateway } : {}),
+        dns: h.dns ?? spec.dns ?? (h.gateway ? [h.gateway] : []),
+        ...((h.searchDomain ?? spec.searchDomain) ? { searchDomain: (h.searchDomain ?? spec.searchDomain)! } : {}),
+        ...(h.vmid !== undefined ? { vmid: h.vmid } : {}),
+        ...(h.mac !== undefined ? { mac: h.mac.toUpperCase() } : {}),
+        resources: res,
+        network: {
+          bridge: spec.network.bridge ?? nodeCfg.bridge ?? cfg.defaults.bridge,
+          ...(spec.network.vlan !== undefined ? { vlan: spec.network.vlan } : {}),
+          model: spec.network.model,
+          firewall: spec.network.firewall,
+        },
+        disk: {
+          datastore: spec.disk.datastore ?? nodeCfg.storage?.vm ?? cfg.defaults.storage.vm ?? 'local-lvm',
+          interface: spec.disk.interface,
+          ssd: spec.disk.ssd,
+          discard: spec.disk.discard,
+        },
+        onBoot: spec.onBoot,
+        tags: [...new Set(['ahl', p.name, ...spec.tags, ...h.tags])].sort(),
+        groups: [...new Set(h.groups)].sort(),
+        ...(spec.system ? { system: spec.system } : {}),
+        workloads: spec.workloads,
+        ...(spec.backup ? { backup: spec.backup } : {}),
+      };
+      hosts.push(host);
+    }
+  }
+
+  const resolvedImages: Record<string, Image> = {};
+  for (const i of [...images].sort((a, b) => (a.name < b.name ? -1 : 1))) resolvedImages[i.name] = { ...i.spec, name: i.name, file: i.parsed.file.path };
+
+  return deepFreeze({
+    root: input.root,
+    name: cfg.name,
+    config: cfg,
+    images: resolvedImages,
+    personas: resolvedPersonas,
+    hosts: hosts.sort((a, b) => (a.name < b.name ? -1 : 1)),
+    stacks,
+  });
+}
+
+function strip<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,91 @@
+import type { Ipv4Cidr } from './net.js';
+import type { BackupPolicy, ImageSpec, LabConfig, PersonaSpec, SystemSpec, WorkloadSpec } from './schema.js';
+
+/*
+ * The resolved lab: every file checked and cross-checked, defaults applied, hosts flattened with
+ * their effective settings. Layers take this value and never read the files again. It is frozen.
+ */
+
+export interface Image extends ImageSpec {
+  readonly name: string;
+  /** The spec file, relative to the lab root. */
+  readonly file: string;
+}
+
+export interface Persona extends PersonaSpec {
+  readonly name: string;
+  readonly file: string;
+}
+
+export interface TemplateRef {
+  /** As written, e.g. `ubuntu-noble@stable`. */
+  readonly ref: string;
+  readonly image: string;
+  readonly channel: string;
+}
+
+export interface HostResources {
+  readonly cores: number;
+  readonly sockets: number;
+  readonly cpuType: string;
+  /** MiB */
+  readonly memory: number;
+  /** GiB */
+  readonly disk: number;
+}
+
+export interface Host {
+  readonly name: string;
+  readonly persona: string;
+  readonly kind: 'vm' | 'appliance';
+  readonly description?: string;
+  readonly node: string;
+  readonly template: TemplateRef;
+  readonly ip?: Ipv4Cidr;
+  readonly gateway?: string;
+  readonly dns: readonly string[];
+  readonly searchDomain?: string;
+  readonly vmid?: number;
+  readonly mac?: string;
+  readonly resources: HostResources;
+  readonly network: { readonly bridge: string; readonly vlan?: number; readonly model: string; readonly firewall: boolean };
+  readonly disk: { readonly datastore: string; readonly interface: string; readonly ssd: boolean; readonly discard: boolean };
+  readonly onBoot: boolean;
+  /** Proxmox tags: `ahl`, the persona, then the persona's and the host's own, sorted and unique. */
+  readonly tags: readonly string[];
+  /** Inventory groups besides the persona's. */
+  readonly groups: readonly string[];
+  readonly system?: SystemSpec;
+  readonly workloads: readonly WorkloadSpec[];
+  readonly backup?: BackupPolicy;
+}
+
+export interface Stack {
+  readonly name: string;
+  /** The stack folder, relative to the lab root. */
+  readonly dir: string;
+  /** The compose file inside it. */
+  readonly composeFile: string;
+}
+
+export interface Lab {
+  /** Absolute path of the folder holding lab.yaml. */
+  readonly root: string;
+  readonly name: string;
+  readonly config: LabConfig;
+  readonly images: Readonly<Record<string, Image>>;
+  readonly personas: Readonly<Record<string, Persona>>;
+  /** Every host of every persona, sorted by name. */
+  readonly hosts: readonly Host[];
+  readonly stacks: Readonly<Record<string, Stack>>;
+}
+
+export const DEFAULT_RESOURCES: HostResources = { cores: 2, sockets: 1, cpuType: 'x86-64-v2-AES', memory: 2048, disk: 32 };
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,377 @@
+import { z } from 'zod';
+import { SECRET_REF_RE } from '../secrets.js';
+import { isIpv4, parseIpv4Cidr } from './net.js';
+
+/*
+ * The lab model: what operators write in lab.yaml, images/*.yaml and personas/*.yaml.
+ * These zod schemas are the single source of the TypeScript types and of the JSON Schemas that
+ * editors use (`ahl schema`). Every object is strict: an unknown key is an error, not a silent no-op.
+ */
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: lowercase letters, digits and dashes, not starting or ending with a dash');
+
+/** Names of nodes, storages and bridges as Proxmox allows them. */
+const pveId = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'must start with a letter and hold only letters, digits, ".", "_" and "-"');
+
+const secretRef = z
+  .string()
+  .regex(SECRET_REF_RE, 'must be a secret reference (env:NAME or file:PATH); never write a secret itself into the lab files')
+  .meta({ description: 'A secret reference: env:NAME or file:PATH' });
+
+const ipv4 = z.string().refine(isIpv4, 'must be an IPv4 address like 192.168.1.10');
+const ipv4Cidr = z
+  .string()
+  .refine((s) => parseIpv4Cidr(s) !== undefined, 'must be an IPv4 address with a prefix length, like 192.168.1.31/24');
+
+const absPath = z.string().regex(/^\/(?!.*\/\.\.?(\/|$))/, 'must be an absolute path without . or .. segments');
+const mac = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'must be a MAC address like BC:24:11:0A:00:31')
+  .refine((s) => (parseInt(s.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC address (the first octet must be even)');
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL');
+const sshPublicKey = z
+  .string()
+  .regex(/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/, 'must be an OpenSSH public key line (ssh-ed25519 AAAA… comment)');
+const tag = z.string().regex(/^[a-z0-9][a-z0-9_.+-]*$/, 'must be a Proxmox tag: lowercase letters, digits, "-", "_", ".", "+"');
+const mode = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode as a string, like "0644"');
+const posixName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX name: lowercase letters, digits, "_" and "-"');
+const duration = z.string().regex(/^\d+(m|h|d)$/, 'must be a duration like 30m, 26h or 7d');
+
+export const TEMPLATE_CHANNELS = ['stable', 'canary'] as const;
+const templateRef = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*@[a-z0-9][a-z0-9._-]*$/, 'must be IMAGE@CHANNEL, like ubuntu-noble@stable')
+  .meta({ description: 'Template reference IMAGE@CHANNEL (channels: stable, canary)' });
+
+// ---------------------------------------------------------------- lab.yaml
+
+const storageRoles = z.strictObject({
+  vm: pveId.optional().meta({ description: 'Storage for VM disks (e.g. local-lvm)' }),
+  iso: pveId.optional().meta({ description: 'Storage for ISO images and cloud-init seeds (e.g. local)' }),
+  import: pveId.optional().meta({ description: 'Storage with the import content type for cloud images (defaults to iso)' }),
+  snippets: pveId.optional().meta({ description: 'Storage with the snippets content type' }),
+  backup: pveId.optional().meta({ description: 'Storage with the backup content type (vzdump captures)' }),
+});
+
+export const LabSchema = z
+  .strictObject({
+    name: dnsLabel.meta({ description: 'The lab name, used as a prefix and in tags' }),
+    description: z.string().optional(),
+    proxmox: z.strictObject({
+      endpoint: httpUrl.meta({ description: 'Proxmox VE API endpoint, e.g. https://pve1.lab.example:8006' }),
+      tokenId: z
+        .string()
+        .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|[^@\s!]+@[^@\s!]+![A-Za-z][A-Za-z0-9._-]*)$/, 'must be an API token id USER@REALM!NAME (or env:NAME)')
+        .meta({ description: 'API token id, USER@REALM!NAME, or env:NAME' }),
+      tokenSecret: secretRef,
+      tls: z
+        .strictObject({
+          verify: z.boolean().default(true).meta({ description: 'Verify the server certificate' }),
+          fingerprint: z
+            .string()
+            .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint as 32 colon-separated hex pairs')
+            .optional()
+            .meta({ description: 'Pinned SHA-256 fingerprint of the server certificate' }),
+          ca: z.string().optional().meta({ description: 'CA bundle file (relative to the lab root)' }),
+        })
+        .prefault({}),
+    }),
+    nodes: z
+      .record(
+        pveId,
+        z
+          .strictObject({
+            storage: storageRoles.optional(),
+            bridge: pveId.optional(),
+          })
+          .nullable()
+          .transform((v) => v ?? {}),
+      )
+      .refine((n) => Object.keys(n).length > 0, 'must name at least one Proxmox node')
+      .meta({ description: 'Proxmox nodes the lab uses, with per-node storage and bridge overrides' }),
+    defaults: z
+      .strictObject({
+        storage: storageRoles.prefault({}),
+        bridge: pveId.default('vmbr0'),
+        cpuType: z.string().default('x86-64-v2-AES'),
+      })
+      .prefault({}),
+    cloudInit: z.strictObject({
+      user: posixName.default('lab').meta({ description: 'The user cloud-init creates on every VM' }),
+      sshKeys: z.array(sshPublicKey).min(1, 'must hold at least one SSH public key'),
+    }),
+    ssh: z
+      .strictObject({
+        user: posixName.optional().meta({ description: 'SSH user for L3/L4 (defaults to cloudInit.user)' }),
+        privateKey: z.string().optional().meta({ description: 'Private key file (relative to the lab root, or ~/…)' }),
+        jumpHost: z
+          .string()
+          .regex(/^([a-z_][a-z0-9_-]*@)?[A-Za-z0-9.-]+(:\d+)?$/, 'must be [USER@]HOST[:PORT]')
+          .optional(),
+        hostKeyPolicy: z
+          .enum(['strict', 'accept-new'])
+          .default('accept-new')
+          .meta({ description: 'accept-new trusts a host key on first contact and refuses a changed one; strict needs it in known_hosts' }),
+      })
+      .prefault({}),
+    runway: z
+      .strictObject({
+        minFreeGibIso: z.number().min(0).default(4).meta({ description: 'Least free GiB on the ISO storage' }),
+        minFreePctVm: z.number().min(0).max(100).default(10).meta({ description: 'Least free percent on the VM storage' }),
+      })
+      .prefault({}),
+    workloads: z
+      .strictObject({
+        root: absPath.default('/opt/stacks').meta({ description: 'Where stacks are deployed on hosts' }),
+        dataRoots: z
+          .array(absPath)
+          .min(1)
+          .default(['/srv', '/opt', '/var/lib'])
+          .meta({ description: 'Data directories must lie under one of these' }),
+      })
+      .prefault({}),
+    backup: z
+      .strictObject({
+        target: z.discriminatedUnion('kind', [
+          z.strictObject({
+            kind: z.literal('rsync'),
+            host: z.string().min(1),
+            user: posixName.optional(),
+            port: z.number().int().min(1).max(65535).default(22),
+            path: absPath,
+          }),
+          z.strictObject({
+            kind: z.literal('restic'),
+            repository: z.string().min(1),
+            password: secretRef,
+          }),
+        ]),
+      })
+      .optional(),
+    state: z
+      .discriminatedUnion('backend', [
+        z.strictObject({
+          backend: z.literal('local'),
+          path: z.string().default('.ahl/state').meta({ description: 'State directory relative to the lab root' }),
+        }),
+        z.strictObject({
+          backend: z.literal('s3'),
+          bucket: z.string().min(3),
+          prefix: z.string().default('ahl'),
+          region: z.string().default('us-east-1'),
+          endpoint: httpUrl.optional(),
+          accessKeyId: secretRef,
+          secretAccessKey: secretRef,
+          pathStyle: z.boolean().default(false),
+        }),
+      ])
+      .prefault({ backend: 'local' })
+      .meta({ description: 'Where Terraform state and ahl records are kept' }),
+  })
+  .meta({ title: 'ahl lab', description: 'The site: Proxmox endpoint, nodes, storage, network and defaults' });
+
+// ---------------------------------------------------------------- images/NAME.yaml
+
+export const ImageSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    kind: z.enum(['cloud', 'appliance']).default('cloud').meta({ description: 'cloud: a cloud image booted with cloud-init; appliance: a captured boot disk (HAOS, TrueNAS)' }),
+    os: z.strictObject({
+      family: z.enum(['ubuntu', 'debian', 'haos', 'truenas', 'other']),
+      release: z.string().min(1),
+    }),
+    source: z
+      .strictObject({
+        url: httpUrl.optional().meta({ description: 'Where the cloud image is downloaded from' }),
+        checksum: z
+          .string()
+          .regex(/^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/, 'must be sha256:<64 hex> or sha512:<128 hex>')
+          .optional()
+          .meta({ description: 'Pinned digest of the image' }),
+        checksumUrl: httpUrl.optional().meta({ description: 'Upstream SHA256SUMS file naming the image' }),
+        capture: z.string().optional().meta({ description: 'Appliance images: the capture this template is restored from' }),
+      })
+      .superRefine((s, ctx) => {
+        if (s.capture !== undefined) {
+          for (const k of ['url', 'checksum', 'checksumUrl'] as const)
+            if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'cannot be combined with capture' });
+          return;
+        }
+        if (s.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required (or capture, for an appliance)' });
+        else if ((s.checksum === undefined) === (s.checksumUrl === undefined))
+          ctx.addIssue({ code: 'custom', path: ['checksum'], message: 'give exactly one of checksum or checksumUrl' });
+      }),
+    template: z
+      .strictObject({
+        node: pveId.optional().meta({ description: 'Node the template lives on (defaults to the first node)' }),
+        storage: pveId.optional(),
+        vmid: z.number().int().min(100).max(999999999).optional().meta({ description: 'First vmid of this image\'s templates' }),
+        machine: z.enum(['q35', 'pc']).default('q35'),
+        bios: z.enum(['seabios', 'ovmf']).default('seabios'),
+        scsihw: z.enum(['virtio-scsi-pci', 'virtio-scsi-single', 'lsi', 'megasas', 'pvscsi']).default('virtio-scsi-pci'),
+        cores: z.number().int().min(1).max(128).default(2),
+        memory: z.number().int().min(64).default(2048).meta({ description: 'MiB' }),
+        serialConsole: z.boolean().default(true),
+        agent: z.boolean().default(true),
+      })
+      .prefault({}),
+    tags: z.array(tag).default([]),
+  })
+  .meta({ title: 'ahl image', description: 'An L1 image: the source of a versioned VM template' });
+
+// ---------------------------------------------------------------- personas/NAME.yaml
+
+const resources = z.strictObject({
+  cores: z.number().int().min(1).max(512).optional(),
+  sockets: z.number().int().min(1).max(4).optional(),
+  cpuType: z.string().min(1).optional(),
+  memory: z.number().int().min(64).optional().meta({ description: 'MiB' }),
+  disk: z.number().int().min(1).optional().meta({ description: 'GiB' }),
+});
+
+const user = z.strictObject({
+  name: posixName,
+  groups: z.array(posixName).default([]),
+  shell: absPath.default('/bin/bash'),
+  sshKeys: z.array(sshPublicKey).default([]),
+  sudo: z.enum(['none', 'password', 'nopasswd']).default('none'),
+});
+
+const system = z.strictObject({
+  timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'must be a tz database name like Europe/London').optional(),
+  packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a package name')).default([]),
+  users: z.array(user).default([]),
+  removeUndeclaredUsers: z.boolean().default(false).meta({ description: 'Remove login users that are no longer declared' }),
+  sshd: z
+    .strictObject({
+      permitRootLogin: z.boolean().default(false),
+      passwordAuthentication: z.boolean().default(false),
+      allowUsers: z.array(posixName).optional(),
+      port: z.number().int().min(1).max(65535).default(22),
+    })
+    .prefault({}),
+  services: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        enabled: z.boolean().default(true),
+        state: z.enum(['started', 'stopped']).default('started'),
+      }),
+    )
+    .default([]),
+  directories: z
+    .array(z.strictObject({ path: absPath, owner: posixName.default('root'), group: posixName.default('root'), mode: mode.default('0755') }))
+    .default([]),
+  files: z
+    .array(
+      z
+        .strictObject({
+          path: absPath,
+          content: z.string().optional(),
+          source: z.string().optional().meta({ description: 'File in the lab repository, relative to its root' }),
+          owner: posixName.default('root'),
+          group: posixName.default('root'),
+          mode: mode.default('0644'),
+        })
+        .superRefine((f, ctx) => {
+          if ((f.content === undefined) === (f.source === undefined))
+            ctx.addIssue({ code: 'custom', path: ['content'], message: 'give exactly one of content or source' });
+        }),
+    )
+    .default([]),
+  unattendedUpgrades: z.boolean().default(true),
+  monitoring: z
+    .strictObject({
+      nodeExporter: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          listen: z.string().regex(/^(\d{1,3}(\.\d{1,3}){3})?:\d{1,5}$/, 'must be [ADDRESS]:PORT, like :9100').default(':9100'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  containerEngine: z
+    .strictObject({
+      kind: z.literal('docker'),
+      source: z.enum(['distro', 'upstream']).default('distro').meta({ description: 'distro: the distribution\'s docker.io; upstream: Docker\'s own repository' }),
+    })
+    .optional(),
+});
+
+const workload = z.strictObject({
+  stack: dnsLabel.meta({ description: 'A folder under stacks/ holding compose.yaml' }),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), secretRef).default({}),
+  data: z.array(z.strictObject({ path: absPath, backup: z.boolean().default(true) })).default([]),
+  quiesce: z.boolean().optional().meta({ description: 'Stop the stack while its data is backed up' }),
+});
+
+const backupPolicy = z.strictObject({
+  schedule: z.string().min(1).default('daily').meta({ description: 'systemd OnCalendar expression' }),
+  maxAge: duration.default('26h').meta({ description: 'A backup older than this is stale; rebuilds need a fresher one' }),
+  quiesce: z.boolean().default(false),
+  paths: z.array(absPath).default([]).meta({ description: 'Extra paths backed up besides workload data' }),
+  keep: z.number().int().min(1).default(7),
+});
+
+const host = z.strictObject({
+  description: z.string().optional(),
+  node: pveId,
+  ip: ipv4Cidr.optional().meta({ description: 'Static IPv4 address with prefix, e.g. 192.168.1.31/24' }),
+  gateway: ipv4.optional(),
+  dns: z.array(ipv4).optional(),
+  searchDomain: z.string().regex(/^[a-z0-9.-]+$/, 'must be a domain name').optional(),
+  vmid: z.number().int().min(100).max(999999999).optional(),
+  mac: mac.optional(),
+  resources: resources.optional(),
+  tags: z.array(tag).default([]),
+  groups: z.array(dnsLabel).default([]).meta({ description: 'Extra inventory groups' }),
+});
+
+export const PersonaSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    kind: z.enum(['vm', 'appliance']).default('vm').meta({ description: 'appliance: no cloud-init, no L3/L4 (HAOS, TrueNAS)' }),
+    template: templateRef,
+    resources: resources.prefault({}),
+    network: z
+      .strictObject({
+        bridge: pveId.optional(),
+        vlan: z.number().int().min(1).max(4094).optional(),
+        model: z.enum(['virtio', 'e1000', 'rtl8139', 'vmxnet3']).default('virtio'),
+        firewall: z.boolean().default(false),
+      })
+      .prefault({}),
+    disk: z
+      .strictObject({
+        datastore: pveId.optional(),
+        interface: z.enum(['scsi0', 'virtio0', 'sata0']).default('scsi0'),
+        ssd: z.boolean().default(true),
+        discard: z.boolean().default(true),
+      })
+      .prefault({}),
+    dns: z.array(ipv4).optional().meta({ description: 'Default DNS servers for the hosts' }),
+    searchDomain: z.string().regex(/^[a-z0-9.-]+$/, 'must be a domain name').optional(),
+    onBoot: z.boolean().default(true),
+    tags: z.array(tag).default([]),
+    system: system.optional(),
+    workloads: z.array(workload).default([]),
+    backup: backupPolicy.optional(),
+    hosts: z
+      .record(dnsLabel, host)
+      .default({})
+      .meta({ description: 'The machines of this persona, by hostname' }),
+  })
+  .meta({ title: 'ahl persona', description: 'A role of machine and its hosts' });
+
+export type LabConfig = z.output<typeof LabSchema>;
+export type LabConfigInput = z.input<typeof LabSchema>;
+export type ImageSpec = z.output<typeof ImageSchema>;
+export type PersonaSpec = z.output<typeof PersonaSchema>;
+export type HostSpec = PersonaSpec['hosts'][string];
+export type SystemSpec = NonNullable<PersonaSpec['system']>;
+export type WorkloadSpec = PersonaSpec['workloads'][number];
+export type BackupPolicy = NonNullable<PersonaSpec['backup']>;
+export type Resources = z.output<typeof resources>;
