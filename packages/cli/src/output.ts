@@ -1,7 +1,9 @@
-import { styleText } from 'node:util';
 import type { Redactor } from '@ahl/core';
 
-type Style = Parameters<typeof styleText>[0];
+// The decision to colour is made once in colourEnabled; util.styleText would make it again from
+// process.stdout, which is wrong for stderr and for tests.
+const STYLES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
+export type Style = keyof typeof STYLES;
 
 /** Whether to colour a stream: NO_COLOR and --no-color win, FORCE_COLOR forces, else only a TTY. */
 export function colourEnabled(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }, flag?: boolean): boolean {
@@ -28,7 +30,7 @@ export class Output {
   ) {}
 
   style(s: Style, text: string): string {
-    return this.colour ? styleText(s, text) : text;
+    return this.colour ? `\u001b[${STYLES[s][0]}m${text}\u001b[${STYLES[s][1]}m` : text;
   }
 
   private mask(text: string): string {

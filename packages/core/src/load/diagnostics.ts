@@ -35,8 +35,10 @@ export function diagnostic(severity: Severity, file: string, pos: Position, path
 
 /** Sorts by file, then position, then message, so output is stable whatever order checks ran in. */
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
-  return ds.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)));
+  return ds.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col || cmp(a.field, b.field) || cmp(a.message, b.message)));
 }
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Edit distance, for "did you mean". */
 export function levenshtein(a: string, b: string): number {
@@ -58,14 +60,24 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = word.toLowerCase();
+  let bestPrefix = -1;
   for (const c of candidates) {
     const d = levenshtein(lower, c.toLowerCase());
-    if (d < bestDistance) {
+    // On a tie, the candidate sharing the longer prefix is the likelier typo (nopassword → nopasswd).
+    const prefix = commonPrefix(lower, c.toLowerCase());
+    if (d < bestDistance || (d === bestDistance && prefix > bestPrefix)) {
+      bestPrefix = prefix;
       best = c;
       bestDistance = d;
     }
   }
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -116,6 +128,7 @@ export function issuesToDiagnostics(
       case 'invalid_type': {
         const v = valueAt(raw, path);
         if (v === undefined) push(path, 'is required');
+        else if (issue.expected === 'int' && typeof v === 'number') push(path, 'must be a whole number');
         else push(path, `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeType(v)}`);
         break;
       }

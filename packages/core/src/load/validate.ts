@@ -46,8 +46,8 @@ class Collector {
   whole(file: string, message: string): void {
     this.diagnostics.push({ severity: 'error', file, line: 1, col: 1, field: '', message });
   }
-  where(parsed: ParsedYaml, path: FieldPath): string {
-    const p = parsed.locate(path);
+  where(parsed: ParsedYaml, path: FieldPath, target: 'key' | 'value' = 'value'): string {
+    const p = parsed.locate(path, target);
     return `${parsed.file.path}:${p.line}:${p.col}`;
   }
 }
@@ -87,6 +87,8 @@ export function validateLab(input: LabInput): ValidationResult {
   const personas: Checked<PersonaSpec>[] = [];
   let lab: { parsed: ParsedYaml; spec?: LabConfig } | undefined;
   const seen = new Map<string, string>();
+  // Images whose own file is invalid: personas naming them get no second, misleading error.
+  const brokenImages = new Set<string>();
 
   for (const file of [...input.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     if (file.path === LAB_FILE) {
@@ -108,6 +110,7 @@ export function validateLab(input: LabInput): ValidationResult {
     if (dir === 'images') {
       const r = checkFile(ImageSchema, file, out);
       if (r.spec) images.push({ name, parsed: r.parsed, spec: r.spec });
+      else brokenImages.add(name);
     } else if (dir === 'personas') {
       const r = checkFile(PersonaSchema, file, out);
       if (r.spec) personas.push({ name, parsed: r.parsed, spec: r.spec });
@@ -115,7 +118,7 @@ export function validateLab(input: LabInput): ValidationResult {
   }
   if (!labFile) out.whole(LAB_FILE, 'lab.yaml is missing: every lab needs one at its root');
 
-  const resolved = lab?.spec ? crossCheck(input, { parsed: lab.parsed, spec: lab.spec }, images, personas, out) : undefined;
+  const resolved = lab?.spec ? crossCheck(input, { parsed: lab.parsed, spec: lab.spec }, images, personas, brokenImages, out) : undefined;
   const diagnostics = sortDiagnostics(out.diagnostics);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
@@ -129,6 +132,7 @@ function crossCheck(
   lab: { parsed: ParsedYaml; spec: LabConfig },
   images: Checked<ImageSpec>[],
   personas: Checked<PersonaSpec>[],
+  brokenImages: ReadonlySet<string>,
   out: Collector,
 ): Lab {
   const cfg = lab.spec;
@@ -166,10 +170,10 @@ function crossCheck(
     resolvedPersonas[p.name] = { ...spec, name: p.name, file: parsed.file.path };
     const [imageName, channel] = spec.template.split('@') as [string, string];
     const image = imageByName.get(imageName);
-    if (!image) {
+    if (!image && !brokenImages.has(imageName)) {
       const guess = didYouMean(imageName, imageByName.keys());
       out.error(parsed, ['template'], `image "${imageName}" is not declared in images/${guess ? `; did you mean "${guess}@${channel}"?` : ''}`);
-    } else {
+    } else if (image) {
       if (image.spec.kind !== (spec.kind === 'appliance' ? 'appliance' : 'cloud'))
         out.error(parsed, ['template'], `a${spec.kind === 'vm' ? ' vm' : 'n appliance'} persona needs a${spec.kind === 'vm' ? ' cloud' : 'n appliance'} image, but ${imageName} is kind ${image.spec.kind}`);
     }
@@ -208,7 +212,7 @@ function crossCheck(
 
     for (const [name, h] of hostEntries) {
       const at = (...rest: (string | number)[]): FieldPath => ['hosts', name, ...rest];
-      const here = out.where(parsed, at());
+      const here = out.where(parsed, at(), 'key');
       const prior = firstHost.get(name);
       if (prior) out.error(parsed, at(), `host "${name}" is already declared at ${prior}`, 'key');
       else firstHost.set(name, here);

@@ -1,0 +1,63 @@
+/**
+ * Layer direction: core ← l0 ← l1 ← l2 ← l3 ← l4 ← cli. A package may import core and lower layers,
+ * never a higher one, whether by package name or by a relative path. pve-sim and testlab are test
+ * and local-lab engines: they may use core, and no layer's source may import them.
+ * Checked by `pnpm lint` (and so by CI); scripts/layers.test.ts proves a planted reverse import fails.
+ */
+const ORDER = ['core', 'l0-runway', 'l1-image', 'l2-instantiate', 'l3-system', 'l4-workload', 'cli'];
+const ENGINES = ['pve-sim', 'testlab'];
+
+const layerRules = ORDER.slice(0, -1).map((pkg, i) => ({
+  name: `no-upward-import-from-${pkg}`,
+  comment: `${pkg} may import only ${ORDER.slice(0, i).join(', ') || 'nothing of ahl'}: ${ORDER.slice(i + 1).join(', ')} are higher layers`,
+  severity: 'error',
+  from: { path: `^packages/${pkg}/` },
+  to: { path: `^packages/(${ORDER.slice(i + 1).join('|')})/` },
+}));
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    {
+      name: 'no-engine-in-layers',
+      comment: 'layers run against a real Proxmox: they must not import the simulator or the test lab (tests may)',
+      severity: 'error',
+      from: { path: `^packages/(${ORDER.slice(0, -1).join('|')})/src/` },
+      to: { path: `^packages/(${ENGINES.join('|')})/` },
+    },
+    {
+      name: 'engines-use-core-only',
+      comment: 'pve-sim and testlab may depend on core at most',
+      severity: 'error',
+      from: { path: `^packages/(${ENGINES.join('|')})/` },
+      to: { path: `^packages/(${ORDER.slice(1).join('|')})/` },
+    },
+    {
+      name: 'no-reaching-into-another-package',
+      comment: 'import another package by its name, never through a relative path into its files',
+      severity: 'error',
+      from: { path: '^packages/([^/]+)/' },
+      to: { path: '^packages/[^/]+/src/', pathNot: '^packages/$1/' },
+    },
+    {
+      name: 'no-unresolvable-workspace-import',
+      comment: 'an @ahl import that cannot be resolved would hide a layer violation: build the packages first',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true, path: '^@ahl/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: ['node_modules', '(^|/)dist/'] },
+    exclude: { path: '(^|/)(test/fixtures|coverage)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    combinedDependencies: false,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'types', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs', '.json'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};

@@ -1,0 +1,178 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, findCommand, VERSION } from '../src/index.js';
+import { ahl, exampleLabCopy, REPO } from './helpers.js';
+
+const BIN = join(REPO, 'packages/cli/dist/bin.js');
+const ESC = '\u001b[';
+
+describe('argv → command', () => {
+  it.each([
+    [['validate'], 'validate', []],
+    [['validate', 'extra'], 'validate', ['extra']],
+    [['schema', 'persona'], 'schema', ['persona']],
+    [['nope'], undefined, ['nope']],
+    [[], undefined, []],
+  ] as const)('%j → %s', (words, name, rest) => {
+    const r = findCommand(COMMANDS, words);
+    expect(r.cmd?.name).toBe(name);
+    expect(r.rest).toEqual(rest);
+  });
+
+  it('every command has a summary and at least one example', () => {
+    for (const c of COMMANDS) {
+      expect(c.summary.length).toBeGreaterThan(10);
+      expect(c.examples.length).toBeGreaterThan(0);
+      for (const e of c.examples) expect(e.command.startsWith(`ahl ${c.name}`)).toBe(true);
+    }
+  });
+});
+
+describe('ahl --help and --version', () => {
+  it('prints the version of the package', async () => {
+    const pkg = JSON.parse(readFileSync(join(REPO, 'packages/cli/package.json'), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+    expect(await ahl(['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  });
+
+  it('lists the commands, examples and exit codes', async () => {
+    const r = await ahl(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('validate  check the lab files');
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toMatch(/Exit codes:\n\s+0 {2}success\n\s+1 {2}the lab is invalid/);
+  });
+
+  it('shows validate help (snapshot)', async () => {
+    const r = await ahl(['validate', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatchInlineSnapshot(`
+      "check the lab files against the model and each other (reads local files only)
+
+      Usage: ahl validate
+
+      Reads lab.yaml, images/*.yaml, personas/*.yaml and the stacks/ folders, and reports every problem at once as
+      FILE:LINE:COL FIELD: MESSAGE. Nothing is contacted or changed.
+
+      Global options:
+            --json      print the result as JSON on stdout (human text stays on stderr)
+            --dir PATH  the lab folder (default: the nearest folder upward holding lab.yaml)
+            --no-color  no colour (NO_COLOR and FORCE_COLOR are honoured too)
+        -h, --help      show help
+
+      Examples:
+        ahl validate
+            validate the lab that holds the current directory
+        ahl validate --dir ~/lab
+            validate another lab
+        ahl validate --json | jq -r '.errors[] | "\\(.file):\\(.line) \\(.message)"'
+            machine-readable problems
+      "
+    `);
+  });
+});
+
+describe('ahl validate', () => {
+  it('accepts the example lab (exit 0, summary on stderr, nothing on stdout)', async () => {
+    const r = await ahl(['validate']);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '✓ lab "allans-home-lab" is valid: 4 personas, 6 hosts, 3 images, 2 stacks\n' });
+  });
+
+  it('finds the lab from a nested folder', async () => {
+    const r = await ahl(['validate'], { cwd: join(REPO, 'stacks', 'whoami') });
+    expect(r.code).toBe(0);
+  });
+
+  it('reports every problem with file:line:col and exits 1', async () => {
+    const dir = exampleLabCopy();
+    const persona = join(dir, 'personas/docker.yaml');
+    writeFileSync(persona, readFileSync(persona, 'utf8').replace('cores: 4', 'cores: lots').replace('    gateway: 192.168.1.1\n    vmid: 302', '    gatway: 192.168.1.1\n    vmid: 302'));
+    const r = await ahl(['validate', '--dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      [
+        'personas/docker.yaml:5:10 resources.cores: expected a number, got a string',
+        'personas/docker.yaml:54:5 hosts.docker-02.gatway: unknown key, did you mean "gateway"?',
+        '✗ the lab is invalid: 2 errors in 1 file; nothing was contacted or changed',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--json puts the machine result alone on stdout', async () => {
+    const dir = exampleLabCopy();
+    writeFileSync(join(dir, 'personas/extra.yaml'), 'template: ubuntu-noble@stable\nhosts:\n  docker-01: {node: pve1, ip: 192.168.1.99/24, gateway: 192.168.1.1}\n');
+    const r = await ahl(['validate', '--json', '--dir', dir]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; errors: { file: string; line: number; col: number; field: string; message: string }[] };
+    expect(doc.ok).toBe(false);
+    expect(doc.errors).toEqual([
+      { severity: 'error', file: 'personas/extra.yaml', line: 3, col: 3, field: 'hosts.docker-01', message: 'host "docker-01" is already declared at personas/docker.yaml:46:3' },
+    ]);
+  });
+
+  it('colours only when allowed: NO_COLOR wins over a TTY, FORCE_COLOR forces', async () => {
+    expect((await ahl(['validate'], { tty: true, env: { NO_COLOR: '1' } })).stderr).not.toContain(ESC);
+    expect((await ahl(['validate', '--no-color'], { tty: true, env: { FORCE_COLOR: '1' } })).stderr).not.toContain(ESC);
+    expect((await ahl(['validate'], { tty: false, env: {} })).stderr).not.toContain(ESC);
+    expect((await ahl(['validate'], { tty: false, env: { FORCE_COLOR: '1' } })).stderr).toContain(ESC);
+  });
+
+  it('says where it looked when there is no lab (exit 2)', async () => {
+    const r = await ahl(['validate'], { cwd: '/' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('LAB_NOT_FOUND: no lab.yaml in / or any parent directory');
+    expect(r.stderr).toContain('fix: run ahl inside your lab repository, or pass --dir PATH');
+  });
+});
+
+describe('usage errors exit 2 with a hint', () => {
+  it.each([
+    [['valdate'], 'USAGE: unknown command "valdate"; did you mean "validate"?'],
+    [['validate', '--frob'], "USAGE: unknown option '--frob'"],
+    [['validate', 'x'], 'USAGE: unexpected argument "x"'],
+    [['schema', 'host'], 'USAGE: unknown schema "host"; expected lab, image or persona'],
+  ])('%j', async (argv, message) => {
+    const r = await ahl(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(message);
+    expect(r.stderr).toContain('fix: see `ahl');
+  });
+
+  it('--json reports the error as JSON too', async () => {
+    const r = await ahl(['validate', '--json', '--frob']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'USAGE', kind: 'usage' } });
+  });
+});
+
+describe('ahl schema', () => {
+  it('prints one schema', async () => {
+    const r = await ahl(['schema', 'persona']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ title: 'ahl persona', $id: 'https://ahl.dev/schemas/persona.schema.json' });
+  });
+
+  it('--check passes on the repository and fails on stale files; --write refreshes them', async () => {
+    expect((await ahl(['schema', '--check'])).code).toBe(0);
+    const dir = exampleLabCopy();
+    writeFileSync(join(dir, 'schemas/lab.schema.json'), '{}\n');
+    const stale = await ahl(['schema', '--check', '--dir', dir]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('lab.schema.json is stale');
+    const write = await ahl(['schema', '--write', '--dir', dir]);
+    expect(write.code).toBe(0);
+    expect((await ahl(['schema', '--check', '--dir', dir])).code).toBe(0);
+  });
+});
+
+describe('the built binary', () => {
+  it('runs, prints its version and sets the exit status', () => {
+    expect(execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' }).trim()).toBe(VERSION);
+    const bad = spawnSync(process.execPath, [BIN, 'validate'], { cwd: '/', encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,36 @@
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/index.js';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with captured streams. */
+export async function ahl(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main({
+    argv,
+    env: opts.env ?? {},
+    cwd: opts.cwd ?? REPO,
+    streams: {
+      stdout: { write: (s: string) => (stdout += s), isTTY: opts.tty ?? false },
+      stderr: { write: (s: string) => (stderr += s), isTTY: opts.tty ?? false },
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+/** A copy of the example lab in a temporary folder, to break on purpose. */
+export function exampleLabCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ahl-cli-'));
+  for (const entry of ['lab.yaml', 'images', 'personas', 'stacks', 'schemas']) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
+  return dir;
+}

@@ -1,0 +1,70 @@
+import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AhlError, findLabRoot, formatDiagnostic, readLabInput, validateLab } from '../src/index.js';
+import { FIXTURES } from './corpus.js';
+
+describe('finding and reading a lab', () => {
+  it('finds lab.yaml upward from a nested folder, like git', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahl-root-'));
+    cpSync(join(FIXTURES, 'base'), dir, { recursive: true });
+    const deep = join(dir, 'stacks', 'app', 'sub');
+    mkdirSync(deep, { recursive: true });
+    expect(await findLabRoot(deep)).toBe(dir);
+  });
+
+  it('says LAB_NOT_FOUND when no parent holds lab.yaml', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahl-noroot-'));
+    await expect(findLabRoot(dir)).rejects.toMatchObject({ code: 'LAB_NOT_FOUND' });
+    await expect(readLabInput(dir)).rejects.toBeInstanceOf(AhlError);
+  });
+
+  it('reads lab.yaml, images, personas and the stack folders', async () => {
+    const input = await readLabInput(join(FIXTURES, 'base'));
+    expect(input.files.map((f) => f.path)).toEqual(['lab.yaml', 'images/appl.yaml', 'images/ubuntu.yaml', 'personas/nas.yaml', 'personas/web.yaml']);
+    expect(input.stacks).toEqual({ app: ['compose.yaml'] });
+  });
+});
+
+describe('validateLab is pure', () => {
+  it('validates files given in memory', () => {
+    const r = validateLab({
+      root: '/lab',
+      stacks: {},
+      files: [
+        { path: 'lab.yaml', text: 'name: mem\nproxmox:\n  endpoint: https://pve:8006\n  tokenId: a@pve!t\n  tokenSecret: env:X\nnodes:\n  n1: {}\ncloudInit:\n  sshKeys: [ssh-ed25519 AAAA]\n' },
+        { path: 'images/deb.yaml', text: 'os: {family: debian, release: bookworm}\nsource:\n  url: https://x/deb.qcow2\n  checksumUrl: https://x/SHA512SUMS\n' },
+        { path: 'personas/p.yaml', text: 'template: deb@canary\nhosts:\n  h1: {node: n1, ip: 10.1.0.5/16, gateway: 10.1.255.254}\n' },
+      ],
+    });
+    expect(r.errors.map(formatDiagnostic)).toEqual([]);
+    expect(r.lab?.hosts[0]).toMatchObject({ name: 'h1', dns: ['10.1.255.254'], network: { bridge: 'vmbr0' }, disk: { datastore: 'local-lvm' } });
+    expect(r.lab?.config.state).toEqual({ backend: 'local', path: '.ahl/state' });
+  });
+
+  it('reports a missing lab.yaml and still checks the other files', () => {
+    const r = validateLab({ root: '/lab', stacks: {}, files: [{ path: 'personas/p.yaml', text: 'templat: x@stable\n' }] });
+    expect(r.errors.map(formatDiagnostic)).toEqual([
+      'lab.yaml:1:1 lab.yaml is missing: every lab needs one at its root',
+      'personas/p.yaml:1:1 templat: unknown key, did you mean "template"?',
+      'personas/p.yaml:1:1 template: is required',
+    ]);
+  });
+
+  it('uses per-node bridge and storage overrides', () => {
+    const r = validateLab({
+      root: '/lab',
+      stacks: {},
+      files: [
+        { path: 'lab.yaml', text: 'name: mem\nproxmox:\n  endpoint: https://pve:8006\n  tokenId: a@pve!t\n  tokenSecret: env:X\nnodes:\n  n1: {}\n  n2:\n    bridge: vmbr9\n    storage: {vm: fast}\ncloudInit:\n  sshKeys: [ssh-ed25519 AAAA]\n' },
+        { path: 'images/deb.yaml', text: 'os: {family: debian, release: bookworm}\nsource:\n  url: https://x/deb.qcow2\n  checksumUrl: https://x/SHA512SUMS\n' },
+        { path: 'personas/p.yaml', text: 'template: deb@stable\nhosts:\n  h1: {node: n1, ip: 10.1.0.5/24, gateway: 10.1.0.1}\n  h2: {node: n2, ip: 10.1.0.6/24, gateway: 10.1.0.1}\n' },
+      ],
+    });
+    expect(r.lab?.hosts.map((h) => [h.name, h.network.bridge, h.disk.datastore])).toEqual([
+      ['h1', 'vmbr0', 'local-lvm'],
+      ['h2', 'vmbr9', 'fast'],
+    ]);
+  });
+});
