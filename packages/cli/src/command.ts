@@ -1,3 +1,4 @@
+import type { Secrets } from '@ahl/core';
 import type { Output } from './output.js';
 
 /** The CLI is data: each command is a definition the parser, the help and the tests read. */
@@ -32,6 +33,11 @@ export interface CommandContext {
   readonly out: Output;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The run's secret resolver for a lab root. Every value it resolves is masked from then on in all
+   * the CLI prints, human or JSON.
+   */
+  readonly secrets: (labRoot: string) => Promise<Secrets>;
 }
 
 export interface CommandDef {

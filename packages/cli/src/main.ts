@@ -102,23 +102,31 @@ export async function main(m: MainEnv): Promise<number> {
       out,
       cwd: m.cwd,
       env: m.env,
+      secrets: async (labRoot) => {
+        const { Redactor, Secrets } = await import('@ahl/core');
+        const redactor = m.redactor ?? new Redactor();
+        out.useRedactor(redactor);
+        return new Secrets({ env: m.env, baseDir: labRoot }, redactor);
+      },
     });
   } catch (e) {
-    return report(e, out, json, cmd?.name);
+    return report(e, out, json, cmd?.name, Boolean(m.env.AHL_DEBUG));
   }
 }
 
-async function report(e: unknown, out: Output, json: boolean, command?: string): Promise<number> {
+async function report(e: unknown, out: Output, json: boolean, command: string | undefined, debug: boolean): Promise<number> {
   const { isAhlError, ahlError } = await import('@ahl/core');
   const err: AhlError = isAhlError(e)
     ? e
     : e instanceof UsageError
       ? ahlError('USAGE', { message: e.message, ...(e.command ?? command ? { command: (e.command ?? command)! } : {}) })
-      : ahlError('INTERNAL', { message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      : ahlError('INTERNAL', { message: e instanceof Error ? e.message : String(e) });
   out.line(`${out.style('red', `${err.code}`)}: ${err.message}`);
   if (err.why) out.line(`  ${out.style('dim', 'why:')} ${err.why}`);
   out.line(`  ${out.style('dim', 'fix:')} ${err.hint}`);
   if (err.kind !== 'usage') out.line(`  ${out.style('dim', err.labChanged ? 'the lab WAS changed: see above' : 'nothing was changed')}`);
+  // A stack trace is for bug reports, on request only.
+  if (debug && e instanceof Error && e.stack) out.line(out.style('dim', e.stack));
   if (json) out.json({ ok: false, error: err.toJSON() });
   return EXIT[err.kind];
 }

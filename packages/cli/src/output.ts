@@ -26,8 +26,13 @@ export class Output {
   constructor(
     private readonly streams: Streams,
     readonly colour: boolean,
-    private readonly redactor?: Redactor,
+    private redactor?: Redactor,
   ) {}
+
+  /** Masks, from now on, every secret the redactor knows or learns. */
+  useRedactor(redactor: Redactor): void {
+    this.redactor = redactor;
+  }
 
   style(s: Style, text: string): string {
     return this.colour ? `\u001b[${STYLES[s][0]}m${text}\u001b[${STYLES[s][1]}m` : text;

@@ -176,3 +176,35 @@ describe('the built binary', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('secrets never reach the output', () => {
+  it('masks every value a command resolved, in human text, JSON and error messages', async () => {
+    const leaky = {
+      name: 'leak',
+      summary: 'a test command that prints the secret it resolved',
+      examples: [{ command: 'ahl leak', description: 'test' }],
+      async run(ctx: Parameters<(typeof COMMANDS)[number]['run']>[0]) {
+        const secrets = await ctx.secrets(REPO);
+        const token = secrets.resolve('env:PM_TOKEN_SECRET');
+        ctx.out.line(`token is ${token}`);
+        ctx.out.json({ header: `PVEAPIToken=ahl@pve!ahl=${token}` });
+        throw new Error(`request failed with ${token}`);
+      },
+    };
+    let stdout = '';
+    let stderr = '';
+    const { main } = await import('../src/index.js');
+    const code = await main({
+      argv: ['leak'],
+      env: { PM_TOKEN_SECRET: 'pve-token-0c5f3a' },
+      cwd: REPO,
+      commands: [...COMMANDS, leaky],
+      streams: { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } },
+    });
+    expect(code).toBe(2);
+    expect(`${stdout}${stderr}`).not.toContain('pve-token-0c5f3a');
+    expect(stderr).toContain('token is ********');
+    expect(JSON.parse(stdout)).toEqual({ header: 'PVEAPIToken=ahl@pve!ahl=********' });
+    expect(stderr).toContain('request failed with ********');
+  });
+});

@@ -87,7 +87,7 @@ export const catalogue = {
     kind: 'internal',
     title: 'Internal error',
     message: (a) => a.message,
-    hint: () => 'this is a bug in ahl; please report it with the command you ran',
+    hint: () => 'this is a bug in ahl; run again with AHL_DEBUG=1 and report the output with the command you ran',
   }),
 } as const;
 

@@ -1,1 +1,1 @@
-export {};
+export { runwayRequirements, type ContentType, type NodeRequirements, type RunwayRequirements } from './requirements.js';

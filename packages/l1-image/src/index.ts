@@ -1,1 +1,1 @@
-export {};
+export { imageUsage, type ImageUsage } from './usage.js';

@@ -1,0 +1,105 @@
+# Everyday operator recipes. Each one calls `ahl`; run `just` to list them.
+# Recipes whose command has not landed yet say so and exit 1: none of them pretends to work.
+
+set dotenv-load := true
+set positional-arguments := false
+
+# `ahl` from this checkout; set AHL=ahl to use an installed one.
+ahl := env_var_or_default("AHL", "node " + justfile_directory() + "/packages/cli/dist/bin.js")
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Install tools and dependencies, build ahl (idempotent)
+bootstrap:
+    bash scripts/bootstrap
+
+# Check every lab file (reads local files only)
+validate:
+    {{ahl}} validate
+
+# Refresh the JSON Schemas editors use
+schema:
+    {{ahl}} schema --write
+
+# L0: read-only checks of the Proxmox API, token, nodes, bridges, storage and templates
+l0-runway:
+    @just _coming "runway" "L0 runway"
+
+# L1: build the template of an image (e.g. ubuntu-noble)
+l1-image-build NAME:
+    @just _coming "image build {{NAME}}" "L1 images"
+
+# L1: move a channel to a template version
+l1-image-promote NAME VERSION CHANNEL="stable":
+    @just _coming "image promote {{NAME}} {{VERSION}} --channel {{CHANNEL}}" "L1 images"
+
+# L1: capture an appliance's boot disk (HAOS, TrueNAS)
+l1-capture TARGET:
+    @just _coming "image capture {{TARGET}}" "L1 images"
+
+# L2: plan VMs for a persona or host (all when empty)
+l2-plan TARGET="":
+    @just _coming "plan {{TARGET}}" "L2 instantiate"
+
+# L2: apply the saved plan (APPROVE=1 to act)
+l2-apply TARGET="" APPROVE="":
+    @just _coming "apply {{TARGET}}" "L2 instantiate"
+
+# L2: destroy one host (APPROVE=1 to act)
+l2-destroy HOST APPROVE="":
+    @just _coming "destroy {{HOST}}" "L2 instantiate"
+
+# L3: converge the OS of a persona or host, optionally only some tags
+l3-converge TARGET="" TAGS="":
+    @just _coming "converge system {{TARGET}}" "L3 system"
+
+# L3: reboot a group, rolling (dry run unless APPROVE=1)
+l3-reboot TARGET APPROVE="":
+    @just _coming "power reboot {{TARGET}}" "power operations"
+
+# L4: converge the Compose stacks of a persona or host
+l4-converge TARGET="" STACK="":
+    @just _coming "converge workload {{TARGET}}" "L4 workloads"
+
+# L4: back up a host's data now
+backup HOST:
+    @just _coming "backup {{HOST}}" "L4 workloads"
+
+# L4: restore a host's data
+restore HOST:
+    @just _coming "restore {{HOST}}" "L4 workloads"
+
+# L0→L4 for a target (plan only unless APPROVE=1)
+up TARGET="" APPROVE="":
+    @just _coming "up {{TARGET}}" "operator workflows"
+
+# Destroy and rebuild a host from intent, restoring its data
+rebuild HOST APPROVE="":
+    @just _coming "rebuild {{HOST}}" "operator workflows"
+
+# The whole lab at a glance
+status:
+    @just _coming "status" "operator workflows"
+
+# Drift across all layers
+drift:
+    @just _coming "drift" "operator workflows"
+
+# Start the local lab (simulated Proxmox with real QEMU guests)
+lab-up:
+    @just _coming "lab up" "the local lab"
+
+# Stop the local lab and remove everything it made
+lab-down:
+    @just _coming "lab down" "the local lab"
+
+# Run every test tier
+test:
+    pnpm test:all
+
+[private]
+_coming COMMAND AREA:
+    @echo "ahl {{COMMAND}}: not available yet; it comes with {{AREA}}. Nothing was done." >&2
+    @exit 1
