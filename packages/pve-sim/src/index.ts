@@ -1,0 +1,11 @@
+export { startSim, loadSeedFile, tokenMap, type SimOptions, type RunningSim } from './sim.js';
+export type { SeedConfig, SeedNode, SeedStorage, SeedUser, SeedAcl, SeedGuest } from './seed.js';
+export { buildState } from './seed.js';
+export { MemoryBackend, type SimBackend, type AgentInterface } from './backend.js';
+export type { FaultRule, FaultMatch, StoredFault, EndpointStats } from './server/faults.js';
+export type { FaultSet, CallStats } from './server/faults.js';
+export type { SimCore } from './model/core.js';
+export type { SimStateData, Guest, Volume, StorageDef, NodeInfo, TaskRecord, BackupManifest } from './model/types.js';
+export { BUILTIN_ROLES, ALL_PRIVILEGES } from './auth/roles.js';
+export { parseUpid, formatUpid, UPID_RE } from './model/tasks.js';
+export { IMPLEMENTED_ENDPOINTS } from './api/endpoints.js';
