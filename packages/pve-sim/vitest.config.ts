@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     name: 'pve-sim',
     include: ['test/**/*.test.ts'],
+    // The tool and e2e tiers run from the root configs (vitest.tool.config.ts, vitest.e2e.config.ts).
+    exclude: ['test/**/*.tool.test.ts', 'test/**/*.e2e.test.ts', '**/node_modules/**'],
     testTimeout: 20_000,
   },
 });

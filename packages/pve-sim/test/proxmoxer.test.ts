@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +9,10 @@ import { TOKEN, testSim } from './helpers.js';
 // Python's proxmoxer (PyPI) against the sim over HTTPS: token auth, clone,
 // task wait, start, stop, delete. Skipped with the reason when python3 or
 // proxmoxer is unavailable.
-const probe = spawnSync('python3', ['-c', 'import proxmoxer, requests; print(proxmoxer.__version__)'], { encoding: 'utf8' });
+// scripts/bootstrap installs proxmoxer into a virtualenv under the cache; fall back to python3 on PATH.
+const venvPython = join(process.env.AHL_CACHE_DIR ?? join(homedir(), '.cache', 'ahl'), 'venv', 'bin', 'python');
+const PYTHON = existsSync(venvPython) ? venvPython : 'python3';
+const probe = spawnSync(PYTHON, ['-c', 'import proxmoxer, requests; print(proxmoxer.__version__)'], { encoding: 'utf8' });
 const reason = probe.error ? `python3 not available (${probe.error.message})` : probe.status !== 0 ? `proxmoxer not importable: ${probe.stderr.trim().split('\n').pop()}` : '';
 if (reason) console.warn(`skipping proxmoxer contract test: ${reason}; install with: pip install proxmoxer requests`);
 
@@ -19,7 +24,7 @@ describe('proxmoxer', () => {
       const [user, tokenName] = TOKEN.id.split('!') as [string, string];
       const run = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
         import('node:child_process').then(({ spawn }) => {
-          const child = spawn('python3', [script, sim.host, String(sim.port), user, tokenName, TOKEN.secret, 'pve1', '9000', '450'], {
+          const child = spawn(PYTHON, [script, sim.host, String(sim.port), user, tokenName, TOKEN.secret, 'pve1', '9000', '450'], {
             env: { ...process.env, PYTHONWARNINGS: 'ignore' },
           });
           let out = '';

@@ -1,0 +1,148 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { DEFAULT_RECIPE, recipeDigest, type ImageRecipe } from './recipe.js';
+import { buildSteps } from './steps.js';
+
+/** A built guest image in the cache. */
+export interface GuestImage {
+  readonly digest: string;
+  readonly dir: string;
+  /** The disk, a qcow2 with one ext4 partition labelled ahlroot. */
+  readonly disk: string;
+  /** Kernel and initrd for direct boot (root=LABEL=ahlroot). */
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly recipe: ImageRecipe;
+  /** True when this call built it, false when it came from the cache. */
+  readonly built: boolean;
+}
+
+export interface BuildOptions {
+  recipe?: ImageRecipe;
+  /** Cache root; default $AHL_CACHE_DIR or ~/.cache/ahl. */
+  cacheDir?: string;
+  /** Called with each step's name as it starts. */
+  onStep?: (name: string) => void;
+}
+
+export function cacheRoot(explicit?: string): string {
+  return explicit ?? process.env.AHL_CACHE_DIR ?? join(homedir(), '.cache', 'ahl');
+}
+
+function imageFiles(dir: string) {
+  return { disk: join(dir, 'disk.qcow2'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), manifest: join(dir, 'image.json') };
+}
+
+/** The cached image for a recipe, if it was built completely. */
+export function cachedImage(recipe: ImageRecipe = DEFAULT_RECIPE, cacheDir?: string): GuestImage | undefined {
+  const digest = recipeDigest(recipe);
+  const dir = join(cacheRoot(cacheDir), 'testlab', 'images', digest);
+  const f = imageFiles(dir);
+  // image.json is written last, so its presence means the build finished.
+  if (!existsSync(f.manifest)) return undefined;
+  return { digest, dir, disk: f.disk, kernel: f.kernel, initrd: f.initrd, recipe, built: false };
+}
+
+/**
+ * Builds the guest image for `recipe` unless the cache already holds it. Needs root (debootstrap,
+ * chroot, mount). Concurrent builders of the same recipe wait for the first one.
+ */
+export async function buildImage(options: BuildOptions = {}): Promise<GuestImage> {
+  const recipe = options.recipe ?? DEFAULT_RECIPE;
+  const cached = cachedImage(recipe, options.cacheDir);
+  if (cached) return cached;
+
+  const digest = recipeDigest(recipe);
+  const dir = join(cacheRoot(options.cacheDir), 'testlab', 'images', digest);
+  mkdirSync(dirname(dir), { recursive: true });
+  const lock = `${dir}.lock`;
+  await acquire(lock);
+  try {
+    const again = cachedImage(recipe, options.cacheDir);
+    if (again) return again;
+    const work = `${dir}.work`;
+    await cleanupWork(work);
+    mkdirSync(work, { recursive: true });
+    const paths = { root: join(work, 'root'), rawDisk: join(work, 'disk.raw'), rawPart: join(work, 'part.raw'), qcow2: join(work, 'disk.qcow2') };
+    mkdirSync(paths.root);
+    try {
+      for (const step of buildSteps(recipe, paths)) {
+        options.onStep?.(step.name);
+        if ('files' in step) {
+          for (const [path, f] of Object.entries(step.files)) {
+            mkdirSync(dirname(path), { recursive: true });
+            writeFileSync(path, f.text, { mode: f.mode });
+          }
+        } else {
+          const r = await execa(step.argv[0]!, step.argv.slice(1), { env: { ...step.env }, input: step.input, reject: false, all: true });
+          if (r.exitCode !== 0) throw new Error(`image build step "${step.name}" failed (${r.exitCode === undefined ? r.message : `exit ${r.exitCode}`}): ${step.argv.join(' ')}\n${(r.all ?? '').slice(-4000)}`);
+        }
+        if (step.name === 'apt install') copyBootFiles(paths.root, work);
+      }
+      const f = imageFiles(work);
+      rmSync(paths.root, { recursive: true, force: true });
+      rmSync(paths.rawDisk, { force: true });
+      rmSync(paths.rawPart, { force: true });
+      writeFileSync(f.manifest, `${JSON.stringify({ digest, recipe, diskBytes: statSync(f.disk).size }, null, 2)}\n`);
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(work, dir);
+      pruneOtherImages(dirname(dir), digest);
+    } catch (e) {
+      await cleanupWork(work);
+      throw e;
+    }
+    const f = imageFiles(dir);
+    return { digest, dir, disk: f.disk, kernel: f.kernel, initrd: f.initrd, recipe, built: true };
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Images of older recipes are dead weight (about 1 GiB each): remove them once a new one is built. */
+function pruneOtherImages(imagesDir: string, keep: string): void {
+  for (const name of readdirSync(imagesDir)) {
+    if (name === keep || name.endsWith('.lock') || name.endsWith('.work') || existsSync(join(imagesDir, `${name}.lock`))) continue;
+    if (/^[0-9a-f]{16}$/.test(name)) rmSync(join(imagesDir, name), { recursive: true, force: true });
+  }
+}
+
+function copyBootFiles(root: string, out: string): void {
+  const boot = join(root, 'boot');
+  const names = readdirSync(boot);
+  const kernel = names.filter((n) => n.startsWith('vmlinuz-')).sort().pop();
+  const initrd = names.filter((n) => n.startsWith('initrd.img-')).sort().pop();
+  if (!kernel || !initrd) throw new Error(`image build: no kernel or initrd in ${boot} (${names.join(', ')})`);
+  copyFileSync(join(boot, kernel), join(out, 'vmlinuz'));
+  copyFileSync(join(boot, initrd), join(out, 'initrd.img'));
+}
+
+/** A half-built tree may still have /proc and /dev mounted inside: unmount before removing it. */
+async function cleanupWork(work: string): Promise<void> {
+  if (!existsSync(work)) return;
+  for (const m of ['proc', 'dev']) await execa('umount', ['-l', join(work, 'root', m)], { reject: false });
+  const mounts = readFileSync('/proc/mounts', 'utf8');
+  if (mounts.includes(`${work}/`)) throw new Error(`image build: ${work} still has mounts; unmount them and retry`);
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** A lock directory; a lock older than an hour is from a killed builder and is taken over. */
+async function acquire(lock: string): Promise<void> {
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      return;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 3_600_000) {
+          rmSync(lock, { recursive: true, force: true });
+          continue;
+        }
+      } catch {
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { buildSteps, DEFAULT_RECIPE, nocloudSeed, qemuArgv, recipeDigest, sshArgv, tapName } from '../src/index.js';
+
+describe('image recipe', () => {
+  it('has a digest that changes exactly when the recipe does', () => {
+    expect(recipeDigest(DEFAULT_RECIPE)).toMatch(/^[0-9a-f]{16}$/);
+    expect(recipeDigest({ ...DEFAULT_RECIPE })).toBe(recipeDigest(DEFAULT_RECIPE));
+    expect(recipeDigest({ ...DEFAULT_RECIPE, packages: [...DEFAULT_RECIPE.packages, 'jq'] })).not.toBe(recipeDigest(DEFAULT_RECIPE));
+    expect(recipeDigest({ ...DEFAULT_RECIPE, builderVersion: 99 })).not.toBe(recipeDigest(DEFAULT_RECIPE));
+  });
+
+  it('builds a partitioned disk without loop devices', () => {
+    const steps = buildSteps(DEFAULT_RECIPE, { root: '/w/root', rawDisk: '/w/disk.raw', rawPart: '/w/part.raw', qcow2: '/w/disk.qcow2' });
+    const names = steps.map((s) => s.name);
+    expect(names[0]).toBe('debootstrap');
+    expect(names.slice(-5)).toEqual(['raw disk', 'partition', 'filesystem', 'lay filesystem into disk', 'qcow2']);
+    const argv = (name: string) => {
+      const s = steps.find((x) => x.name === name)!;
+      return 'argv' in s ? s.argv.join(' ') : '';
+    };
+    expect(argv('filesystem')).toBe('mkfs.ext4 -q -L ahlroot -d /w/root -E root_owner=0:0 /w/part.raw 3071M');
+    expect(argv('lay filesystem into disk')).toBe('dd if=/w/part.raw of=/w/disk.raw bs=1M seek=1 conv=notrunc,sparse status=none');
+    expect(names.indexOf('guest files')).toBeLessThan(names.indexOf('apt install'));
+    expect(names.indexOf('allow services again')).toBeGreaterThan(names.indexOf('apt install'));
+  });
+});
+
+describe('cloud-init seed in Proxmox format', () => {
+  it('renders user-data, network-config and meta-data', () => {
+    const seed = nocloudSeed({
+      hostname: 'docker-01',
+      searchDomain: 'lab.example',
+      user: 'lab',
+      sshKeys: ['ssh-ed25519 AAAA k1'],
+      mac: 'BC:24:11:00:00:01',
+      ip: '10.77.0.11/24',
+      gateway: '10.77.0.1',
+      nameservers: ['10.77.0.1'],
+      upgrade: false,
+    });
+    expect(seed.userData).toBe(
+      '#cloud-config\nhostname: docker-01\nmanage_etc_hosts: true\nfqdn: docker-01.lab.example\nuser: lab\nssh_authorized_keys:\n  - ssh-ed25519 AAAA k1\nchpasswd:\n  expire: False\nusers:\n  - default\n',
+    );
+    expect(seed.networkConfig).toBe(
+      "version: 1\nconfig:\n    - type: physical\n      name: eth0\n      mac_address: 'bc:24:11:00:00:01'\n      subnets:\n      - type: static\n        address: '10.77.0.11'\n        netmask: '255.255.255.0'\n        gateway: '10.77.0.1'\n    - type: nameserver\n      address:\n      - '10.77.0.1'\n      search:\n      - 'lab.example'\n",
+    );
+    expect(seed.metaData).toMatch(/^instance-id: [0-9a-f]{40}\n$/);
+  });
+});
+
+describe('QEMU and SSH command lines', () => {
+  it('boots the kernel directly with virtio devices, in the namespace', () => {
+    const argv = qemuArgv({ name: 'r1-web', disk: '/d.qcow2', kernel: '/k', initrd: '/i', seedIso: '/s.iso', memoryMiB: 1024, cpus: 2, tap: 'ahltr10', mac: 'BC:24:11:00:00:01', accel: 'tcg', runDir: '/run/x' });
+    const line = argv.join(' ');
+    expect(line).toContain('-machine q35,accel=tcg');
+    expect(line).toContain("-append root=LABEL=ahlroot rw console=ttyS0,115200 net.ifnames=0 biosdevname=0 quiet");
+    expect(line).toContain('-netdev tap,id=n0,ifname=ahltr10,script=no,downscript=no');
+    expect(line).toContain('-device virtio-net-pci,netdev=n0,mac=bc:24:11:00:00:01');
+    expect(line).toContain('-serial file:/run/x/serial.log');
+    expect(line).toContain('-daemonize');
+  });
+
+  it('keeps interface names within 15 bytes', () => {
+    expect(tapName('abcdef', 12).length).toBeLessThanOrEqual(15);
+  });
+
+  it('runs ssh inside the namespace with keys only', () => {
+    expect(sshArgv({ host: '10.77.0.11', user: 'lab', key: '/k', inNamespace: (a) => ['ip', 'netns', 'exec', 'ns', ...a] }, 'hostname')).toEqual([
+      'ip', 'netns', 'exec', 'ns', 'ssh', '-i', '/k', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no',
+      '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=5', 'lab@10.77.0.11', 'hostname',
+    ]);
+  });
+});
+
+describe('apt proxy policy', () => {
+  it('forwards only GET/HEAD of http:// package mirrors', async () => {
+    const { allowProxyRequest } = await import('../src/index.js');
+    expect(allowProxyRequest('GET', 'http://deb.debian.org/debian/dists/bookworm/Release').ok).toBe(true);
+    expect(allowProxyRequest('GET', 'http://example.com/')).toEqual({ ok: false, reason: 'example.com is not a package mirror' });
+    expect(allowProxyRequest('POST', 'http://deb.debian.org/')).toEqual({ ok: false, reason: 'method POST is not allowed' });
+    expect(allowProxyRequest('GET', '/relative')).toEqual({ ok: false, reason: 'not a proxy request (absolute http:// URL expected)' });
+    expect(allowProxyRequest('GET', 'https://deb.debian.org/')).toEqual({ ok: false, reason: 'https: is not proxied' });
+  });
+});
