@@ -22,3 +22,24 @@ export { formatDiagnostic, type Diagnostic, type Severity } from './load/diagnos
 export { COMPOSE_FILES, LAB_FILE, validateLab, type LabInput, type ValidationResult } from './load/validate.js';
 export { findLabRoot, loadLab, readLabInput } from './load/loader.js';
 export type { SourceFile } from './load/yaml-source.js';
+// The client itself is loaded lazily (createProxmoxClient, connectLab): only its type is exported here.
+export type { ProxmoxClient, ProxmoxConnection } from './proxmox/client.js';
+export { createProxmoxClient } from './proxmox/create.js';
+export { encodeParams, type HttpMethod } from './proxmox/params.js';
+export { FingerprintMismatchError, ProxmoxApiError, ProxmoxUnreachableError } from './proxmox/errors.js';
+export { normaliseFingerprint, pemFingerprint, type TlsPolicy } from './proxmox/fingerprint.js';
+export { parseUpid, waitForTask, type TaskResult, type Upid, type WaitOptions } from './proxmox/tasks.js';
+export { connectLab } from './proxmox/connect.js';
+export type { Proxmox } from 'proxmox-api';
+export {
+  artifactsDir,
+  ChannelsSchema,
+  channelsFile,
+  manifestForChannel,
+  readImageRecords,
+  recordJson,
+  TemplateManifestSchema,
+  type Channels,
+  type ImageRecords,
+  type TemplateManifest,
+} from './model/templates.js';

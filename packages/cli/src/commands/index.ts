@@ -1,6 +1,7 @@
 import type { CommandDef } from '../command.js';
+import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
 /** Every command, in the order `ahl --help` lists them. */
-export const COMMANDS: readonly CommandDef[] = [validateCommand, schemaCommand];
+export const COMMANDS: readonly CommandDef[] = [validateCommand, runwayCommand, schemaCommand];

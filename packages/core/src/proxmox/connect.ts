@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ahlError } from '../errors.js';
+import type { LabConfig } from '../model/schema.js';
+import type { Secrets } from '../secrets.js';
+import type { ProxmoxClient } from './client.js';
+import { createProxmoxClient } from './create.js';
+
+/** The client for a lab, its token resolved (and so masked) only now. */
+export function connectLab(config: LabConfig, secrets: Secrets, labRoot: string, timeoutMs?: number): Promise<ProxmoxClient> {
+  const p = config.proxmox;
+  const tokenId = p.tokenId.startsWith('env:') ? secrets.resolve(p.tokenId, 'proxmox.tokenId') : p.tokenId;
+  const tokenSecret = secrets.resolve(p.tokenSecret, 'proxmox.tokenSecret');
+  let ca: string | undefined;
+  if (p.tls.ca) {
+    const path = isAbsolute(p.tls.ca) ? p.tls.ca : resolve(labRoot, p.tls.ca);
+    try {
+      ca = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw ahlError('FILE_UNREADABLE', { path, reason: (e as NodeJS.ErrnoException).code ?? String(e) });
+    }
+  }
+  return createProxmoxClient({
+    endpoint: p.endpoint,
+    tokenId,
+    tokenSecret,
+    tls: { verify: p.tls.verify, ...(p.tls.fingerprint ? { fingerprint: p.tls.fingerprint } : {}), ...(ca ? { ca } : {}) },
+    ...(timeoutMs ? { timeoutMs } : {}),
+  });
+}

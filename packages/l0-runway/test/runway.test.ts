@@ -1,0 +1,178 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderRunway, runRunway, runwayArtifact, type RunwayReport } from '../src/index.js';
+import { AUDIT_SECRET, fixture, seed } from './fixture.js';
+
+const byId = (r: RunwayReport, id: string) => r.checks.find((c) => c.id === id);
+
+async function runway(opts: Parameters<typeof fixture>[0] = {}) {
+  const f = await fixture(opts);
+  try {
+    return await runRunway(f.lab, f.client);
+  } finally {
+    await f.close();
+  }
+}
+
+describe('runway against pve-sim', () => {
+  it('passes a ready site, warning only that no template is promoted yet', async () => {
+    const r = await runway();
+    expect(r.checks.map((c) => `${c.status} ${c.id}`)).toEqual([
+      'PASS endpoint',
+      'PASS token',
+      'PASS version',
+      'PASS privileges',
+      'PASS node:pve1',
+      'PASS bridge:pve1/vmbr0',
+      'PASS storage:pve1/local',
+      'PASS storage:pve1/local-lvm',
+      'WARN template:ubuntu-noble@stable',
+      'PASS conflicts',
+    ]);
+    expect(r.status).toBe('WARN');
+    expect(byId(r, 'storage:pve1/local')?.reason).toMatch(/^local \(import, snippets\): \d+\.\d GiB free, \d+%$/);
+  });
+
+  it('passes the template check when the promoted manifest matches the server', async () => {
+    const r = await runway({
+      seed: seed({ guests: [{ vmid: 9000, node: 'pve1', name: 'ubuntu-noble-20261126-010203', template: true, config: { memory: '2048', scsi0: 'local-lvm:base-9000-disk-0,size=4G' } }] }),
+      edit: (files) => {
+        files['images/ubuntu-noble/channels.json'] = JSON.stringify({ channels: { stable: '20261126-010203' }, history: {} });
+        files['images/ubuntu-noble/artifacts/20261126-010203.json'] = JSON.stringify({
+          image: 'ubuntu-noble', version: '20261126-010203', vmid: 9000, node: 'pve1', storage: 'local-lvm', templateName: 'ubuntu-noble-20261126-010203',
+          source: { url: 'https://images.test/noble.img', digest: 'sha256:00' }, specDigest: 'x', toolVersion: '0.0.0', createdAt: '2026-11-26T01:02:03Z',
+        });
+      },
+    });
+    expect(byId(r, 'template:ubuntu-noble@stable')).toEqual({ id: 'template:ubuntu-noble@stable', status: 'PASS', reason: 'ubuntu-noble-20261126-010203 (vmid 9000) on pve1' });
+    expect(r.status).toBe('PASS');
+  });
+
+  it('lists every missing privilege with its path and prints the minimal role', async () => {
+    const r = await runway({ tokenId: 'ahl@pve!audit', secret: AUDIT_SECRET });
+    const check = byId(r, 'privileges')!;
+    expect(check.status).toBe('FAIL');
+    expect(r.missingPrivileges).toContainEqual({ layer: 'L2', path: '/vms', privilege: 'VM.Clone', why: 'clone, configure, start and read VMs' });
+    expect(r.missingPrivileges).toContainEqual({ layer: 'L2', path: '/sdn/zones/localnetwork/vmbr0', privilege: 'SDN.Use', why: 'attach NICs to vmbr0' });
+    expect(r.missingPrivileges).toContainEqual({ layer: 'L2', path: '/storage/local-lvm', privilege: 'Datastore.AllocateSpace', why: 'allocate VM disks on local-lvm' });
+    expect(r.missingPrivileges.some((m) => m.privilege === 'Sys.Audit')).toBe(false);
+    expect(r.minimalRole?.commands[0]).toMatch(/^pveum role add AhlLab -privs ".*VM\.Clone.*"$/);
+    expect(r.minimalRole?.commands[1]).toBe("pveum acl modify / -token 'ahl@pve!audit' -role AhlLab");
+    expect(r.status).toBe('FAIL');
+  });
+
+  it('fails TLS on a fingerprint mismatch, naming both fingerprints, before sending the token', async () => {
+    const wrong = Array.from({ length: 32 }, () => 'AB').join(':');
+    const f = await fixture({ https: true, fingerprint: wrong });
+    try {
+      const requests = () => Object.values(f.sim.stats.snapshot()).reduce((n, s) => n + s.count, 0);
+      const r = await runRunway(f.lab, f.client);
+      const tls = byId(r, 'tls')!;
+      expect(tls.status).toBe('FAIL');
+      expect(tls.reason).toBe(`the server's certificate ${f.sim.fingerprint} is not the pinned ${wrong}`);
+      expect(r.checks).toHaveLength(1);
+      expect(requests()).toBe(0);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('passes TLS with the right pin, and fails an unpinned self-signed certificate', async () => {
+    const ok = await runway({ https: true });
+    expect(byId(ok, 'endpoint')?.status).toBe('PASS');
+    const f = await fixture({ https: true, edit: (files) => (files['lab.yaml'] = files['lab.yaml']!.replace(/  tls:\n    fingerprint: .*\n/, '')) });
+    try {
+      const r = await runRunway(f.lab, f.client);
+      expect(byId(r, 'tls')).toMatchObject({ status: 'FAIL' });
+      expect(byId(r, 'tls')!.reason).toMatch(/^TLS verification failed: /);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('reports a refused token', async () => {
+    const r = await runway({ secret: '00000000-0000-4000-8000-000000000000' });
+    expect(r.checks).toEqual([expect.objectContaining({ id: 'token', status: 'FAIL' })]);
+    expect(JSON.stringify(r)).not.toContain('00000000-0000-4000-8000-000000000000');
+  });
+
+  it('reports an unreachable endpoint', async () => {
+    const f = await fixture();
+    await f.sim.stop();
+    try {
+      const r = await runRunway(f.lab, f.client);
+      expect(r.checks).toEqual([expect.objectContaining({ id: 'endpoint', status: 'FAIL' })]);
+      expect(r.checks[0]!.reason).toMatch(/is not reachable: ECONNREFUSED/);
+    } finally {
+      await f.client.close();
+    }
+  });
+
+  it('fails a storage below the free-space threshold and one lacking a content type', async () => {
+    const s = seed();
+    s.storages = [
+      { id: 'local', type: 'dir', path: '/var/lib/vz', content: ['iso', 'backup', 'snippets'], size: 5 },
+      { id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 10 },
+    ];
+    s.files = [{ volid: 'local:iso/big.iso', size: '2G' }];
+    s.guests = [{ vmid: 500, node: 'pve1', name: 'fat', config: { scsi0: 'local-lvm:vm-500-disk-0,size=9728M', tags: 'other' } }];
+    const r = await runway({ seed: s });
+    expect(byId(r, 'storage:pve1/local')).toMatchObject({ status: 'FAIL', reason: 'local lacks the content type import (has backup, iso, snippets)' });
+    expect(byId(r, 'storage:pve1/local-lvm')).toMatchObject({ status: 'FAIL', reason: 'local-lvm is 5.0% free, below 10%' });
+  });
+
+  it('fails an offline node and a missing bridge', async () => {
+    const s = seed();
+    s.nodes = [{ name: 'pve1', ip: '10.0.0.2', bridges: [{ iface: 'vmbr1', cidr: '10.0.0.2/24' }] }, { name: 'pve2', online: false }];
+    const r = await runway({
+      seed: s,
+      edit: (files) => {
+        files['lab.yaml'] = files['lab.yaml']!.replace('  pve1: {}', '  pve1: {}\n  pve2: {}');
+        files['personas/docker.yaml'] = files['personas/docker.yaml']!.replace('docker-02: {node: pve1', 'docker-02: {node: pve2');
+      },
+    });
+    expect(byId(r, 'bridge:pve1/vmbr0')).toMatchObject({ status: 'FAIL', reason: 'vmbr0 does not exist on pve1' });
+    expect(byId(r, 'node:pve2')).toMatchObject({ status: 'FAIL', reason: 'pve2 is offline' });
+  });
+
+  it('finds vmid, name and address conflicts with unmanaged guests', async () => {
+    const r = await runway({
+      seed: seed({
+        guests: [
+          { vmid: 301, node: 'pve1', name: 'legacy', config: { memory: '512' } },
+          { vmid: 400, node: 'pve1', name: 'docker-02', config: { memory: '512' } },
+          { vmid: 401, node: 'pve1', name: 'old-web', config: { memory: '512', ipconfig0: 'ip=10.0.0.31/24,gw=10.0.0.1' } },
+          { vmid: 302, node: 'pve1', name: 'docker-02-managed', config: { memory: '512', tags: 'ahl;docker' } },
+        ],
+      }),
+    });
+    const conflicts = r.checks.filter((c) => c.id.startsWith('conflict:')).map((c) => `${c.id}: ${c.reason}`);
+    expect(conflicts).toEqual([
+      'conflict:vmid:301: vmid 301 of docker-01 is taken by guest legacy on pve1',
+      'conflict:ip:10.0.0.31: 10.0.0.31 of docker-01 is configured on unmanaged guest 401',
+      'conflict:vmid:302: vmid 302 of docker-02 is taken by guest docker-02-managed on pve1',
+      'conflict:name:docker-02: an unmanaged guest 400 on pve1 is already named docker-02',
+    ]);
+  });
+
+  it('makes a constant number of API calls whatever the number of managed guests', async () => {
+    const guests = (n: number) => Array.from({ length: n }, (_, i) => ({ vmid: 1000 + i, node: 'pve1', name: `g${i}`, config: { memory: '512', tags: 'ahl' } }));
+    const small = await runway({ seed: seed({ guests: guests(2) }) });
+    const big = await runway({ seed: seed({ guests: guests(200) }) });
+    expect(big.calls).toBe(small.calls);
+    expect(big.calls).toBeLessThanOrEqual(6);
+  });
+
+  it('renders a table and a deterministic JSON artifact', async () => {
+    const r = await runway();
+    const text = renderRunway(r);
+    expect(text.split('\n')[0]).toMatch(/^runway runway-test → http:\/\/127\.0\.0\.1:\d+$/);
+    expect(text).toContain('WARN  template:ubuntu-noble@stable  no template is promoted to stable for ubuntu-noble yet');
+    expect(text.trimEnd().split('\n').pop()).toBe('WARN 9 passed, 1 warning, 0 failed');
+    const again = await runway();
+    const portless = (t: string) => t.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT');
+    expect(portless(runwayArtifact(again))).toBe(portless(runwayArtifact(r)));
+    expect(JSON.parse(runwayArtifact(r))).not.toHaveProperty('calls');
+  });
+});
