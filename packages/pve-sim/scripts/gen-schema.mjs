@@ -61,6 +61,7 @@ export const ENDPOINTS = [
   'POST /nodes/{node}/qemu/{vmid}/clone',
   'PUT /nodes/{node}/qemu/{vmid}/resize',
   'POST /nodes/{node}/qemu/{vmid}/template',
+  'POST /nodes/{node}/qemu/{vmid}/move_disk',
   'GET /nodes/{node}/qemu/{vmid}/status/current',
   'POST /nodes/{node}/qemu/{vmid}/status/start',
   'POST /nodes/{node}/qemu/{vmid}/status/stop',

@@ -1,4 +1,13 @@
+import { rm } from 'node:fs/promises';
 import type { Guest, StorageDef, Volume } from './model/types.js';
+
+/** A finished file in the sim's temp directory, handed to {@link SimBackend.writeFile}. */
+export interface SimFileSource {
+  /** Absolute path of the file, inside the sim's own temp directory. */
+  path: string;
+  /** Its size in bytes (equal to `volume.size` for downloads). */
+  size: number;
+}
 
 /**
  * What actually happens to disks and guests. The simulator keeps all
@@ -19,8 +28,14 @@ export interface SimBackend {
   renameVolume(from: Volume, to: Volume, storage: StorageDef): Promise<void>;
   resizeVolume(volume: Volume, newSize: number, storage: StorageDef): Promise<void>;
   freeVolume(volume: Volume, storage: StorageDef): Promise<void>;
-  /** Stores downloaded file content (ISO, template, import image). */
-  writeFile(volume: Volume, storage: StorageDef, data: Uint8Array): Promise<void>;
+  /**
+   * Stores a file as `volume` (a download-url ISO, template or import image, or
+   * a vzdump archive). The content is in a temp file the sim wrote and no longer
+   * needs: the backend takes ownership and moves (rename) or copies it into
+   * place, or deletes it. Whatever is left at `source.path` when the promise
+   * settles is removed by the sim, so a failing backend leaves nothing behind.
+   */
+  writeFile(volume: Volume, storage: StorageDef, source: SimFileSource): Promise<void>;
   startGuest(guest: Guest): Promise<void>;
   /** `graceful` is a shutdown (ACPI/agent); otherwise a hard stop. */
   stopGuest(guest: Guest, graceful: boolean): Promise<void>;
@@ -46,7 +61,10 @@ export class MemoryBackend implements SimBackend {
   async renameVolume(): Promise<void> {}
   async resizeVolume(): Promise<void> {}
   async freeVolume(): Promise<void> {}
-  async writeFile(): Promise<void> {}
+  /** Keeps only the bookkeeping: the file itself is deleted. */
+  async writeFile(_volume: Volume, _storage: StorageDef, source: SimFileSource): Promise<void> {
+    await rm(source.path, { force: true });
+  }
   async startGuest(): Promise<void> {}
   async stopGuest(): Promise<void> {}
 }

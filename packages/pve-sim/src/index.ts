@@ -1,7 +1,7 @@
 export { startSim, loadSeedFile, tokenMap, type SimOptions, type RunningSim } from './sim.js';
 export type { SeedConfig, SeedNode, SeedStorage, SeedUser, SeedAcl, SeedGuest } from './seed.js';
 export { buildState } from './seed.js';
-export { MemoryBackend, type SimBackend, type AgentInterface } from './backend.js';
+export { MemoryBackend, type SimBackend, type SimFileSource, type AgentInterface } from './backend.js';
 export type { FaultRule, FaultMatch, StoredFault, EndpointStats } from './server/faults.js';
 export type { FaultSet, CallStats } from './server/faults.js';
 export type { SimCore } from './model/core.js';

@@ -61,9 +61,15 @@ export interface RunningSim {
   core: SimCore;
   faults: FaultSet;
   stats: CallStats;
+  /**
+   * The sim's own temp directory (`<os.tmpdir()>/ahl-pve-sim-*`, where
+   * download-url streams files before handing them to the backend), once a
+   * task has needed it; removed by `stop()`.
+   */
+  readonly tempDir: string | undefined;
   /** Resolves when no task is running. */
   idle(): Promise<void>;
-  /** Stops tasks, closes the server, and flushes state to `stateDir`. */
+  /** Stops tasks, closes the server, removes the temp directory, and flushes state to `stateDir`. */
   stop(): Promise<void>;
 }
 
@@ -190,11 +196,15 @@ export async function startSim(options: SimOptions = {}): Promise<RunningSim> {
     core,
     faults,
     stats,
+    get tempDir() {
+      return core.tempDirPath;
+    },
     idle: () => core.tasks.idle(),
     stop: async () => {
       core.tasks.abortAll();
       faults.clear();
       await core.tasks.idle();
+      core.removeTempDir();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -154,6 +154,54 @@ describe('bpg 9.3: delete', () => {
   });
 });
 
+describe('bpg 9.1 step 9: move_disk after a clone when the datastore differs', () => {
+  it('moves a linked clone disk to another storage, deleting or keeping the source', async () => {
+    const clone = await raw(sim, 'POST', '/nodes/pve1/qemu/9000/clone', { form: { newid: 610, full: 0, name: 'moved' } });
+    expect(await pollTask((clone.json() as Json).data)).toBe('OK');
+    const before = (await get('/nodes/pve1/qemu/610/config')).data as Record<string, string>;
+    expect(before.scsi0).toMatch(/^local-lvm:base-9000-disk-0\/vm-610-disk-0,|^local-lvm:vm-610-disk-0,/);
+    const oldVolid = before.scsi0!.split(',')[0]!;
+
+    const mv = await raw(sim, 'POST', '/nodes/pve1/qemu/610/move_disk', { form: { disk: 'scsi0', storage: 'local', delete: 1 } });
+    expect(mv.status).toBe(200);
+    const upid = (mv.json() as Json).data as string;
+    expect(upid).toMatch(/:qmmove:610:ahl@pve!ci:$/);
+    expect(await pollTask(upid)).toBe('OK');
+    const after = (await get('/nodes/pve1/qemu/610/config')).data as Record<string, string>;
+    expect(after.scsi0).toBe('local:610/vm-610-disk-0.raw,iothread=1,size=4G');
+    expect(after.unused0).toBeUndefined();
+    expect(sim.state.volumes.find((v) => v.volid === oldVolid)).toBeUndefined();
+    const content = (await get('/nodes/pve1/storage/local/content', 'content=images&vmid=610')).data as { volid: string; size: number }[];
+    expect(content).toEqual([expect.objectContaining({ volid: 'local:610/vm-610-disk-0.raw', size: 4 * 1024 ** 3, format: 'raw' })]);
+    const log = (await get(`/nodes/pve1/tasks/${encodeURIComponent(upid)}/log`)).data as { t: string }[];
+    expect(log[0]!.t).toBe(`create full clone of drive scsi0 (${oldVolid})`);
+
+    // Without delete the source stays as unusedN; the format can change on a dir storage.
+    const back = await raw(sim, 'POST', '/nodes/pve1/qemu/610/move_disk', { form: { disk: 'scsi0', storage: 'local-lvm' } });
+    expect(await pollTask((back.json() as Json).data)).toBe('OK');
+    const kept = (await get('/nodes/pve1/qemu/610/config')).data as Record<string, string>;
+    expect(kept.scsi0).toBe('local-lvm:vm-610-disk-0,iothread=1,size=4G');
+    expect(kept.unused0).toBe('local:610/vm-610-disk-0.raw');
+    const fmt = await raw(sim, 'POST', '/nodes/pve1/qemu/610/move_disk', { form: { disk: 'unused0', storage: 'local' } });
+    expect(fmt.statusText).toBe("cannot move disk 'unused0', only configured disks can be moved to another storage");
+
+    const fail = async (form: Record<string, string | number>): Promise<[number, string]> => {
+      const r = await raw(sim, 'POST', '/nodes/pve1/qemu/610/move_disk', { form });
+      return [r.status, r.statusText];
+    };
+    expect(await fail({ disk: 'scsi0', storage: 'local-lvm' })).toEqual([500, "you can't move to the same storage with same format"]);
+    expect(await fail({ disk: 'ide2', storage: 'local' })).toEqual([500, "you can't move a cdrom"]);
+    expect(await fail({ disk: 'scsi5', storage: 'local' })).toEqual([500, "disk 'scsi5' does not exist"]);
+    expect(await fail({ disk: 'scsi0', storage: 'nope' })).toEqual([500, "storage 'nope' does not exist"]);
+    expect((await fail({ disk: 'scsi0' }))[0]).toBe(400);
+    const full = sim.faults.add({ kind: 'storageFull', storage: 'tank' });
+    const nospace = await raw(sim, 'POST', '/nodes/pve1/qemu/610/move_disk', { form: { disk: 'scsi0', storage: 'tank', delete: 1 } });
+    expect(await pollTask((nospace.json() as Json).data)).toMatch(/^storage migration failed: zfs error: cannot create 'tank\/vm-610-disk-\d+': out of space$/);
+    sim.faults.remove(full);
+    expect(((await get('/nodes/pve1/qemu/610/config')).data as Record<string, string>).scsi0).toBe(kept.scsi0);
+  });
+});
+
 describe('bpg 9.4: download file', () => {
   it('metadata, download with node/storage in the form, list, overwrite flow, delete', async () => {
     const meta = (await get('/nodes/pve1/query-url-metadata', `url=${encodeURIComponent(`${filesUrl}/img/noble.img`)}&verify-certificates=0`)).data as { filename: string; size: number };

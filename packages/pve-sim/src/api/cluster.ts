@@ -85,13 +85,16 @@ function storageResources(core: SimCore, auth: AuthId): Record<string, unknown>[
   return out;
 }
 
+const VM_AUDIT = ['VM.Audit'];
+
 export function resources(ctx: HandlerCtx): unknown {
   const { core, auth } = ctx;
   const type = str(ctx, 'type');
   const out: Record<string, unknown>[] = [];
   if (!type || type === 'vm') {
+    const can = core.canMany(auth);
     for (const g of Object.values(core.state.guests).sort((a, b) => a.vmid - b.vmid)) {
-      if (core.can(auth, `/vms/${g.vmid}`, ['VM.Audit'])) out.push(vmResource(core, g));
+      if (can(`/vms/${g.vmid}`, VM_AUDIT)) out.push(vmResource(core, g));
     }
   }
   if (!type || type === 'node') {

@@ -53,6 +53,7 @@ export const HANDLERS: Record<string, Handler> = {
   'POST /nodes/{node}/qemu/{vmid}/clone': qemu.cloneVm,
   'PUT /nodes/{node}/qemu/{vmid}/resize': qemu.resizeVm,
   'POST /nodes/{node}/qemu/{vmid}/template': qemu.templateVm,
+  'POST /nodes/{node}/qemu/{vmid}/move_disk': qemu.moveDisk,
   'GET /nodes/{node}/qemu/{vmid}/status/current': qemu.statusCurrent,
   'POST /nodes/{node}/qemu/{vmid}/status/start': qemu.vmStart,
   'POST /nodes/{node}/qemu/{vmid}/status/stop': qemu.vmStop,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { die, paramError } from '../errors.js';
 import type { SimCore } from '../model/core.js';
 import { fileFormat, normaliseUploadName, parseVolid, storageOnNode, uploadExtensionOk, volumePath } from '../model/storage.js';
 import type { StorageDef, Volume } from '../model/types.js';
 import { splitList } from '../schema/formats.js';
-import { fetchUrl } from '../server/fetch-url.js';
+import { downloadToFile, fetchUrl } from '../server/fetch-url.js';
 import { type HandlerCtx, bool, int, reqStr, str } from './context.js';
 
 const AUDIT_OR_SPACE = ['Datastore.Audit', 'Datastore.AllocateSpace'];
@@ -116,10 +117,11 @@ export function listContent(ctx: HandlerCtx): unknown {
   const s = core.requireStorageOn(reqStr(ctx, 'storage'), node);
   const content = str(ctx, 'content');
   const vmid = int(ctx, 'vmid');
+  const can = core.canMany(ctx.auth);
   return core
     .volumesOn(s, node)
     .filter((v) => (!content || v.content === content) && (vmid === undefined || v.vmid === vmid))
-    .filter((v) => v.content !== 'images' || v.vmid === undefined || core.can(ctx.auth, `/vms/${v.vmid}`, ['VM.Audit']) || core.can(ctx.auth, `/storage/${s.storage}`, ['Datastore.Audit']))
+    .filter((v) => v.content !== 'images' || v.vmid === undefined || can(`/vms/${v.vmid}`, ['VM.Audit']) || can(`/storage/${s.storage}`, ['Datastore.Audit']))
     .sort((a, b) => a.volid.localeCompare(b.volid))
     .map(contentEntry);
 }
@@ -185,12 +187,13 @@ export async function deleteContent(ctx: HandlerCtx): Promise<unknown> {
   return null;
 }
 
-const ALGOS = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
-
-function digests(data: Uint8Array): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const a of ALGOS) out[a] = createHash(a).update(data).digest('hex');
-  return out;
+/**
+ * Digests recorded for a download: sha256 always (seeded files carry it too)
+ * plus the algorithm the request verified with. Hashing happens while the file
+ * streams to disk; all six algorithms would cost seconds per GiB.
+ */
+function digestAlgorithms(algo: string | undefined): string[] {
+  return algo && algo !== 'sha256' ? ['sha256', algo] : ['sha256'];
 }
 
 export function downloadUrl(ctx: HandlerCtx): unknown {
@@ -226,22 +229,32 @@ export function downloadUrl(ctx: HandlerCtx): unknown {
     }
     task.log(`downloading ${url} to ${path}`);
     await task.delay(0.5);
-    const res = await fetchUrl(url, { verify }).catch((err: Error) => {
+    const noSpace = (): string => `write failed: No space left on device\n`;
+    let full: Error | undefined;
+    const tmp = core.tempFile(filename);
+    const avail = core.fullStorages.has(s.storage) ? 0 : core.storageStatus(s, node).avail;
+    const res = await downloadToFile(url, tmp, { verify, signal: task.signal, algorithms: digestAlgorithms(algo), maxBytes: avail, tooLarge: () => (full = new Error(noSpace())) }).catch((err: Error) => {
+      if (task.signal.aborted) throw task.signal.reason;
+      if (err === full) throw err;
       throw new Error(`download failed: ${err.message}`);
     });
     if (res.status !== 200) throw new Error(`download failed: ${res.status} ${res.statusText}`);
-    task.log(`download of '${url}' to '${path}' finished`);
-    const sums = digests(res.body);
-    if (checksum && algo) {
-      task.log('calculating checksum...');
-      if (sums[algo] !== checksum) throw new Error(`checksum mismatch: got '${sums[algo]}' != expect '${checksum}'`);
-      task.log('OK, checksum verified');
+    try {
+      task.log(`download of '${url}' to '${path}' finished`);
+      if (checksum && algo) {
+        task.log('calculating checksum...');
+        if (res.checksums[algo] !== checksum) throw new Error(`checksum mismatch: got '${res.checksums[algo]}' != expect '${checksum}'`);
+        task.log('OK, checksum verified');
+      }
+      await task.delay(0.5);
+      const vol: Volume = { volid, storage: s.storage, node: s.shared ? null : node, content, format: fileFormat(content, filename), size: res.size, ctime: core.now(), checksums: res.checksums };
+      core.checkSpace(s, node, vol.size, `${sub}/${filename}`, noSpace);
+      if (core.volume(volid, node)) throw new Error(`refusing to override existing file '${path}'`);
+      await core.storeFile(vol, s, tmp, res.size);
+      core.addVolume(vol);
+    } finally {
+      await rm(tmp, { force: true });
     }
-    await task.delay(0.5);
-    const vol: Volume = { volid, storage: s.storage, node: s.shared ? null : node, content, format: fileFormat(content, filename), size: res.body.length, ctime: core.now(), checksums: sums };
-    core.checkSpace(s, node, vol.size, `${sub}/${filename}`, () => `write failed: No space left on device\n`);
-    await core.backend.writeFile(vol, s, res.body);
-    core.addVolume(vol);
   });
 }
 
@@ -331,7 +344,7 @@ export function vzdump(ctx: HandlerCtx): unknown {
         };
         if (notes !== undefined) vol.notes = notes.replace(/\{\{vmid\}\}/g, String(id)).replace(/\{\{guestname\}\}/g, conf.name ?? `VM ${id}`);
         if (prot) vol.protected = 1;
-        await core.backend.writeFile(vol, s, new Uint8Array());
+        await core.storeEmptyFile(vol, s, name);
         core.addVolume(vol);
         task.log(`INFO: creating vzdump archive '${volumePath(s, `backup/${name}`)}'`);
         task.log(`INFO: Finished Backup of VM ${id} (00:00:01)`);

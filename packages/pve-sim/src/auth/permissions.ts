@@ -115,6 +115,28 @@ export function hasPrivs(ctx: PermissionContext, auth: AuthId, path: string, pri
   return any ? privs.some((p) => have.has(p)) : privs.every((p) => have.has(p));
 }
 
+/**
+ * `hasPrivs` for many paths within one request (listings filter every guest by
+ * VM.Audit). A `/vms/<id>` with no ACL entry on that exact path inherits from
+ * `/`, `/vms` and its pool only, so all such guests in one pool share a result.
+ * The memo must not outlive the request: it does not see later ACL changes.
+ */
+export function privilegeMemo(ctx: PermissionContext, auth: AuthId): (path: string, privs: readonly string[], any?: boolean) => boolean {
+  const own = new Set(ctx.access.acl.map((a) => a.path));
+  const memo = new Map<string, boolean>();
+  return (path, privs, any = false) => {
+    const vm = /^\/vms\/(\d+)$/.exec(path);
+    const scope = vm && !own.has(path) ? `/vms/*@${ctx.vmPool(Number(vm[1])) ?? ''}` : path;
+    const key = `${scope}\0${privs.join(',')}\0${any ? 1 : 0}`;
+    let ok = memo.get(key);
+    if (ok === undefined) {
+      ok = hasPrivs(ctx, auth, path, privs, any);
+      memo.set(key, ok);
+    }
+    return ok;
+  };
+}
+
 /** RPCEnvironment::check / check_any: 403 naming the path and privilege(s). */
 export function checkPrivs(ctx: PermissionContext, auth: AuthId, path: string, privs: readonly string[], any = false): void {
   const have = privilegesAt(ctx, auth, path);

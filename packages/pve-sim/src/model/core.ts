@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SimBackend } from '../backend.js';
 import { ApiError, die } from '../errors.js';
-import { type AuthId, type PermissionContext, checkPrivs, hasPrivs } from '../auth/permissions.js';
+import { type AuthId, type PermissionContext, checkPrivs, hasPrivs, privilegeMemo } from '../auth/permissions.js';
 import { Rng } from './rng.js';
 import { storageOnNode, storageUsed } from './storage.js';
 import { TaskManager } from './tasks.js';
@@ -32,6 +36,8 @@ export class SimCore {
   readonly fileLocks = new Map<number, number>();
   /** Storage ids whose allocations fail as if full (fault injection). */
   readonly fullStorages = new Set<string>();
+  private tmp: string | undefined;
+  private tmpCount = 0;
 
   constructor(
     readonly state: SimStateData,
@@ -130,6 +136,44 @@ export class SimCore {
     if (this.fullStorages.has(s.storage) || this.storageStatus(s, node).avail < size) throw new Error(message(s, name));
   }
 
+  // ---- temp files --------------------------------------------------------
+
+  /** The sim's own temp directory (`<os.tmpdir()>/ahl-pve-sim-*`), if one was needed yet. */
+  get tempDirPath(): string | undefined {
+    return this.tmp;
+  }
+
+  /** A fresh path in the sim's temp directory, which is created on first use. */
+  tempFile(name: string): string {
+    this.tmp ??= mkdtempSync(join(tmpdir(), 'ahl-pve-sim-'));
+    return join(this.tmp, `${++this.tmpCount}-${name.replace(/[^\w.-]/g, '_')}`);
+  }
+
+  /** Removes the temp directory and everything in it (on stop). */
+  removeTempDir(): void {
+    if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
+    this.tmp = undefined;
+  }
+
+  /**
+   * Hands the temp file at `path` to the backend as `vol`'s content; whatever
+   * the backend leaves at `path` (it should move or delete it) is removed.
+   */
+  async storeFile(vol: Volume, s: StorageDef, path: string, size: number): Promise<void> {
+    try {
+      await this.backend.writeFile(vol, s, { path, size });
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+
+  /** Stores an empty file as `vol` (vzdump archives carry only a manifest). */
+  async storeEmptyFile(vol: Volume, s: StorageDef, name: string): Promise<void> {
+    const path = this.tempFile(name);
+    await writeFile(path, '');
+    await this.storeFile(vol, s, path, 0);
+  }
+
   // ---- guests ------------------------------------------------------------
 
   guest(vmid: number): Guest | undefined {
@@ -170,6 +214,11 @@ export class SimCore {
 
   can(auth: AuthId, path: string, privs: readonly string[], any = false): boolean {
     return hasPrivs(this.perm, auth, path, privs, any);
+  }
+
+  /** A `can` for one request that checks many paths (see privilegeMemo). */
+  canMany(auth: AuthId): (path: string, privs: readonly string[], any?: boolean) => boolean {
+    return privilegeMemo(this.perm, auth);
   }
 
   check(auth: AuthId, path: string, privs: readonly string[], any = false): void {

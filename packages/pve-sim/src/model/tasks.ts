@@ -45,6 +45,8 @@ export interface TaskContext {
   /** Waits the task's configured duration times `fraction`; rejects when the task is stopped. */
   delay(fraction?: number): Promise<void>;
   readonly aborted: boolean;
+  /** Aborted when the task is stopped (DELETE on the task, or the sim stopping). */
+  readonly signal: AbortSignal;
 }
 
 export type TaskWorker = (ctx: TaskContext) => Promise<void>;
@@ -96,6 +98,7 @@ export class TaskManager {
     });
     aborted.catch(() => {});
     let isAborted = false;
+    const controller = new AbortController();
     const total = this.opts.durationMs(type);
     const ctx: TaskContext = {
       upid: record.upid,
@@ -109,6 +112,7 @@ export class TaskManager {
       get aborted() {
         return isAborted;
       },
+      signal: controller.signal,
     };
     const injected = this.opts.injectedFailure(type, id);
     const run = async (): Promise<void> => {
@@ -139,6 +143,7 @@ export class TaskManager {
       abort: () => {
         isAborted = true;
         abort();
+        controller.abort(new Error('received interrupt'));
       },
       done,
     });
