@@ -40,7 +40,8 @@ describe('ahl --help and --version', () => {
   it('lists the commands, examples and exit codes', async () => {
     const r = await ahl(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('validate  check the lab files');
+    expect(r.stdout).toMatch(/^ {2}validate +check the lab files/m);
+    expect(r.stdout).toMatch(/^ {2}image build +L1: build the template/m);
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toMatch(/Exit codes:\n\s+0 {2}success\n\s+1 {2}the lab is invalid/);
   });

@@ -1,7 +1,17 @@
 import type { CommandDef } from '../command.js';
+import { imageBuildCommand, imageListCommand, imagePromoteCommand, imagePruneCommand, imageRollbackCommand } from './image.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
 /** Every command, in the order `ahl --help` lists them. */
-export const COMMANDS: readonly CommandDef[] = [validateCommand, runwayCommand, schemaCommand];
+export const COMMANDS: readonly CommandDef[] = [
+  validateCommand,
+  runwayCommand,
+  imageBuildCommand,
+  imagePromoteCommand,
+  imageRollbackCommand,
+  imageListCommand,
+  imagePruneCommand,
+  schemaCommand,
+];

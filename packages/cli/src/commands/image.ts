@@ -1,0 +1,155 @@
+import type { Lab, ProxmoxClient } from '@ahl/core';
+import type { CommandContext, CommandDef } from '../command.js';
+import { loadValidLab } from './lab-root.js';
+
+/** Runs `fn` with the lab and a connected client, closing the client afterwards. */
+async function withClient<T>(ctx: CommandContext, fn: (lab: Lab, client: ProxmoxClient) => Promise<T>): Promise<T> {
+  const { connectLab } = await import('@ahl/core');
+  const lab = await loadValidLab(ctx);
+  const client = await connectLab(lab.config, await ctx.secrets(lab.root), lab.root);
+  try {
+    return await fn(lab, client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function knownImage(lab: Lab, name: string, command: string): Promise<void> {
+  if (lab.images[name]) return;
+  const { ahlError } = await import('@ahl/core');
+  throw ahlError('USAGE', { message: `image "${name}" is not declared (images: ${Object.keys(lab.images).join(', ')})`, command });
+}
+
+export const imageBuildCommand: CommandDef = {
+  name: 'image build',
+  summary: 'L1: build the template of an image from its checksummed cloud image, over the API',
+  description:
+    'Downloads the cloud image to the import storage with its checksum verified by the node, creates a VM importing it\n' +
+    '(cloud-init drive, serial console, guest agent, the spec\'s machine/bios/scsihw), converts it to a template and writes\n' +
+    'images/NAME/artifacts/VERSION.json. Skipped when a template from the same spec and source exists (--force rebuilds).\n' +
+    'The first template of an image becomes stable; later ones wait for `ahl image promote`. A failure removes what the\n' +
+    'build made and names the step, with the task log.',
+  positionals: [{ name: 'NAME', description: 'an image declared in images/NAME.yaml' }],
+  options: [{ name: 'force', type: 'boolean', description: 'build even when an identical template exists' }],
+  examples: [
+    { command: 'ahl image build ubuntu-noble', description: 'build (or confirm) the Ubuntu template' },
+    { command: 'ahl image build debian-bookworm --force', description: 'build a fresh version next to the existing one' },
+  ],
+  async run(ctx) {
+    const { buildTemplate } = await import('@ahl/l1-image');
+    const { VERSION } = await import('../main.js');
+    const name = ctx.positionals[0]!;
+    return withClient(ctx, async (lab, client) => {
+      await knownImage(lab, name, 'image build');
+      const { out } = ctx;
+      const r = await buildTemplate(lab, client, name, {
+        force: Boolean(ctx.options.force),
+        toolVersion: VERSION,
+        reporter: {
+          info: (m) => out.line(m),
+          warn: (m) => out.line(out.style('yellow', m)),
+          progress: (e) => {
+            if (e.status === 'start' && e.detail && !e.detail.startsWith('waiting')) out.line(out.style('dim', `  ${e.step}: ${e.detail}`));
+            else if (e.status !== 'start' || e.detail) out.line(`${e.status === 'ok' ? out.style('green', '✓') : e.status === 'failed' ? out.style('red', '✗') : '…'} ${e.step}${e.detail ? `: ${e.detail}` : ''}`);
+          },
+        },
+      });
+      if (ctx.global.json) out.json(r);
+      if (r.outcome === 'skipped') out.line(`${out.style('green', '✓')} ${r.reason}`);
+      else if (r.outcome === 'built') out.line(`${out.style('green', '✓')} built ${r.manifest.templateName} (vmid ${r.manifest.vmid})${r.promoted ? `, now ${name}@${r.promoted}` : `; promote it with \`ahl image promote ${name} ${r.manifest.version}\``}`);
+      else {
+        out.line(`${out.style('red', '✗')} ${name}: the ${r.step} step failed: ${r.message}`);
+        if (r.taskLog?.length) out.line(out.style('dim', r.taskLog.slice(-20).map((l) => `  | ${l}`).join('\n')));
+        out.line(r.removed.length ? `  removed what the build made: ${r.removed.join(', ')}` : '  nothing was left behind');
+      }
+      return r.outcome === 'failed' ? 1 : 0;
+    });
+  },
+};
+
+function channelCommand(kind: 'promote' | 'rollback'): CommandDef {
+  return {
+    name: `image ${kind}`,
+    summary: kind === 'promote' ? 'L1: point a channel (stable, canary) at a built template version' : 'L1: point a channel back at its previous version',
+    description: 'Running VMs are never changed: the hosts following the channel now lag it until `ahl rebuild`, and are listed.',
+    positionals: kind === 'promote' ? [{ name: 'NAME', description: 'the image' }, { name: 'VERSION', description: 'a built version (see `ahl image list`)' }] : [{ name: 'NAME', description: 'the image' }],
+    options: [{ name: 'channel', type: 'string', value: 'CHANNEL', description: 'stable (default) or canary' }],
+    examples:
+      kind === 'promote'
+        ? [{ command: 'ahl image promote ubuntu-noble 20261126-010203 --channel canary', description: 'try a new template on canary hosts first' }]
+        : [{ command: 'ahl image rollback ubuntu-noble', description: 'undo the last promotion of stable' }],
+    async run(ctx) {
+      const { loadValidLab: load } = await import('./lab-root.js');
+      const l1 = await import('@ahl/l1-image');
+      const lab = await load(ctx);
+      const [name, version] = ctx.positionals as [string, string];
+      await knownImage(lab, name, `image ${kind}`);
+      const channel = typeof ctx.options.channel === 'string' ? ctx.options.channel : 'stable';
+      const r = kind === 'promote' ? await l1.promote(lab, name, version, channel) : await l1.rollback(lab, name, channel);
+      if (ctx.global.json) ctx.out.json(r);
+      if (!r.ok) {
+        ctx.out.line(`${ctx.out.style('red', '✗')} ${r.reason}`);
+        return 1;
+      }
+      ctx.out.line(`${ctx.out.style('green', '✓')} ${name}@${channel}: ${r.from ?? '(none)'} → ${r.to}`);
+      if (r.lagging.length) ctx.out.line(`  lagging until rebuilt: ${r.lagging.join(', ')}`);
+      return 0;
+    },
+  };
+}
+
+export const imagePromoteCommand = channelCommand('promote');
+export const imageRollbackCommand = channelCommand('rollback');
+
+export const imageListCommand: CommandDef = {
+  name: 'image list',
+  summary: 'L1: declared images, their templates on the server, channels, hosts per channel, orphans',
+  examples: [{ command: 'ahl image list', description: 'what is built and what follows what' }],
+  async run(ctx) {
+    const { listTemplates } = await import('@ahl/l1-image');
+    return withClient(ctx, async (lab, client) => {
+      const l = await listTemplates(lab, client);
+      if (ctx.global.json) ctx.out.json(l);
+      for (const i of l.images) {
+        ctx.out.line(ctx.out.style('bold', i.image));
+        if (!i.templates.length) ctx.out.line('  no template built yet');
+        for (const t of i.templates)
+          ctx.out.line(`  ${t.version}  vmid ${String(t.vmid).padEnd(6)} ${t.present ? 'present' : ctx.out.style('red', 'MISSING')}${t.channels.length ? `  ← ${t.channels.join(', ')}` : ''}`);
+        for (const [ch, hosts] of Object.entries(i.hosts)) ctx.out.line(ctx.out.style('dim', `  @${ch}: ${hosts.join(', ')}`));
+      }
+      for (const o of l.orphans) ctx.out.line(ctx.out.style('yellow', `orphan template ${o.name} (vmid ${o.vmid}) on ${o.node}: no manifest records it`));
+      return 0;
+    });
+  },
+};
+
+export const imagePruneCommand: CommandDef = {
+  name: 'image prune',
+  summary: 'L1: remove old templates that no channel and no VM uses (plan only without --approve)',
+  positionals: [{ name: 'NAME', description: 'the image' }],
+  options: [
+    { name: 'keep', type: 'string', value: 'N', description: 'always keep the N newest versions (default 3)' },
+    { name: 'approve', type: 'boolean', description: 'remove them; without it only the plan is shown' },
+  ],
+  examples: [
+    { command: 'ahl image prune ubuntu-noble --keep 2', description: 'see what would be removed' },
+    { command: 'ahl image prune ubuntu-noble --keep 2 --approve', description: 'remove it' },
+  ],
+  async run(ctx) {
+    const { prune } = await import('@ahl/l1-image');
+    const { ahlError } = await import('@ahl/core');
+    const keep = ctx.options.keep === undefined ? 3 : Number(ctx.options.keep);
+    if (!Number.isInteger(keep) || keep < 0) throw ahlError('USAGE', { message: `--keep must be a whole number, got "${String(ctx.options.keep)}"`, command: 'image prune' });
+    return withClient(ctx, async (lab, client) => {
+      const name = ctx.positionals[0]!;
+      await knownImage(lab, name, 'image prune');
+      const r = await prune(lab, client, name, { keep, approve: Boolean(ctx.options.approve) });
+      if (ctx.global.json) ctx.out.json(r);
+      for (const d of r.decisions) ctx.out.line(`${d.action === 'remove' ? ctx.out.style('red', 'remove') : 'keep  '} ${d.manifest.templateName} (vmid ${d.manifest.vmid}): ${d.reason}`);
+      const n = r.decisions.filter((d) => d.action === 'remove').length;
+      if (!ctx.options.approve) ctx.out.line(n ? `${n} to remove; run again with --approve to remove them` : 'nothing to remove');
+      else ctx.out.line(`removed ${r.removed.length}`);
+      return 0;
+    });
+  },
+};
