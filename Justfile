@@ -25,19 +25,31 @@ schema:
 
 # L0: read-only checks of the Proxmox API, token, nodes, bridges, storage and templates
 l0-runway:
-    @just _coming "runway" "L0 runway"
+    {{ahl}} runway
 
 # L1: build the template of an image (e.g. ubuntu-noble)
-l1-image-build NAME:
-    @just _coming "image build {{NAME}}" "L1 images"
+l1-image-build NAME FORCE="":
+    {{ahl}} image build {{NAME}} {{ if FORCE != "" { "--force" } else { "" } }}
 
 # L1: move a channel to a template version
 l1-image-promote NAME VERSION CHANNEL="stable":
-    @just _coming "image promote {{NAME}} {{VERSION}} --channel {{CHANNEL}}" "L1 images"
+    {{ahl}} image promote {{NAME}} {{VERSION}} --channel {{CHANNEL}}
+
+# L1: move a channel back to its previous version
+l1-image-rollback NAME CHANNEL="stable":
+    {{ahl}} image rollback {{NAME}} --channel {{CHANNEL}}
+
+# L1: declared images, templates, channels and orphans
+l1-images:
+    {{ahl}} image list
 
 # L1: capture an appliance's boot disk (HAOS, TrueNAS)
 l1-capture TARGET:
-    @just _coming "image capture {{TARGET}}" "L1 images"
+    {{ahl}} image capture {{TARGET}}
+
+# L1: make an appliance template from its newest capture
+l1-restore-capture NAME:
+    {{ahl}} image restore-capture {{NAME}}
 
 # L2: plan VMs for a persona or host (all when empty)
 l2-plan TARGET="":

@@ -6,3 +6,4 @@ export { listTemplates, serverGuests, type ImageListing, type ServerTemplate, ty
 export { planPrune, prune, templateTag, type PruneDecision } from './prune.js';
 export { isLockError, withLockRetry } from './retry.js';
 export { writeChannels, writeManifest } from './records.js';
+export { capture, capturesDir, readCaptures, restoreCapture, type CaptureManifest, type CaptureResult } from './capture.js';

@@ -1,5 +1,13 @@
 import type { CommandDef } from '../command.js';
-import { imageBuildCommand, imageListCommand, imagePromoteCommand, imagePruneCommand, imageRollbackCommand } from './image.js';
+import {
+  imageBuildCommand,
+  imageCaptureCommand,
+  imageListCommand,
+  imagePromoteCommand,
+  imagePruneCommand,
+  imageRestoreCaptureCommand,
+  imageRollbackCommand,
+} from './image.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
@@ -13,5 +21,7 @@ export const COMMANDS: readonly CommandDef[] = [
   imageRollbackCommand,
   imageListCommand,
   imagePruneCommand,
+  imageCaptureCommand,
+  imageRestoreCaptureCommand,
   schemaCommand,
 ];
