@@ -135,7 +135,7 @@ describe('usage errors exit 2 with a hint', () => {
     [['valdate'], 'USAGE: unknown command "valdate"; did you mean "validate"?'],
     [['validate', '--frob'], "USAGE: unknown option '--frob'"],
     [['validate', 'x'], 'USAGE: unexpected argument "x"'],
-    [['schema', 'host'], 'USAGE: unknown schema "host"; expected lab, image or persona'],
+    [['schema', 'host'], 'USAGE: unknown schema "host"; expected one of lab, image, persona, local'],
   ])('%j', async (argv, message) => {
     const r = await ahl(argv);
     expect(r.code).toBe(2);

@@ -3,6 +3,7 @@ export { Redactor, Secrets, isSecretRef, SECRET_REF_RE, type SecretRef, type Sec
 export { MemoryReporter, silentReporter, type Reporter } from './reporter.js';
 export {
   ImageSchema,
+  LabLocalSchema,
   LabSchema,
   PersonaSchema,
   TEMPLATE_CHANNELS,
@@ -10,6 +11,7 @@ export {
   type HostSpec,
   type ImageSpec,
   type LabConfig,
+  type LabLocal,
   type PersonaSpec,
   type Resources,
   type SystemSpec,
@@ -19,7 +21,7 @@ export type { Host, HostResources, Image, Lab, Persona, Stack, TemplateRef } fro
 export { inSubnet, isIpv4, parseIpv4Cidr, type Ipv4Cidr } from './model/net.js';
 export { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, type SchemaName } from './model/json-schema.js';
 export { formatDiagnostic, type Diagnostic, type Severity } from './load/diagnostics.js';
-export { COMPOSE_FILES, LAB_FILE, validateLab, type LabInput, type ValidationResult } from './load/validate.js';
+export { COMPOSE_FILES, LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './load/validate.js';
 export { findLabRoot, loadLab, readLabInput } from './load/loader.js';
 export type { SourceFile } from './load/yaml-source.js';
 // The client itself is loaded lazily (createProxmoxClient, connectLab): only its type is exported here.

@@ -68,3 +68,33 @@ describe('validateLab is pure', () => {
     ]);
   });
 });
+
+describe('lab.local.yaml', () => {
+  const files = [
+    { path: 'lab.yaml', text: 'name: mem\nproxmox:\n  endpoint: https://pve:8006\n  tokenId: a@pve!t\n  tokenSecret: env:X\n  tls: {ca: ca.pem}\nnodes:\n  n1: {}\ncloudInit:\n  sshKeys: [ssh-ed25519 AAAA]\n' },
+    { path: 'images/deb.yaml', text: 'os: {family: debian, release: bookworm}\nsource:\n  url: https://x/deb.qcow2\n  checksumUrl: https://x/SHA512SUMS\n' },
+  ];
+
+  it('overrides the endpoint, token, TLS and image sources for this machine', () => {
+    const r = validateLab({
+      root: '/lab',
+      stacks: {},
+      files: [
+        ...files,
+        { path: 'lab.local.yaml', text: 'proxmox:\n  endpoint: https://127.0.0.1:8006\n  tokenSecret: file:.ahl/lab/token\n  tls: {fingerprint: "' + Array(32).fill('AB').join(':') + '"}\nimages:\n  deb:\n    source: {url: http://127.0.0.1:9/d.qcow2, checksumUrl: http://127.0.0.1:9/SHA256SUMS}\n' },
+      ],
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.lab?.config.proxmox).toEqual({ endpoint: 'https://127.0.0.1:8006', tokenId: 'a@pve!t', tokenSecret: 'file:.ahl/lab/token', tls: { verify: true, fingerprint: Array(32).fill('AB').join(':') } });
+    expect(r.lab?.images.deb?.source).toEqual({ url: 'http://127.0.0.1:9/d.qcow2', checksumUrl: 'http://127.0.0.1:9/SHA256SUMS' });
+  });
+
+  it('reports its own mistakes at its own lines', () => {
+    const r = validateLab({ root: '/lab', stacks: {}, files: [...files, { path: 'lab.local.yaml', text: 'proxmox:\n  endpont: x\nimages:\n  nope:\n    source: {url: http://a/b}\n' }] });
+    expect(r.errors.map(formatDiagnostic)).toEqual([
+      'lab.local.yaml:2:3 proxmox.endpont: unknown key, did you mean "endpoint"?',
+    ]);
+    const r2 = validateLab({ root: '/lab', stacks: {}, files: [...files, { path: 'lab.local.yaml', text: 'images:\n  nope:\n    source: {url: http://a/b}\n' }] });
+    expect(r2.errors.map(formatDiagnostic)).toEqual(['lab.local.yaml:2:3 images.nope: image "nope" is not declared in images/']);
+  });
+});

@@ -36,14 +36,24 @@ export interface SimBackend {
    * settles is removed by the sim, so a failing backend leaves nothing behind.
    */
   writeFile(volume: Volume, storage: StorageDef, source: SimFileSource): Promise<void>;
-  startGuest(guest: Guest): Promise<void>;
+  /** Starts the guest; `cloudInit` holds its NoCloud seed when it has a cloud-init drive. */
+  startGuest(guest: Guest, context?: { cloudInit?: CloudInitSeed }): Promise<void>;
   /** `graceful` is a shutdown (ACPI/agent); otherwise a hard stop. */
   stopGuest(guest: Guest, graceful: boolean): Promise<void>;
+  /** Whether the guest's process still runs; a backend of real guests answers, the default does not. */
+  guestRunning?(guest: Guest): boolean;
   /**
    * Interfaces the guest agent reports for a running guest, or undefined to
    * let the sim derive them from the config (ipconfig / agentIps).
    */
   agentInterfaces?(guest: Guest): Promise<AgentInterface[] | undefined>;
+}
+
+/** The NoCloud documents Proxmox VE writes to a guest's cloud-init drive (see cloudinit/dump). */
+export interface CloudInitSeed {
+  userData: string;
+  networkConfig: string;
+  metaData: string;
 }
 
 export interface AgentInterface {

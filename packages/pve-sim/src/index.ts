@@ -1,7 +1,8 @@
 export { startSim, loadSeedFile, tokenMap, type SimOptions, type RunningSim } from './sim.js';
 export type { SeedConfig, SeedNode, SeedStorage, SeedUser, SeedAcl, SeedGuest } from './seed.js';
 export { buildState } from './seed.js';
-export { MemoryBackend, type SimBackend, type SimFileSource, type AgentInterface } from './backend.js';
+export { MemoryBackend, type SimBackend, type SimFileSource, type AgentInterface, type CloudInitSeed } from './backend.js';
+export { metaData as cloudInitMetaData, networkData as cloudInitNetworkData, userData as cloudInitUserData, type HostDns } from './model/cloudinit.js';
 export type { FaultRule, FaultMatch, StoredFault, EndpointStats } from './server/faults.js';
 export type { FaultSet, CallStats } from './server/faults.js';
 export type { SimCore } from './model/core.js';

@@ -2,10 +2,13 @@ export { DEFAULT_RECIPE, canonicalJson, recipeDigest, type ImageRecipe } from '.
 export { buildSteps, type BuildStep, type BuildPaths } from './image/steps.js';
 export { buildImage, cachedImage, cacheRoot, type BuildOptions, type GuestImage } from './image/build.js';
 export { namespaceName, newRunId, PREFIX, tapName } from './net/names.js';
-export { createLabNetwork, listNamespaces, removeStaleNamespaces, type LabNetwork } from './net/namespace.js';
-export { nocloudSeed, type CloudInitSeed, type SeedInput } from './vm/seed.js';
+export { createLabNetwork, listNamespaces, removeStaleNamespaces, type BridgeSpec, type LabNetwork } from './net/namespace.js';
+export { guestSeed, type CloudInitSeed, type SeedInput } from './vm/seed.js';
 export { qemuArgv, qmp, serialTail, startVm, stopVm, vmFiles, vmPid, writeSeedIso, type Accel, type VmFiles, type VmSpec } from './vm/qemu.js';
 export { chooseAccel } from './vm/accel.js';
 export { ssh, sshArgv, waitForSsh, type SshTarget } from './vm/ssh.js';
 export { GuestLab, type Guest, type GuestOptions } from './lab.js';
 export { AptProxy, allowProxyRequest, MIRROR_HOSTS } from './net/apt-proxy.js';
+export { QemuBackend, type QemuBackendOptions } from './backend.js';
+export { qga } from './vm/qga.js';
+export { LOCAL_LAB_DIR, localBridges, localOverlay, localSeed, readLocalLabState, startLocalLab, TOKEN_ID, type LocalLab, type LocalLabState } from './local-lab.js';

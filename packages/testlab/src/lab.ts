@@ -8,7 +8,7 @@ import { AptProxy } from './net/apt-proxy.js';
 import { createLabNetwork, type LabNetwork } from './net/namespace.js';
 import { chooseAccel } from './vm/accel.js';
 import { serialTail, startVm, stopVm, vmPid, writeSeedIso, type Accel } from './vm/qemu.js';
-import { nocloudSeed } from './vm/seed.js';
+import { guestSeed } from './vm/seed.js';
 import { waitForSsh, type SshTarget } from './vm/ssh.js';
 
 export interface GuestOptions {
@@ -58,7 +58,7 @@ export class GuestLab {
     mkdirSync(runDir, { recursive: true });
     const key = join(runDir, 'id_ed25519');
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${PREFIX}-${opts.runId}`, '-f', key]);
-    const network = await createLabNetwork(opts.runId, opts.gateway ?? '10.77.0.1/24');
+    const network = await createLabNetwork(opts.runId, [{ name: 'br0', address: opts.gateway ?? '10.77.0.1/24' }]);
     const accel = await chooseAccel(opts.image.kernel);
     return new GuestLab(opts.runId, runDir, network, opts.image, accel, opts.user ?? 'lab', key);
   }
@@ -77,7 +77,7 @@ export class GuestLab {
     const pub = (await execa('cat', [this.publicKeyFile])).stdout.trim();
     const gateway = this.network.gateway.split('/')[0]!;
     const seedIso = join(runDir, 'seed.iso');
-    await writeSeedIso(seedIso, nocloudSeed({ hostname: o.name, user: this.user, sshKeys: [pub], mac: o.mac, ip: o.ip, gateway, nameservers: [gateway], upgrade: false }));
+    await writeSeedIso(seedIso, guestSeed({ hostname: o.name, user: this.user, sshKeys: [pub], mac: o.mac, ip: o.ip, gateway, nameservers: [gateway], upgrade: false }));
     const tap = await this.network.addTap(this.index++);
     const pid = await startVm(
       { name: `${this.runId}-${o.name}`, disk, kernel: this.image.kernel, initrd: this.image.initrd, seedIso, memoryMiB: o.memoryMiB ?? 1024, cpus: o.cpus ?? 1, tap, mac: o.mac, accel: this.accel, runDir },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSteps, DEFAULT_RECIPE, nocloudSeed, qemuArgv, recipeDigest, sshArgv, tapName } from '../src/index.js';
+import { buildSteps, DEFAULT_RECIPE, guestSeed, qemuArgv, recipeDigest, sshArgv, tapName } from '../src/index.js';
 
 describe('image recipe', () => {
   it('has a digest that changes exactly when the recipe does', () => {
@@ -27,7 +27,7 @@ describe('image recipe', () => {
 
 describe('cloud-init seed in Proxmox format', () => {
   it('renders user-data, network-config and meta-data', () => {
-    const seed = nocloudSeed({
+    const seed = guestSeed({
       hostname: 'docker-01',
       searchDomain: 'lab.example',
       user: 'lab',

@@ -8,6 +8,7 @@ import {
   imageRestoreCaptureCommand,
   imageRollbackCommand,
 } from './image.js';
+import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
@@ -23,5 +24,8 @@ export const COMMANDS: readonly CommandDef[] = [
   imagePruneCommand,
   imageCaptureCommand,
   imageRestoreCaptureCommand,
+  labUpCommand,
+  labStatusCommand,
+  labDownCommand,
   schemaCommand,
 ];

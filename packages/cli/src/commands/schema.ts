@@ -5,11 +5,11 @@ import { labRoot } from './lab-root.js';
 
 export const schemaCommand: CommandDef = {
   name: 'schema',
-  summary: 'print or write the JSON Schemas of lab.yaml, images and personas',
+  summary: 'print or write the JSON Schemas of lab.yaml, lab.local.yaml, images and personas',
   description:
     'The schemas are generated from the model ahl validates with. Editors with the YAML language server use them\n' +
     'through the `# yaml-language-server: $schema=…` line at the top of each file.',
-  positionals: [{ name: 'KIND', optional: true, description: 'lab, image or persona (default: all three, as one JSON object keyed by file name)' }],
+  positionals: [{ name: 'KIND', optional: true, description: 'lab, image, persona or local (default: all, as one JSON object keyed by file name)' }],
   options: [
     { name: 'write', type: 'boolean', description: 'write the files into the lab\'s schemas/ folder (or --out) instead of printing' },
     { name: 'out', type: 'string', value: 'DIR', description: 'folder for --write and --check (default: <lab>/schemas)' },
@@ -23,7 +23,7 @@ export const schemaCommand: CommandDef = {
   async run(ctx) {
     const { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, ahlError } = await import('@ahl/core');
     const kind = ctx.positionals[0];
-    if (kind !== undefined && !(kind in SCHEMA_FILES)) throw ahlError('USAGE', { message: `unknown schema "${kind}"; expected lab, image or persona`, command: 'schema' });
+    if (kind !== undefined && !(kind in SCHEMA_FILES)) throw ahlError('USAGE', { message: `unknown schema "${kind}"; expected one of ${Object.keys(SCHEMA_FILES).join(', ')}`, command: 'schema' });
     const { out } = ctx;
     if (!ctx.options.write && !ctx.options.check) {
       if (kind) out.result(JSON.stringify(jsonSchema(kind as keyof typeof SCHEMA_FILES), null, 2));

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ahlError } from '../errors.js';
-import { LAB_FILE, validateLab, type LabInput, type ValidationResult } from './validate.js';
+import { LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './validate.js';
 import type { SourceFile } from './yaml-source.js';
 
 async function exists(path: string): Promise<boolean> {
@@ -47,6 +47,7 @@ export async function readLabInput(root: string): Promise<LabInput> {
   const absRoot = resolve(root);
   if (!(await exists(join(absRoot, LAB_FILE)))) throw ahlError('LAB_DIR_INVALID', { dir: absRoot });
   const rels = [LAB_FILE];
+  if (await exists(join(absRoot, LAB_LOCAL_FILE))) rels.push(LAB_LOCAL_FILE);
   for (const dir of ['images', 'personas']) {
     for (const e of await listDir(join(absRoot, dir))) if (!e.dir && /\.ya?ml$/.test(e.name)) rels.push(`${dir}/${e.name}`);
   }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { DEFAULT_RESOURCES, deepFreeze, type Host, type Image, type Lab, type Persona, type Stack } from '../model/lab.js';
 import { inSubnet, isNetworkOrBroadcast, parseIpv4Cidr } from '../model/net.js';
-import { ImageSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ImageSpec, type LabConfig, type PersonaSpec } from '../model/schema.js';
+import { ImageSchema, LabLocalSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ImageSpec, type LabConfig, type LabLocal, type PersonaSpec } from '../model/schema.js';
 import { knownKeysAt } from '../model/schema-walk.js';
 import { diagnostic, didYouMean, issuesToDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { ParsedYaml, type FieldPath, type SourceFile } from './yaml-source.js';
@@ -26,6 +26,8 @@ export interface ValidationResult {
 }
 
 export const LAB_FILE = 'lab.yaml';
+/** Machine-local overrides, never committed (see LabLocalSchema). */
+export const LAB_LOCAL_FILE = 'lab.local.yaml';
 export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -86,6 +88,7 @@ export function validateLab(input: LabInput): ValidationResult {
   const images: Checked<ImageSpec>[] = [];
   const personas: Checked<PersonaSpec>[] = [];
   let lab: { parsed: ParsedYaml; spec?: LabConfig } | undefined;
+  let local: { parsed: ParsedYaml; spec?: LabLocal } | undefined;
   const seen = new Map<string, string>();
   // Images whose own file is invalid: personas naming them get no second, misleading error.
   const brokenImages = new Set<string>();
@@ -93,6 +96,10 @@ export function validateLab(input: LabInput): ValidationResult {
   for (const file of [...input.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     if (file.path === LAB_FILE) {
       lab = checkFile(LabSchema, file, out);
+      continue;
+    }
+    if (file.path === LAB_LOCAL_FILE) {
+      local = checkFile(LabLocalSchema, file, out);
       continue;
     }
     const dir = file.path.slice(0, file.path.indexOf('/'));
@@ -118,6 +125,7 @@ export function validateLab(input: LabInput): ValidationResult {
   }
   if (!labFile) out.whole(LAB_FILE, 'lab.yaml is missing: every lab needs one at its root');
 
+  if (lab?.spec && local?.spec) applyLocal(lab.spec, local as { parsed: ParsedYaml; spec: LabLocal }, images, out);
   const resolved = lab?.spec ? crossCheck(input, { parsed: lab.parsed, spec: lab.spec }, images, personas, brokenImages, out) : undefined;
   const diagnostics = sortDiagnostics(out.diagnostics);
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -125,6 +133,25 @@ export function validateLab(input: LabInput): ValidationResult {
   const result: ValidationResult = { errors, warnings, files: input.files.length };
   // A half-checked lab is never handed on: with any error anywhere, there is no Lab value.
   return errors.length === 0 && resolved ? { ...result, lab: resolved } : result;
+}
+
+/** Lays lab.local.yaml over the checked lab.yaml and image specs (in place: they are this run's own copies). */
+function applyLocal(cfg: LabConfig, local: { parsed: ParsedYaml; spec: LabLocal }, images: Checked<ImageSpec>[], out: Collector): void {
+  const p = local.spec.proxmox;
+  if (p) {
+    const { tls, ...rest } = p;
+    Object.assign(cfg.proxmox, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+    // A local endpoint brings its own trust: the pin replaces lab.yaml's TLS settings rather than merging with them.
+    if (tls) cfg.proxmox.tls = { verify: tls.verify ?? true, ...(tls.fingerprint ? { fingerprint: tls.fingerprint } : {}), ...(tls.ca ? { ca: tls.ca } : {}) };
+  }
+  for (const [name, o] of Object.entries(local.spec.images ?? {})) {
+    const img = images.find((i) => i.name === name);
+    if (!img) {
+      out.error(local.parsed, ['images', name], `image "${name}" is not declared in images/`, 'key');
+      continue;
+    }
+    (img as { spec: ImageSpec }).spec = { ...img.spec, source: { url: o.source.url, ...(o.source.checksum ? { checksum: o.source.checksum } : {}), ...(o.source.checksumUrl ? { checksumUrl: o.source.checksumUrl } : {}) } };
+  }
 }
 
 function crossCheck(

@@ -1,15 +1,16 @@
 import { z } from 'zod';
-import { ImageSchema, LabSchema, PersonaSchema } from './schema.js';
+import { ImageSchema, LabLocalSchema, LabSchema, PersonaSchema } from './schema.js';
 
 export const SCHEMA_FILES = {
   lab: 'lab.schema.json',
   image: 'image.schema.json',
   persona: 'persona.schema.json',
+  local: 'lab-local.schema.json',
 } as const;
 
 export type SchemaName = keyof typeof SCHEMA_FILES;
 
-const SCHEMAS: Record<SchemaName, z.ZodType> = { lab: LabSchema, image: ImageSchema, persona: PersonaSchema };
+const SCHEMAS: Record<SchemaName, z.ZodType> = { lab: LabSchema, image: ImageSchema, persona: PersonaSchema, local: LabLocalSchema };
 
 /** The JSON Schema (draft 2020-12) of one lab file kind, describing what may be written (defaults optional). */
 export function jsonSchema(name: SchemaName): Record<string, unknown> {

@@ -242,6 +242,7 @@ const user = z.strictObject({
 const system = z.strictObject({
   timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'must be a tz database name like Europe/London').optional(),
   packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a package name')).default([]),
+  aptProxy: httpUrl.optional().meta({ description: 'HTTP proxy for apt, e.g. an apt-cacher-ng at http://192.168.1.5:3142' }),
   users: z.array(user).default([]),
   removeUndeclaredUsers: z.boolean().default(false).meta({ description: 'Remove login users that are no longer declared' }),
   sshd: z
@@ -375,3 +376,38 @@ export type SystemSpec = NonNullable<PersonaSpec['system']>;
 export type WorkloadSpec = PersonaSpec['workloads'][number];
 export type BackupPolicy = NonNullable<PersonaSpec['backup']>;
 export type Resources = z.output<typeof resources>;
+
+// ---------------------------------------------------------------- lab.local.yaml
+
+/**
+ * An overlay for this machine only (not committed): another endpoint, token and image sources, e.g.
+ * the local lab `ahl lab up` writes. Applied over lab.yaml and images/*.yaml after both are checked.
+ */
+export const LabLocalSchema = z
+  .strictObject({
+    proxmox: z
+      .strictObject({
+        endpoint: httpUrl.optional(),
+        tokenId: z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|[^@\s!]+@[^@\s!]+![A-Za-z][A-Za-z0-9._-]*)$/, 'must be an API token id USER@REALM!NAME (or env:NAME)').optional(),
+        tokenSecret: secretRef.optional(),
+        tls: z
+          .strictObject({
+            verify: z.boolean().optional(),
+            fingerprint: z.string().regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint as 32 colon-separated hex pairs').optional(),
+            ca: z.string().optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    images: z
+      .record(
+        z.string(),
+        z.strictObject({
+          source: z.strictObject({ url: httpUrl, checksum: z.string().optional(), checksumUrl: httpUrl.optional() }),
+        }),
+      )
+      .optional(),
+  })
+  .meta({ title: 'ahl lab.local', description: 'Machine-local overrides of lab.yaml (endpoint, token, image sources)' });
+
+export type LabLocal = z.output<typeof LabLocalSchema>;

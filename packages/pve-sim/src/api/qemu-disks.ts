@@ -106,7 +106,8 @@ export async function realiseDrive(core: SimCore, node: string, vmid: number, pl
   }
   const fmt = s.type === 'dir' ? (p.format ?? s.format ?? 'raw') : 'raw';
   const { name, format } = newDiskName(s, vmid, nextDiskIndex(vmid, existing), fmt);
-  const size = plan.kind === 'alloc' ? plan.size : plan.source.size;
+  // An imported qcow2 keeps its virtual size, as qemu-img info reports it to PVE.
+  const size = plan.kind === 'alloc' ? plan.size : (plan.source.virtualSize ?? plan.source.size);
   core.checkSpace(s, node, size, name, noSpaceMessage);
   const vol: Volume = { volid: `${s.storage}:${name}`, storage: s.storage, node: owner, content: 'images', format, size, ctime: core.now(), vmid };
   if (plan.kind === 'import') {

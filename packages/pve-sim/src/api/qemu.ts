@@ -28,6 +28,7 @@ import {
 } from '../model/storage.js';
 import type { TaskContext } from '../model/tasks.js';
 import type { Guest, Volume } from '../model/types.js';
+import type { CloudInitSeed } from '../backend.js';
 import { formatSize, parseSize, splitList } from '../schema/formats.js';
 import { type DrivePlan, configVolumes, nextUnusedKey, planDrive, realiseDrive } from './qemu-disks.js';
 import { checkBridgeAccess, checkModifyPerms, checkValuePerms } from './qemu-perm.js';
@@ -560,6 +561,14 @@ export function vmStatus(core: SimCore, g: Guest, _full = false): Record<string,
 export function statusCurrent(ctx: HandlerCtx): unknown {
   const { core } = ctx;
   const g = core.loadConfig(reqStr(ctx, 'node'), vmidOf(ctx));
+  // A real guest may have powered itself off: the backend's process state wins, as pvestatd's does.
+  if (g.status === 'running' && core.backend.guestRunning?.(g) === false) {
+    g.status = 'stopped';
+    g.qmpstatus = 'stopped';
+    delete g.startedAt;
+    delete g.pid;
+    core.changed();
+  }
   const out = vmStatus(core, g);
   out.qmpstatus = g.qmpstatus;
   out.ha = { managed: 0 };
@@ -578,7 +587,8 @@ async function startGuest(core: SimCore, g: Guest, task: TaskContext): Promise<v
   if (g.status === 'running') throw new Error(`VM ${g.vmid} already running`);
   await applyPending(core, g);
   await task.delay(0.5);
-  await core.backend.startGuest(g);
+  // Like qm start, the cloud-init image is regenerated from the current config at every start.
+  await core.backend.startGuest(g, { cloudInit: cloudInitSeed(core, g) });
   g.status = 'running';
   g.qmpstatus = 'running';
   g.startedAt = core.now();
@@ -1003,6 +1013,15 @@ export function moveDisk(ctx: HandlerCtx): unknown {
 }
 
 // ---- cloud-init and agent ----------------------------------------------------
+
+/** The NoCloud documents of a guest with a cloud-init drive, as its seed image would hold them. */
+function cloudInitSeed(core: SimCore, g: Guest): CloudInitSeed | undefined {
+  if (!Object.values(g.config).some((v) => /(^|[:/])vm-\d+-cloudinit\b/.test(v))) return undefined;
+  const host = { nameservers: core.dns.nameservers, searchdomains: core.dns.searchdomains };
+  const user = userData(g.config, g.vmid, false);
+  const network = networkData(g.config, host);
+  return { userData: user, networkConfig: network, metaData: metaData(user, network) };
+}
 
 export function cloudinitDump(ctx: HandlerCtx): unknown {
   const { core } = ctx;

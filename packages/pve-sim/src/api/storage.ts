@@ -247,7 +247,7 @@ export function downloadUrl(ctx: HandlerCtx): unknown {
         task.log('OK, checksum verified');
       }
       await task.delay(0.5);
-      const vol: Volume = { volid, storage: s.storage, node: s.shared ? null : node, content, format: fileFormat(content, filename), size: res.size, ctime: core.now(), checksums: res.checksums };
+      const vol: Volume = { volid, storage: s.storage, node: s.shared ? null : node, content, format: fileFormat(content, filename), size: res.size, ...(res.virtualSize ? { virtualSize: res.virtualSize } : {}), ctime: core.now(), checksums: res.checksums };
       core.checkSpace(s, node, vol.size, `${sub}/${filename}`, noSpace);
       if (core.volume(volid, node)) throw new Error(`refusing to override existing file '${path}'`);
       await core.storeFile(vol, s, tmp, res.size);

@@ -66,6 +66,8 @@ export interface Volume {
   content: string;
   format: string;
   size: number;
+  /** For a downloaded qcow2: its virtual disk size, read from the image header. */
+  virtualSize?: number;
   ctime: number;
   vmid?: number;
   parent?: string;

@@ -75,6 +75,8 @@ export interface DownloadedFile {
   size: number;
   /** Hex digests of the content, for each algorithm asked for. */
   checksums: Record<string, string>;
+  /** The virtual size in a qcow2 header, when the file is a qcow2 image. */
+  virtualSize?: number;
 }
 
 /**
@@ -97,9 +99,11 @@ export async function downloadToFile(
   }
   const hashes = [...new Set(opts.algorithms)].map((a) => [a, createHash(a)] as const);
   let size = 0;
+  let head = Buffer.alloc(0);
   const max = opts.maxBytes ?? Infinity;
   const meter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      if (head.length < 32) head = Buffer.concat([head, chunk.subarray(0, 32 - head.length)]);
       size += chunk.length;
       if (size > max) {
         cb(opts.tooLarge?.() ?? new Error('file too large'));
@@ -120,5 +124,7 @@ export async function downloadToFile(
   }
   const checksums: Record<string, string> = {};
   for (const [a, h] of hashes) checksums[a] = h.digest('hex');
-  return { status, statusText, size, checksums };
+  // qcow2: magic "QFI\xfb", then the virtual size as a big-endian u64 at offset 24.
+  const virtualSize = head.length >= 32 && head.readUInt32BE(0) === 0x514649fb ? Number(head.readBigUInt64BE(24)) : undefined;
+  return { status, statusText, size, checksums, ...(virtualSize ? { virtualSize } : {}) };
 }

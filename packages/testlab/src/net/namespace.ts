@@ -7,10 +7,14 @@ import { namespaceName, PREFIX, tapName } from './names.js';
  */
 export interface LabNetwork {
   readonly namespace: string;
+  /** The first bridge. */
   readonly bridge: string;
-  /** Gateway address with prefix, on the bridge, e.g. 10.77.0.1/24. */
+  readonly bridges: readonly string[];
+  /** The first bridge's address with prefix, e.g. 10.77.0.1/24: the guests' gateway. */
   readonly gateway: string;
-  addTap(index: number): Promise<string>;
+  /** Adds a tap device to `bridge` (default: the first). */
+  addTap(index: number, bridge?: string): Promise<string>;
+  removeTap(tap: string): Promise<void>;
   /** argv prefix that runs a command inside the namespace. */
   exec(argv: readonly string[]): string[];
   destroy(): Promise<void>;
@@ -21,30 +25,43 @@ async function ip(args: string[]): Promise<void> {
   if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')} failed (exit ${r.exitCode}): ${r.all}`);
 }
 
-export async function createLabNetwork(runId: string, gateway = '10.77.0.1/24'): Promise<LabNetwork> {
+export interface BridgeSpec {
+  readonly name: string;
+  /** Address with prefix given to the bridge inside the namespace (the guests' gateway). */
+  readonly address?: string;
+}
+
+export async function createLabNetwork(runId: string, bridges: readonly BridgeSpec[] = [{ name: 'br0', address: '10.77.0.1/24' }]): Promise<LabNetwork> {
   const ns = namespaceName(runId);
-  const bridge = 'br0';
   await ip(['netns', 'add', ns]);
   const inNs = (args: string[]) => ip(['-n', ns, ...args]);
   try {
     await inNs(['link', 'set', 'lo', 'up']);
-    await inNs(['link', 'add', bridge, 'type', 'bridge']);
-    await inNs(['addr', 'add', gateway, 'dev', bridge]);
-    await inNs(['link', 'set', bridge, 'up']);
+    for (const b of bridges) {
+      await inNs(['link', 'add', b.name, 'type', 'bridge']);
+      if (b.address) await inNs(['addr', 'add', b.address, 'dev', b.name]);
+      await inNs(['link', 'set', b.name, 'up']);
+    }
   } catch (e) {
     await ip(['netns', 'del', ns]).catch(() => undefined);
     throw e;
   }
+  const names = bridges.map((b) => b.name);
   return {
     namespace: ns,
-    bridge,
-    gateway,
-    async addTap(index) {
+    bridge: names[0]!,
+    bridges: names,
+    gateway: bridges.find((b) => b.address)?.address ?? '',
+    async addTap(index, bridge = names[0]!) {
+      if (!names.includes(bridge)) throw new Error(`bridge ${bridge} does not exist in the lab network (${names.join(', ')})`);
       const tap = tapName(runId, index);
       await inNs(['tuntap', 'add', 'dev', tap, 'mode', 'tap']);
       await inNs(['link', 'set', tap, 'master', bridge]);
       await inNs(['link', 'set', tap, 'up']);
       return tap;
+    },
+    async removeTap(tap) {
+      await inNs(['link', 'del', tap]).catch(() => undefined);
     },
     exec: (argv) => ['ip', 'netns', 'exec', ns, ...argv],
     async destroy() {
@@ -66,18 +83,21 @@ async function killNamespaceProcesses(ns: string): Promise<void> {
   }
 }
 
-/** Namespaces left by killed runs (ours carry the prefix): their processes are killed and they are removed. */
-export async function removeStaleNamespaces(keep: readonly string[] = []): Promise<string[]> {
-  const r = await execa('ip', ['netns', 'list'], { reject: false });
-  const stale = r.stdout
-    .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter((n) => n.startsWith(`${PREFIX}-`) && !keep.includes(n));
-  for (const ns of stale) {
+/**
+ * Removes lab namespaces (our prefix) that no process lives in any more: what killed runs left.
+ * A namespace with running guests belongs to a live lab and is kept, unless it is named in `force`,
+ * whose processes are killed first.
+ */
+export async function removeStaleNamespaces(force: readonly string[] = []): Promise<string[]> {
+  const removed: string[] = [];
+  for (const ns of (await listNamespaces()).filter((n) => n.startsWith(`${PREFIX}-`))) {
+    const pids = (await execa('ip', ['netns', 'pids', ns], { reject: false })).stdout.trim();
+    if (pids && !force.includes(ns)) continue;
     await killNamespaceProcesses(ns);
     await ip(['netns', 'del', ns]).catch(() => undefined);
+    removed.push(ns);
   }
-  return stale;
+  return removed;
 }
 
 export async function listNamespaces(): Promise<string[]> {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { CloudInitSeed } from './seed.js';
+import type { CloudInitSeed } from '@ahl/pve-sim';
 
 export type Accel = 'kvm' | 'tcg';
 

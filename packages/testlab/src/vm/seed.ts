@@ -1,11 +1,6 @@
-import { createHash } from 'node:crypto';
+import { cloudInitMetaData, cloudInitNetworkData, cloudInitUserData, type CloudInitSeed } from '@ahl/pve-sim';
 
-/** The three NoCloud documents Proxmox VE generates for a guest (see the reference's cloud-init section). */
-export interface CloudInitSeed {
-  readonly userData: string;
-  readonly networkConfig: string;
-  readonly metaData: string;
-}
+export type { CloudInitSeed };
 
 export interface SeedInput {
   readonly hostname: string;
@@ -21,50 +16,22 @@ export interface SeedInput {
   readonly upgrade?: boolean;
 }
 
-function netmask(prefix: number): string {
-  const m = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return [24, 16, 8, 0].map((s) => (m >>> s) & 255).join('.');
-}
-
-/** Renders the NoCloud seed in Proxmox's format. Pure. */
-export function nocloudSeed(s: SeedInput): CloudInitSeed {
-  const fqdn = s.searchDomain ? `${s.hostname}.${s.searchDomain.split(' ')[0]}` : s.hostname;
-  const user = [
-    '#cloud-config',
-    `hostname: ${s.hostname}`,
-    'manage_etc_hosts: true',
-    `fqdn: ${fqdn}`,
-    ...(s.user ? [`user: ${s.user}`] : []),
-    ...(s.sshKeys.length ? ['ssh_authorized_keys:', ...s.sshKeys.map((k) => `  - ${k}`)] : []),
-    'chpasswd:',
-    '  expire: False',
-    'users:',
-    '  - default',
-    ...(s.upgrade === false ? [] : ['package_upgrade: true']),
-    '',
-  ].join('\n');
-  const [address, prefix] = s.ip.split('/') as [string, string];
-  const network = [
-    'version: 1',
-    'config:',
-    '    - type: physical',
-    '      name: eth0',
-    `      mac_address: '${s.mac.toLowerCase()}'`,
-    '      subnets:',
-    '      - type: static',
-    `        address: '${address}'`,
-    `        netmask: '${netmask(Number(prefix))}'`,
-    ...(s.gateway ? [`        gateway: '${s.gateway}'`] : []),
-    ...(s.nameservers?.length || s.searchDomain
-      ? [
-          '    - type: nameserver',
-          '      address:',
-          ...(s.nameservers ?? []).map((n) => `      - '${n}'`),
-          ...(s.searchDomain ? ['      search:', ...s.searchDomain.split(' ').map((d) => `      - '${d}'`)] : []),
-        ]
-      : []),
-    '',
-  ].join('\n');
-  const meta = `instance-id: ${createHash('sha1').update(user + network).digest('hex')}\n`;
-  return { userData: user, networkConfig: network, metaData: meta };
+/**
+ * The seed Proxmox VE would write for a VM with these cloud-init settings. Built from a qm config
+ * and rendered by pve-sim's Cloudinit.pm port, so guests without the simulator get the same seed.
+ */
+export function guestSeed(s: SeedInput): CloudInitSeed {
+  const conf: Record<string, string> = {
+    name: s.hostname,
+    net0: `virtio=${s.mac.toUpperCase()},bridge=br0`,
+    ipconfig0: `ip=${s.ip}${s.gateway ? `,gw=${s.gateway}` : ''}`,
+    sshkeys: encodeURIComponent(s.sshKeys.join('\n')),
+    ...(s.user ? { ciuser: s.user } : {}),
+    ...(s.nameservers?.length ? { nameserver: s.nameservers.join(' ') } : {}),
+    ...(s.searchDomain ? { searchdomain: s.searchDomain } : {}),
+    ...(s.upgrade === false ? { ciupgrade: '0' } : {}),
+  };
+  const userData = cloudInitUserData(conf, 0, false);
+  const networkConfig = cloudInitNetworkData(conf, { nameservers: [], searchdomains: [] });
+  return { userData, networkConfig, metaData: cloudInitMetaData(userData, networkConfig) };
 }

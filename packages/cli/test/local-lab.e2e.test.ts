@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectLab, loadLab, Secrets, waitForTask, type ProxmoxClient } from '@ahl/core';
+import { listNamespaces, readLocalLabState, ssh, waitForSsh, type LocalLabState, type SshTarget } from '@ahl/testlab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ahl } from './helpers.js';
+
+/*
+ * The local lab end to end, as an operator drives it: `ahl lab up`, `ahl runway`, `ahl image build`
+ * (download-url of the testlab image, import, template), then clones configured over the API as the
+ * L2 provider would, started as real QEMU guests, reached over SSH, and `ahl lab down`.
+ */
+describe('the local lab', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ahl-local-lab-'));
+  const key = join(dir, 'id_ed25519');
+  let state: LocalLabState;
+  let client: ProxmoxClient;
+  const target = (ip: string): SshTarget => ({ host: ip, user: 'lab', key, inNamespace: (argv) => ['ip', 'netns', 'exec', state.namespace, ...argv] });
+  const wait = { initialDelayMs: 200, maxDelayMs: 2000 };
+
+  beforeAll(async () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e', '-f', key]);
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    const files: Record<string, string> = {
+      'lab.yaml': `name: e2e\nproxmox:\n  endpoint: https://pve.invalid:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: env:PM_TOKEN_SECRET\nnodes:\n  pve1: {}\ndefaults:\n  storage: {vm: local-lvm, iso: local, import: local, snippets: local}\n  bridge: vmbr0\ncloudInit:\n  user: lab\n  sshKeys: [${pub}]\n`,
+      'images/debian-bookworm.yaml': 'os: {family: debian, release: bookworm}\nsource:\n  url: https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2\n  checksumUrl: https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS\ntemplate: {vmid: 9000, memory: 1024}\n',
+      'personas/web.yaml': 'template: debian-bookworm@stable\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(join(dir, rel, '..'), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    }
+    const up = await ahl(['lab', 'up', '--dir', dir]);
+    if (up.code !== 0) throw new Error(`ahl lab up failed:\n${up.stderr}`);
+    state = readLocalLabState(dir)!;
+    const { lab } = await loadLab(dir);
+    client = await connectLab(lab!.config, new Secrets({ env: {}, baseDir: dir }), dir);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await ahl(['lab', 'down', '--dir', dir]);
+  });
+
+  it('is up, with lab.local.yaml pointing ahl at it', async () => {
+    const s = await ahl(['lab', 'status', '--json', '--dir', dir]);
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.stdout)).toMatchObject({ up: true, endpoint: state.endpoint, tokenId: 'ahl@pve!ahl' });
+    expect(readFileSync(join(dir, 'lab.local.yaml'), 'utf8')).toContain(`endpoint: ${state.endpoint}`);
+    expect((await ahl(['validate', '--dir', dir])).code).toBe(0);
+  });
+
+  it('passes the runway (only the template is missing yet)', async () => {
+    const r = await ahl(['runway', '--dir', dir]);
+    expect(r.stderr).toMatch(/^WARN \d+ passed, 1 warning, 0 failed$/m);
+    expect(r.code).toBe(0);
+  });
+
+  it('builds the template with L1 from the served image, through download-url', async () => {
+    const r = await ahl(['image', 'build', 'debian-bookworm', '--dir', dir]);
+    expect(r.stderr).toMatch(/✓ built debian-bookworm-\d{8}-\d{6} \(vmid 9000\), now debian-bookworm@stable/);
+    expect(r.code).toBe(0);
+  });
+
+  it('clones (linked and full), configures cloud-init, resizes, starts, and the guests come up as declared', async () => {
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    for (const [vmid, name, ip, full] of [
+      [301, 'web-01', '10.79.0.11', 0],
+      [302, 'web-02', '10.79.0.12', 1],
+    ] as const) {
+      expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/9000/clone', { newid: vmid, name, full }), wait)).ok).toBe(true);
+      await client.request('PUT', `/nodes/pve1/qemu/${vmid}/config`, {
+        ciuser: 'lab',
+        sshkeys: encodeURIComponent(pub).replace(/'/g, '%27'),
+        ipconfig0: `ip=${ip}/24,gw=10.79.0.1`,
+        nameserver: '10.79.0.1',
+        ciupgrade: 0,
+        ide2: 'local-lvm:cloudinit',
+        tags: 'ahl;web',
+      });
+    }
+    expect((await waitForTask(client, await client.request<string>('PUT', '/nodes/pve1/qemu/301/resize', { disk: 'scsi0', size: '+4G' }), wait)).ok).toBe(true);
+    for (const vmid of [301, 302]) expect((await waitForTask(client, await client.request<string>('POST', `/nodes/pve1/qemu/${vmid}/status/start`), wait)).ok).toBe(true);
+    const serial = (vmid: number) => () => {
+      const f = join(dir, '.ahl/lab/run', String(vmid), 'serial.log');
+      return existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-40).join('\n') : '(no serial log)';
+    };
+    await Promise.all([waitForSsh(target('10.79.0.11'), 10 * 60_000, serial(301)), waitForSsh(target('10.79.0.12'), 10 * 60_000, serial(302))]);
+    expect((await ssh(target('10.79.0.11'), 'hostname')).stdout.trim()).toBe('web-01');
+    expect((await ssh(target('10.79.0.12'), 'hostname')).stdout.trim()).toBe('web-02');
+    const root = await ssh(target('10.79.0.11'), 'df -B1 --output=size / | tail -1');
+    expect(Number(root.stdout.trim())).toBeGreaterThan(6 * 1024 ** 3);
+    expect((await ssh(target('10.79.0.11'), 'ping -c1 -W5 10.79.0.12 >/dev/null && echo up')).stdout.trim()).toBe('up');
+  });
+
+  it('reports real state: status/current and the guest agent', async () => {
+    const st = await client.request<{ status: string }>('GET', '/nodes/pve1/qemu/301/status/current');
+    expect(st.status).toBe('running');
+    const agent = await client.request<{ result: { name: string; 'ip-addresses'?: { 'ip-address': string }[] }[] }>('GET', '/nodes/pve1/qemu/301/agent/network-get-interfaces');
+    expect(agent.result.flatMap((i) => i['ip-addresses'] ?? []).map((a) => a['ip-address'])).toContain('10.79.0.11');
+  });
+
+  it('shuts a guest down and deletes it, leaving no disk behind', async () => {
+    expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/302/status/shutdown', { timeout: 120 }), wait)).ok).toBe(true);
+    expect((await client.request<{ status: string }>('GET', '/nodes/pve1/qemu/302/status/current')).status).toBe('stopped');
+    expect((await waitForTask(client, await client.request<string>('DELETE', '/nodes/pve1/qemu/302', { purge: 1 }), wait)).ok).toBe(true);
+    expect(readdirSync(join(dir, '.ahl/lab/volumes/local-lvm')).filter((f) => f.includes('302'))).toEqual([]);
+  });
+
+  it('goes down leaving no process, namespace or file', async () => {
+    const down = await ahl(['lab', 'down', '--dir', dir]);
+    expect(down.code).toBe(0);
+    expect(await listNamespaces()).not.toContain(state.namespace);
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(join(dir, '.ahl/lab/run'));
+    expect(existsSync(join(dir, 'lab.local.yaml'))).toBe(false);
+    expect(existsSync(join(dir, '.ahl/lab/volumes'))).toBe(false);
+    expect((await ahl(['lab', 'status', '--dir', dir])).code).toBe(1);
+  });
+});

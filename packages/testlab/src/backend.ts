@@ -1,0 +1,166 @@
+import { existsSync, mkdirSync, renameSync, rmSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { AgentInterface, CloudInitSeed, Guest, SimBackend, SimFileSource, StorageDef, Volume } from '@ahl/pve-sim';
+import type { GuestImage } from './image/build.js';
+import type { LabNetwork } from './net/namespace.js';
+import type { Accel } from './vm/qemu.js';
+import { startVm, stopVm, vmFiles, vmPid, writeSeedIso } from './vm/qemu.js';
+import { qga } from './vm/qga.js';
+
+export interface QemuBackendOptions {
+  /** Where disks, seeds, sockets and serial logs live. */
+  readonly dir: string;
+  readonly network: LabNetwork;
+  /** Its kernel and initrd boot every guest (root=LABEL=ahlroot). */
+  readonly image: GuestImage;
+  readonly accel: Accel;
+  /** Upper bound on a guest's memory, so a lab sized for real hardware fits this machine. */
+  readonly maxMemoryMiB?: number;
+  readonly maxCpus?: number;
+}
+
+/** qm's drive keys, in the order a boot disk is looked for when the config has no boot order. */
+const DISK_KEYS = ['scsi0', 'virtio0', 'sata0', 'ide0'];
+
+/**
+ * pve-sim's backend for the local lab: volumes are qcow2 files (a linked clone is an overlay on its
+ * template's disk, a full clone a copy, resize grows the file), a started guest is a real QEMU
+ * process on the lab's bridge with a NoCloud seed made from its cloud-init config, and its guest
+ * agent answers for it.
+ */
+export class QemuBackend implements SimBackend {
+  private tapIndex = 100;
+  private readonly taps = new Map<number, string>();
+
+  constructor(private readonly o: QemuBackendOptions) {
+    mkdirSync(join(o.dir, 'volumes'), { recursive: true });
+  }
+
+  /** A volume's file: one flat folder per storage, the volume name made filesystem-safe. */
+  pathOf(volid: string): string {
+    const [storage, name] = volid.split(/:(.*)/s) as [string, string];
+    return join(this.o.dir, 'volumes', storage, name.replace(/\//g, '__'));
+  }
+
+  runDir(vmid: number): string {
+    return join(this.o.dir, 'run', String(vmid));
+  }
+
+  private async qemuImg(args: string[]): Promise<void> {
+    const r = await execa('qemu-img', args, { reject: false, all: true });
+    if (r.exitCode !== 0) throw new Error(`qemu-img ${args[0]} failed: ${r.all}`);
+  }
+
+  private ensureDir(path: string): string {
+    mkdirSync(join(path, '..'), { recursive: true });
+    return path;
+  }
+
+  async allocateVolume(volume: Volume, _storage: StorageDef): Promise<void> {
+    // The cloud-init drive is made at start from the config, like qm start does.
+    if (/cloudinit/.test(volume.volid) || volume.content !== 'images') return;
+    await this.qemuImg(['create', '-q', '-f', 'qcow2', this.ensureDir(this.pathOf(volume.volid)), String(volume.size)]);
+  }
+
+  async copyVolume(source: Volume, target: Volume): Promise<void> {
+    if (/cloudinit/.test(target.volid)) return;
+    const src = this.pathOf(source.volid);
+    const dst = this.ensureDir(this.pathOf(target.volid));
+    if (!existsSync(src)) {
+      await this.qemuImg(['create', '-q', '-f', 'qcow2', dst, String(target.size)]);
+      return;
+    }
+    await this.qemuImg(['convert', '-O', 'qcow2', src, dst]);
+    if (target.size > (await this.virtualSize(dst))) await this.qemuImg(['resize', '-q', dst, String(target.size)]);
+  }
+
+  async linkVolume(base: Volume, target: Volume): Promise<void> {
+    const src = this.pathOf(base.volid);
+    const dst = this.ensureDir(this.pathOf(target.volid));
+    if (!existsSync(src)) throw new Error(`linked clone: the base volume ${base.volid} has no file`);
+    // An overlay smaller than its base would cut the disk off: it takes the base's size, and only ever grows.
+    await this.qemuImg(['create', '-q', '-f', 'qcow2', '-b', src, '-F', 'qcow2', dst]);
+    if (target.size > (await this.virtualSize(dst))) await this.qemuImg(['resize', '-q', dst, String(target.size)]);
+  }
+
+  private async virtualSize(path: string): Promise<number> {
+    const r = await execa('qemu-img', ['info', '--output=json', '-U', path]);
+    return Number((JSON.parse(r.stdout) as { 'virtual-size': number })['virtual-size']);
+  }
+
+  async renameVolume(from: Volume, to: Volume): Promise<void> {
+    const src = this.pathOf(from.volid);
+    if (existsSync(src)) renameSync(src, this.ensureDir(this.pathOf(to.volid)));
+  }
+
+  async resizeVolume(volume: Volume, newSize: number): Promise<void> {
+    const path = this.pathOf(volume.volid);
+    if (existsSync(path) && newSize > (await this.virtualSize(path))) await this.qemuImg(['resize', '-q', path, String(newSize)]);
+  }
+
+  async freeVolume(volume: Volume): Promise<void> {
+    rmSync(this.pathOf(volume.volid), { force: true });
+  }
+
+  async writeFile(volume: Volume, _storage: StorageDef, source: SimFileSource): Promise<void> {
+    const dst = this.ensureDir(this.pathOf(volume.volid));
+    try {
+      renameSync(source.path, dst);
+    } catch {
+      // Across filesystems (a tmpfs /tmp), rename fails: copy instead.
+      copyFileSync(source.path, dst);
+      rmSync(source.path, { force: true });
+    }
+  }
+
+  async startGuest(guest: Guest, context?: { cloudInit?: CloudInitSeed }): Promise<void> {
+    const c = guest.config;
+    const bootKey = /order=([^;,\s]+)/.exec(c.boot ?? '')?.[1] ?? DISK_KEYS.find((k) => c[k] && !/media=cdrom/.test(c[k]!));
+    const disk = bootKey ? c[bootKey] : undefined;
+    if (!disk) throw new Error(`VM ${guest.vmid} has no boot disk`);
+    const diskPath = this.pathOf(disk.split(',')[0]!);
+    if (!existsSync(diskPath)) throw new Error(`VM ${guest.vmid}: disk ${disk.split(',')[0]} has no image file`);
+    const net = c.net0 ?? '';
+    const mac = /(?:^|,)(?:virtio|e1000|rtl8139|vmxnet3)=([0-9A-Fa-f:]{17})/.exec(net)?.[1];
+    if (!mac) throw new Error(`VM ${guest.vmid} has no net0 with a MAC address`);
+    const bridge = /bridge=([^,]+)/.exec(net)?.[1] ?? 'vmbr0';
+    const runDir = this.runDir(guest.vmid);
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+    let seedIso: string | undefined;
+    if (context?.cloudInit) {
+      seedIso = join(runDir, 'seed.iso');
+      await writeSeedIso(seedIso, context.cloudInit);
+    }
+    const tap = await this.o.network.addTap(this.tapIndex++, bridge);
+    this.taps.set(guest.vmid, tap);
+    const memory = Math.min(Number(c.memory ?? 512), this.o.maxMemoryMiB ?? 1024);
+    const cpus = Math.min(Number(c.cores ?? 1) * Number(c.sockets ?? 1), this.o.maxCpus ?? 1);
+    await startVm(
+      { name: `vm${guest.vmid}`, disk: diskPath, kernel: this.o.image.kernel, initrd: this.o.image.initrd, ...(seedIso ? { seedIso } : {}), memoryMiB: memory, cpus, tap, mac, accel: this.o.accel, runDir },
+      this.o.network.exec,
+    );
+  }
+
+  async stopGuest(guest: Guest, graceful: boolean): Promise<void> {
+    await stopVm(this.runDir(guest.vmid), { graceful, timeoutMs: 60_000 });
+    const tap = this.taps.get(guest.vmid);
+    if (tap) await this.o.network.removeTap(tap);
+    this.taps.delete(guest.vmid);
+  }
+
+  guestRunning(guest: Guest): boolean {
+    return vmPid(this.runDir(guest.vmid)) !== undefined;
+  }
+
+  async agentInterfaces(guest: Guest): Promise<AgentInterface[]> {
+    return qga<AgentInterface[]>(vmFiles(this.runDir(guest.vmid)).agent, 'guest-network-get-interfaces');
+  }
+
+  /** Stops every guest this backend started (hard), for teardown. */
+  async stopAll(): Promise<void> {
+    for (const vmid of this.taps.keys()) await stopVm(this.runDir(vmid), { graceful: false }).catch(() => undefined);
+    this.taps.clear();
+  }
+}

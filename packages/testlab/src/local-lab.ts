@@ -1,0 +1,196 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { Lab } from '@ahl/core';
+import { startSim, type RunningSim, type SeedConfig } from '@ahl/pve-sim';
+import { QemuBackend } from './backend.js';
+import { buildImage, type GuestImage } from './image/build.js';
+import { createLabNetwork, removeStaleNamespaces, type BridgeSpec, type LabNetwork } from './net/namespace.js';
+import { newRunId } from './net/names.js';
+import { chooseAccel } from './vm/accel.js';
+
+/** What `ahl lab up` records, so `status` and `down` find the lab again. */
+export interface LocalLabState {
+  readonly pid: number;
+  readonly runId: string;
+  readonly namespace: string;
+  readonly endpoint: string;
+  readonly fingerprint: string;
+  readonly tokenId: string;
+  /** Where the token secret is (mode 0600), relative to the lab root. */
+  readonly tokenFile: string;
+  readonly imageUrl: string;
+  readonly accel: string;
+  readonly startedAt: string;
+}
+
+export const LOCAL_LAB_DIR = '.ahl/lab';
+export const TOKEN_ID = 'ahl@pve!ahl';
+
+/**
+ * The simulated cluster the lab describes: its nodes, each with the bridges its hosts use; its storage
+ * roles as directory storages (qcow2 files, so linked clones are overlays); and a token for ahl. Pure.
+ */
+export function localSeed(lab: Lab, tokenSecret: string): SeedConfig {
+  const roles = (node: string) => ({ vm: 'local-lvm', iso: 'local', ...lab.config.defaults.storage, ...(lab.config.nodes[node]?.storage ?? {}) });
+  const storages = new Map<string, Set<string>>();
+  const add = (id: string, ...content: string[]) => {
+    const s = storages.get(id) ?? new Set<string>();
+    content.forEach((c) => s.add(c));
+    storages.set(id, s);
+  };
+  const nodes = Object.keys(lab.config.nodes).sort();
+  for (const n of nodes) {
+    const r = roles(n);
+    add(r.vm, 'images');
+    add(r.iso, 'iso', 'vztmpl');
+    add(r.import ?? r.iso, 'import');
+    if (r.snippets) add(r.snippets, 'snippets');
+    if (r.backup) add(r.backup, 'backup');
+  }
+  for (const h of lab.hosts) add(h.disk.datastore, 'images');
+  return {
+    pveVersion: '9.1.1',
+    clusterName: lab.name,
+    dns: { nameservers: [...new Set(lab.hosts.flatMap((h) => h.dns))].slice(0, 3), searchdomains: [] },
+    nodes: nodes.map((name) => ({
+      name,
+      bridges: [...new Set([lab.config.nodes[name]?.bridge ?? lab.config.defaults.bridge, ...lab.hosts.filter((h) => h.node === name).map((h) => h.network.bridge)])].sort().map((iface) => ({ iface })),
+    })),
+    storages: [...storages.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, content]) => ({ id, type: 'dir' as const, path: `/var/lib/ahl/${id}`, content: [...content].sort(), size: 2000, format: 'qcow2' })),
+    users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: tokenSecret, privsep: false }] }],
+    acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
+  };
+}
+
+/** The lab's bridges inside the namespace, each holding the gateway of the hosts on it (so guests reach it and each other). Pure. */
+export function localBridges(lab: Lab): BridgeSpec[] {
+  const bridges = new Map<string, string | undefined>();
+  bridges.set(lab.config.defaults.bridge, undefined);
+  for (const h of lab.hosts) {
+    if (!bridges.get(h.network.bridge) && h.gateway && h.ip) bridges.set(h.network.bridge, `${h.gateway}/${h.ip.prefix}`);
+    else if (!bridges.has(h.network.bridge)) bridges.set(h.network.bridge, undefined);
+  }
+  return [...bridges.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, address]) => ({ name, ...(address ? { address } : {}) }));
+}
+
+/** lab.local.yaml pointing ahl at the local lab: endpoint, pinned certificate, token file, and every cloud image served locally. Pure. */
+export function localOverlay(lab: Lab, s: { endpoint: string; fingerprint: string; tokenFile: string; imageUrl: string; sumsUrl: string }): string {
+  const images = Object.values(lab.images).filter((i) => i.kind === 'cloud');
+  return [
+    '# Written by `ahl lab up`: points this checkout at the local lab. `ahl lab down` removes it. Not for Git.',
+    'proxmox:',
+    `  endpoint: ${s.endpoint}`,
+    `  tokenId: ${TOKEN_ID}`,
+    `  tokenSecret: file:${s.tokenFile}`,
+    '  tls:',
+    `    fingerprint: "${s.fingerprint}"`,
+    ...(images.length ? ['images:', ...images.flatMap((i) => [`  ${i.name}:`, '    source:', `      url: ${s.imageUrl}`, `      checksumUrl: ${s.sumsUrl}`])] : []),
+    '',
+  ].join('\n');
+}
+
+/** Serves the guest image as a cloud image (plus SHA256SUMS) on loopback, for download-url. */
+async function serveImage(image: GuestImage): Promise<{ server: Server; url: string; sumsUrl: string }> {
+  const sumFile = `${image.disk}.sha256`;
+  let digest = existsSync(sumFile) && statSync(sumFile).mtimeMs >= statSync(image.disk).mtimeMs ? readFileSync(sumFile, 'utf8').trim() : '';
+  if (!digest) {
+    const h = createHash('sha256');
+    await new Promise<void>((resolve, reject) => createReadStream(image.disk).on('data', (d) => h.update(d)).on('end', () => resolve()).on('error', reject));
+    digest = h.digest('hex');
+    writeFileSync(sumFile, `${digest}\n`);
+  }
+  const name = `ahl-testlab-${image.digest}.qcow2`;
+  const server = createServer((req, res) => {
+    if (req.url === `/${name}`) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(image.disk).size });
+      createReadStream(image.disk).pipe(res);
+    } else if (req.url === '/SHA256SUMS') res.end(`${digest}  ${name}\n`);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { server, url: `http://127.0.0.1:${port}/${name}`, sumsUrl: `http://127.0.0.1:${port}/SHA256SUMS` };
+}
+
+export interface LocalLab {
+  readonly state: LocalLabState;
+  readonly sim: RunningSim;
+  readonly network: LabNetwork;
+  readonly backend: QemuBackend;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local lab for `lab`: pve-sim with the QEMU backend, the lab's bridges in a network
+ * namespace, the guest image served as every cloud image; writes the state, the token (0600) and
+ * lab.local.yaml. Leftovers of a crashed lab are cleaned first.
+ */
+export async function startLocalLab(lab: Lab, opts: { onStep?: (s: string) => void; taskDurationMs?: number } = {}): Promise<LocalLab> {
+  const dir = join(lab.root, LOCAL_LAB_DIR);
+  const step = opts.onStep ?? (() => undefined);
+  step('cleaning leftovers');
+  await removeStaleNamespaces();
+  rmSync(join(dir, 'run'), { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  step('guest image (cached unless its recipe changed)');
+  const image = await buildImage({ onStep: (s) => step(`image: ${s}`) });
+  const runId = newRunId();
+  step('network namespace');
+  const network = await createLabNetwork(runId, localBridges(lab));
+  const cleanup: (() => Promise<void>)[] = [() => network.destroy()];
+  try {
+    const accel = await chooseAccel(image.kernel);
+    const backend = new QemuBackend({ dir, network, image, accel });
+    cleanup.unshift(() => backend.stopAll());
+    const served = await serveImage(image);
+    cleanup.unshift(() => new Promise<void>((r) => served.server.close(() => r())));
+    const secretFile = join(dir, 'token');
+    const secret = existsSync(secretFile) ? readFileSync(secretFile, 'utf8').trim() : randomUUID();
+    writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
+    step('pve-sim');
+    const sim = await startSim({ seed: localSeed(lab, secret), https: true, backend, stateDir: join(dir, 'sim'), taskDurationMs: opts.taskDurationMs ?? 300, authFailureDelayMs: 1000, statsLagMs: 2000 });
+    cleanup.unshift(() => sim.stop());
+    const state: LocalLabState = {
+      pid: process.pid,
+      runId,
+      namespace: network.namespace,
+      endpoint: sim.url,
+      fingerprint: sim.fingerprint!,
+      tokenId: TOKEN_ID,
+      tokenFile: `${LOCAL_LAB_DIR}/token`,
+      imageUrl: served.url,
+      accel,
+      startedAt: new Date().toISOString(),
+    };
+    writeFileSync(join(lab.root, 'lab.local.yaml'), localOverlay(lab, { endpoint: sim.url, fingerprint: sim.fingerprint!, tokenFile: state.tokenFile, imageUrl: served.url, sumsUrl: served.sumsUrl }));
+    writeFileSync(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+    let stopped = false;
+    return {
+      state,
+      sim,
+      network,
+      backend,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        for (const c of cleanup) await c().catch(() => undefined);
+        rmSync(join(dir, 'state.json'), { force: true });
+        rmSync(join(dir, 'run'), { recursive: true, force: true });
+        rmSync(join(dir, 'volumes'), { recursive: true, force: true });
+        rmSync(join(dir, 'sim'), { recursive: true, force: true });
+        rmSync(join(lab.root, 'lab.local.yaml'), { force: true });
+      },
+    };
+  } catch (e) {
+    for (const c of cleanup) await c().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The recorded state of a local lab, if one was started from this checkout. */
+export function readLocalLabState(root: string): LocalLabState | undefined {
+  const f = join(root, LOCAL_LAB_DIR, 'state.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as LocalLabState) : undefined;
+}

@@ -1,0 +1,33 @@
+import { fileURLToPath } from 'node:url';
+import { loadLab } from '@ahl/core';
+import { describe, expect, it } from 'vitest';
+import { localBridges, localOverlay, localSeed } from '../src/index.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('the local lab for the example lab', () => {
+  it('simulates its node, storage roles and bridge, with a token for ahl', async () => {
+    const { lab } = await loadLab(REPO);
+    const seed = localSeed(lab!, 'secret-uuid');
+    expect(seed.nodes).toEqual([{ name: 'pve1', bridges: [{ iface: 'vmbr0' }] }]);
+    expect(seed.storages).toEqual([
+      { id: 'local', type: 'dir', path: '/var/lib/ahl/local', content: ['backup', 'import', 'iso', 'snippets', 'vztmpl'], size: 2000, format: 'qcow2' },
+      { id: 'local-lvm', type: 'dir', path: '/var/lib/ahl/local-lvm', content: ['images'], size: 2000, format: 'qcow2' },
+    ]);
+    expect(seed.users).toEqual([{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: 'secret-uuid', privsep: false }] }]);
+    expect(seed.dns?.nameservers).toEqual(['192.168.1.1', '1.1.1.1']);
+  });
+
+  it('puts the hosts\' gateway on the bridge inside the namespace', async () => {
+    const { lab } = await loadLab(REPO);
+    expect(localBridges(lab!)).toEqual([{ name: 'vmbr0', address: '192.168.1.1/24' }]);
+  });
+
+  it('writes lab.local.yaml with the endpoint, the pin, the token file and local image sources', async () => {
+    const { lab } = await loadLab(REPO);
+    const text = localOverlay(lab!, { endpoint: 'https://127.0.0.1:8006', fingerprint: 'AB:CD', tokenFile: '.ahl/lab/token', imageUrl: 'http://127.0.0.1:9/i.qcow2', sumsUrl: 'http://127.0.0.1:9/SHA256SUMS' });
+    expect(text).toContain('  endpoint: https://127.0.0.1:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: file:.ahl/lab/token\n  tls:\n    fingerprint: "AB:CD"\n');
+    expect(text).toContain('  debian-bookworm:\n    source:\n      url: http://127.0.0.1:9/i.qcow2\n      checksumUrl: http://127.0.0.1:9/SHA256SUMS\n');
+    expect(text).not.toContain('haos:');
+  });
+});
