@@ -87,6 +87,12 @@ describe('lab.local.yaml', () => {
     expect(r.errors).toEqual([]);
     expect(r.lab?.config.proxmox).toEqual({ endpoint: 'https://127.0.0.1:8006', tokenId: 'a@pve!t', tokenSecret: 'file:.ahl/lab/token', tls: { verify: true, fingerprint: Array(32).fill('AB').join(':') } });
     expect(r.lab?.images.deb?.source).toEqual({ url: 'http://127.0.0.1:9/d.qcow2', checksumUrl: 'http://127.0.0.1:9/SHA256SUMS' });
+    expect(r.lab?.recordsRoot).toBe('/lab');
+  });
+
+  it('keeps template records of another endpoint out of images/ when told', () => {
+    const r = validateLab({ root: '/lab', stacks: {}, files: [...files, { path: 'lab.local.yaml', text: 'records: .ahl/lab/records\n' }] });
+    expect(r.lab?.recordsRoot).toBe('/lab/.ahl/lab/records');
   });
 
   it('reports its own mistakes at its own lines', () => {

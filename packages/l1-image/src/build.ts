@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { ProxmoxApiError, readImageRecords, silentReporter, waitForTask, type Image, type Lab, type ProxmoxClient, type Reporter, type TemplateManifest, type WaitOptions } from '@ahl/core';
 import { writeChannels, writeManifest } from './records.js';
 import { withLockRetry } from './retry.js';
@@ -90,7 +91,7 @@ export async function buildTemplate(lab: Lab, client: ProxmoxClient, imageName: 
     step('checksum', 'ok', digest);
 
     const spec = specDigest(image);
-    const records = await readImageRecords(lab.root, imageName);
+    const records = await readImageRecords(lab.recordsRoot, imageName);
     const templates = ((await client.request<{ vmid: number; template?: number; node: string; name?: string; type: string }[]>('GET', '/cluster/resources', { type: 'vm' })) ?? []).filter((r) => r.type === 'qemu');
     if (!opts.force) {
       const same = [...records.manifests].reverse().find((m) => m.specDigest === spec && m.source.digest === digest && templates.some((t) => t.vmid === m.vmid && t.template === 1 && t.name === m.templateName));
@@ -152,14 +153,14 @@ export async function buildTemplate(lab: Lab, client: ProxmoxClient, imageName: 
       toolVersion: opts.toolVersion ?? '0.0.0',
       createdAt: (opts.now ?? (() => new Date()))().toISOString(),
     };
-    const files = [await writeManifest(lab.root, manifest)];
+    const files = [await writeManifest(lab.recordsRoot, manifest)];
     let promoted: string | undefined;
     // The first template of an image becomes stable at once; later ones wait for `ahl image promote`.
     if (!records.channels.channels.stable) {
-      files.push(await writeChannels(lab.root, imageName, { channels: { ...records.channels.channels, stable: version }, history: records.channels.history }));
+      files.push(await writeChannels(lab.recordsRoot, imageName, { channels: { ...records.channels.channels, stable: version }, history: records.channels.history }));
       promoted = 'stable';
     }
-    step('manifest', 'ok', files.join(', '));
+    step('manifest', 'ok', files.map((f) => relative(lab.root, f)).join(', '));
     return { outcome: 'built', image: imageName, manifest, files, ...(promoted ? { promoted } : {}) };
   } catch (e) {
     if (!(e instanceof StepFailure)) throw e;

@@ -65,8 +65,8 @@ export async function capture(
   if (!newest) return { ok: false, reason: `vzdump finished but no archive of VM ${vmid} is on ${storage}`, taskLog: task.log };
   const now = (opts.now ?? (() => new Date()))();
   const cap: CaptureManifest = { image, version: versionAt(now), sourceVmid: vmid, sourceName: String(g.name ?? ''), node, volid: newest.volid, size: newest.size, createdAt: now.toISOString() };
-  await mkdir(capturesDir(lab.root, image), { recursive: true });
-  const file = join(capturesDir(lab.root, image), `${cap.version}.json`);
+  await mkdir(capturesDir(lab.recordsRoot, image), { recursive: true });
+  const file = join(capturesDir(lab.recordsRoot, image), `${cap.version}.json`);
   await writeFile(file, recordJson(cap));
   return { ok: true, capture: cap, file };
 }
@@ -83,7 +83,7 @@ export async function restoreCapture(
 ): Promise<{ ok: true; manifest: TemplateManifest; promoted?: string } | { ok: false; reason: string; taskLog?: readonly string[] }> {
   const spec = lab.images[image];
   if (!spec) return { ok: false, reason: `image "${image}" is not declared` };
-  const caps = await readCaptures(lab.root, image);
+  const caps = await readCaptures(lab.recordsRoot, image);
   const cap = opts.version ? caps.find((c) => c.version === opts.version) : caps[caps.length - 1];
   if (!cap) return { ok: false, reason: opts.version ? `no capture ${opts.version} of ${image}` : `${image} has no capture yet (ahl image capture HOST)` };
   const where = placement(lab, spec);
@@ -123,10 +123,10 @@ export async function restoreCapture(
     toolVersion: '0.0.0',
     createdAt: (opts.now ?? (() => new Date()))().toISOString(),
   };
-  await writeManifest(lab.root, manifest);
-  const rec = await readImageRecords(lab.root, image);
+  await writeManifest(lab.recordsRoot, manifest);
+  const rec = await readImageRecords(lab.recordsRoot, image);
   if (!rec.channels.channels.stable) {
-    await writeChannels(lab.root, image, { channels: { ...rec.channels.channels, stable: version }, history: rec.channels.history });
+    await writeChannels(lab.recordsRoot, image, { channels: { ...rec.channels.channels, stable: version }, history: rec.channels.history });
     return { ok: true, manifest, promoted: 'stable' };
   }
   return { ok: true, manifest };

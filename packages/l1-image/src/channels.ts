@@ -36,12 +36,12 @@ export async function promote(lab: Lab, image: string, version: string, channel 
   const ch = asChannel(channel);
   if (!ch) return { ok: false, image, channel, reason: `channel "${channel}" does not exist; use ${TEMPLATE_CHANNELS.join(' or ')}` };
   if (!lab.images[image]) return { ok: false, image, channel, reason: `image "${image}" is not declared` };
-  const rec = await readImageRecords(lab.root, image);
+  const rec = await readImageRecords(lab.recordsRoot, image);
   if (!rec.manifests.some((m) => m.version === version))
     return { ok: false, image, channel, reason: `no template ${image} ${version} was built (built: ${rec.manifests.map((m) => m.version).join(', ') || 'none'})` };
   const from = rec.channels.channels[ch];
   if (from === version) return { ok: true, image, channel, from, to: version, lagging: [], file: '' };
-  const file = await writeChannels(lab.root, image, promoteChannels(rec.channels, ch, version));
+  const file = await writeChannels(lab.recordsRoot, image, promoteChannels(rec.channels, ch, version));
   return { ok: true, image, channel, ...(from ? { from } : {}), to: version, lagging: followers(lab, image, ch), file };
 }
 
@@ -49,9 +49,9 @@ export async function promote(lab: Lab, image: string, version: string, channel 
 export async function rollback(lab: Lab, image: string, channel = 'stable'): Promise<ChannelChange> {
   const ch = asChannel(channel);
   if (!ch) return { ok: false, image, channel, reason: `channel "${channel}" does not exist; use ${TEMPLATE_CHANNELS.join(' or ')}` };
-  const rec = await readImageRecords(lab.root, image);
+  const rec = await readImageRecords(lab.recordsRoot, image);
   const next = rollbackChannels(rec.channels, ch);
   if (!next) return { ok: false, image, channel, reason: `${image}@${channel} has no earlier version to roll back to` };
-  const file = await writeChannels(lab.root, image, next);
+  const file = await writeChannels(lab.recordsRoot, image, next);
   return { ok: true, image, channel, ...(rec.channels.channels[ch] ? { from: rec.channels.channels[ch] } : {}), to: next.channels[ch]!, lagging: followers(lab, image, ch), file };
 }

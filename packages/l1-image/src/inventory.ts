@@ -43,7 +43,7 @@ export async function listTemplates(lab: Lab, client: ProxmoxClient): Promise<Te
   const known = new Set<number>();
   const images: ImageListing[] = [];
   for (const image of Object.keys(lab.images)) {
-    const rec = await readImageRecords(lab.root, image);
+    const rec = await readImageRecords(lab.recordsRoot, image);
     const channelsOf = (m: TemplateManifest) => Object.entries(rec.channels.channels).filter(([, v]) => v === m.version).map(([k]) => k).sort();
     const templates = rec.manifests.map((m) => {
       known.add(m.vmid);

@@ -43,7 +43,7 @@ export function planPrune(
  * config once to find linked clones.
  */
 export async function prune(lab: Lab, client: ProxmoxClient, image: string, opts: { keep: number; approve: boolean; wait?: WaitOptions }): Promise<{ decisions: PruneDecision[]; removed: number[] }> {
-  const rec = await readImageRecords(lab.root, image);
+  const rec = await readImageRecords(lab.recordsRoot, image);
   const guests = (await serverGuests(client)).filter((g) => !g.template);
   const vms = await Promise.all(
     guests.map(async (g) => {
@@ -61,7 +61,7 @@ export async function prune(lab: Lab, client: ProxmoxClient, image: string, opts
       const upid = await client.request<string>('DELETE', `/nodes/${encodeURIComponent(d.manifest.node)}/qemu/${d.manifest.vmid}`, { purge: 1, 'destroy-unreferenced-disks': 1 });
       const r = await waitForTask(client, upid, opts.wait);
       if (!r.ok) throw new Error(`removing ${d.manifest.templateName} (vmid ${d.manifest.vmid}) failed: ${r.exitstatus}`);
-      await rm(join(artifactsDir(lab.root, image), `${d.manifest.version}.json`), { force: true });
+      await rm(join(artifactsDir(lab.recordsRoot, image), `${d.manifest.version}.json`), { force: true });
       removed.push(d.manifest.vmid);
     }
   }

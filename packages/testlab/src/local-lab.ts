@@ -87,6 +87,8 @@ export function localOverlay(lab: Lab, s: { endpoint: string; fingerprint: strin
     '  tls:',
     `    fingerprint: "${s.fingerprint}"`,
     ...(images.length ? ['images:', ...images.flatMap((i) => [`  ${i.name}:`, '    source:', `      url: ${s.imageUrl}`, `      checksumUrl: ${s.sumsUrl}`])] : []),
+    '# Templates built here exist only in the local lab: their records stay out of images/.',
+    `records: ${LOCAL_LAB_DIR}/records`,
     '',
   ].join('\n');
 }
@@ -180,6 +182,7 @@ export async function startLocalLab(lab: Lab, opts: { onStep?: (s: string) => vo
         rmSync(join(dir, 'run'), { recursive: true, force: true });
         rmSync(join(dir, 'volumes'), { recursive: true, force: true });
         rmSync(join(dir, 'sim'), { recursive: true, force: true });
+        rmSync(join(dir, 'records'), { recursive: true, force: true });
         rmSync(join(lab.root, 'lab.local.yaml'), { force: true });
       },
     };

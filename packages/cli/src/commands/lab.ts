@@ -43,7 +43,7 @@ export const labUpCommand: CommandDef = {
     'cloud image. Writes lab.local.yaml so ahl in this checkout targets the local lab until `ahl lab down`. Guests get at\n' +
     'most 1 GiB and 1 vCPU each; without working KVM they run under TCG (slow, but real).',
   examples: [
-    { command: 'sudo ahl lab up', description: 'start it (the first start builds the guest image: a few minutes)' },
+    { command: 'ahl lab up', description: 'start it, as root (the first start builds the guest image: a few minutes)' },
     { command: 'ahl lab up && ahl runway && ahl image build debian-bookworm', description: 'rehearse the lab locally' },
   ],
   async run(ctx) {
@@ -108,7 +108,7 @@ export const labDownCommand: CommandDef = {
     // Whatever a crashed daemon left: namespaces with the lab prefix, guest processes, files.
     const { removeStaleNamespaces } = await import('@ahl/testlab');
     const removed = await removeStaleNamespaces(state ? [state.namespace] : []);
-    for (const sub of ['run', 'volumes', 'sim', 'state.json']) rmSync(join(dir, sub), { recursive: true, force: true });
+    for (const sub of ['run', 'volumes', 'sim', 'records', 'state.json']) rmSync(join(dir, sub), { recursive: true, force: true });
     rmSync(join(root, 'lab.local.yaml'), { force: true });
     out.line(`${out.style('green', '✓')} the local lab is down${removed.length ? ` (removed leftovers: ${removed.join(', ')})` : ''}`);
     if (ctx.global.json) out.json({ ok: true });

@@ -126,7 +126,8 @@ export function validateLab(input: LabInput): ValidationResult {
   if (!labFile) out.whole(LAB_FILE, 'lab.yaml is missing: every lab needs one at its root');
 
   if (lab?.spec && local?.spec) applyLocal(lab.spec, local as { parsed: ParsedYaml; spec: LabLocal }, images, out);
-  const resolved = lab?.spec ? crossCheck(input, { parsed: lab.parsed, spec: lab.spec }, images, personas, brokenImages, out) : undefined;
+  const recordsRoot = local?.spec?.records ? `${input.root.replace(/\/$/, '')}/${local.spec.records.replace(/\/$/, '')}` : input.root;
+  const resolved = lab?.spec ? crossCheck(input, { parsed: lab.parsed, spec: lab.spec }, images, personas, brokenImages, out, recordsRoot) : undefined;
   const diagnostics = sortDiagnostics(out.diagnostics);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
@@ -161,6 +162,7 @@ function crossCheck(
   personas: Checked<PersonaSpec>[],
   brokenImages: ReadonlySet<string>,
   out: Collector,
+  recordsRoot: string,
 ): Lab {
   const cfg = lab.spec;
   const nodes = Object.keys(cfg.nodes);
@@ -320,6 +322,7 @@ function crossCheck(
 
   return deepFreeze({
     root: input.root,
+    recordsRoot,
     name: cfg.name,
     config: cfg,
     images: resolvedImages,

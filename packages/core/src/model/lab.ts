@@ -71,6 +71,11 @@ export interface Stack {
 export interface Lab {
   /** Absolute path of the folder holding lab.yaml. */
   readonly root: string;
+  /**
+   * Where template manifests, channels and captures are kept: the lab root, or (from lab.local.yaml
+   * `records`) a folder of this machine's own, so a local lab never writes into the committed records.
+   */
+  readonly recordsRoot: string;
   readonly name: string;
   readonly config: LabConfig;
   readonly images: Readonly<Record<string, Image>>;

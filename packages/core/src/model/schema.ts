@@ -407,6 +407,11 @@ export const LabLocalSchema = z
         }),
       )
       .optional(),
+    records: z
+      .string()
+      .regex(/^[^/]/, 'must be a path relative to the lab root')
+      .optional()
+      .meta({ description: 'Keep template manifests, channels and captures here instead of under images/ (they describe this endpoint only)' }),
   })
   .meta({ title: 'ahl lab.local', description: 'Machine-local overrides of lab.yaml (endpoint, token, image sources)' });
 
