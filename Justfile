@@ -65,7 +65,11 @@ l2-destroy HOST APPROVE="":
 
 # L3: converge the OS of a persona or host, optionally only some tags
 l3-converge TARGET="" TAGS="":
-    @just _coming "converge system {{TARGET}}" "L3 system"
+    {{ahl}} converge system {{TARGET}} {{ if TAGS != "" { "--tags " + TAGS } else { "" } }}
+
+# L3: report OS drift without changing anything (ansible --check --diff)
+l3-check TARGET="":
+    {{ahl}} converge system {{TARGET}} --check
 
 # L3: reboot a group, rolling (dry run unless APPROVE=1)
 l3-reboot TARGET APPROVE="":

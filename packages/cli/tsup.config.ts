@@ -1,12 +1,5 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/bin.ts', 'src/lab-daemon.ts'],
-  format: ['esm'],
-  target: 'node20',
-  dts: { entry: 'src/index.ts' },
-  clean: true,
-  sourcemap: true,
-  // Commands load @ahl/* lazily, so `ahl --version` does not pay for zod and yaml.
-  splitting: true,
-});
+// Commands load @ahl/* lazily (code splitting), so `ahl --version` does not pay for zod and yaml.
+export default defineConfig({ ...packageBuild(['src/bin.ts', 'src/lab-daemon.ts']), splitting: true });

@@ -1,6 +1,23 @@
-/** What this layer is; its renderer and runner land with the issue "L3 system convergence with Ansible, tested on real VMs". */
+/** What this layer is. */
 export const layer = {
   id: 'L3',
   name: 'system',
   engine: 'Ansible',
 } as const;
+
+export { ANSIBLE_DIR, SYSTEM_TAGS, type SystemTag } from './content.js';
+export { selectHosts, systemHosts } from './targets.js';
+export { groupName, hostVars, osFamily, renderInventory, sshCommonArgs, type InventoryFiles, type InventoryOptions } from './inventory.js';
+export { ansibleEnv, ansiblePlaybookArgv, commandLine, type PlaybookInvocation } from './command.js';
+export {
+  parseEventLine,
+  parseEventLines,
+  summarizeEvents,
+  type AnsibleEvent,
+  type AnsibleHostStats,
+  type HostConvergeResult,
+  type HostStatus,
+  type TaskStatus,
+} from './events.js';
+export { ConvergeError, isConvergeError, type ConvergeErrorCode } from './errors.js';
+export { convergeSystem, findAnsiblePlaybook, type ConvergeOptions, type ConvergeResult, type PlaybookSpawner } from './runner.js';

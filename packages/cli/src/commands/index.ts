@@ -8,6 +8,7 @@ import {
   imageRestoreCaptureCommand,
   imageRollbackCommand,
 } from './image.js';
+import { convergeSystemCommand } from './converge.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly CommandDef[] = [
   imagePruneCommand,
   imageCaptureCommand,
   imageRestoreCaptureCommand,
+  convergeSystemCommand,
   labUpCommand,
   labStatusCommand,
   labDownCommand,

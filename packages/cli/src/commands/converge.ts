@@ -1,0 +1,90 @@
+import type { CommandDef } from '../command.js';
+import { labRoot } from './lab-root.js';
+
+export const convergeSystemCommand: CommandDef = {
+  name: 'converge system',
+  summary: 'converge the OS of hosts with Ansible (users, packages, sshd, services, monitoring, Docker)',
+  description:
+    'Renders the Ansible inventory from the lab and runs the bundled playbook with ansible-playbook on every host of\n' +
+    'the persona or the host named (default: every host with a system section), in parallel, with live progress per\n' +
+    'host. --check reports drift (what would change, with diffs) and changes nothing. Hosts are reached over SSH as\n' +
+    'lab.yaml\'s ssh section says; hostKeyPolicy accept-new trusts a new host key once and refuses a changed one.\n' +
+    'Exit 1 when a host failed or was unreachable, or when --check found drift.',
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona or a host (default: all)' }],
+  options: [
+    { name: 'check', type: 'boolean', description: 'report drift with diffs; change nothing' },
+    { name: 'tags', type: 'string', value: 'TAGS', description: 'only these roles, comma-separated: base, container_engine, users, sshd, files, unattended_upgrades, monitoring, services' },
+    { name: 'forks', type: 'string', value: 'N', description: 'hosts converged at once (default: all selected, at most 20)' },
+  ],
+  examples: [
+    { command: 'ahl converge system devops', description: 'converge every host of the devops persona' },
+    { command: 'ahl converge system docker-01 --check', description: 'show what would change on one host (drift), changing nothing' },
+    { command: 'ahl converge system --tags users,sshd', description: 'only the users and sshd roles, on every host' },
+    { command: 'ahl converge system --json | jq \'.hosts[] | select(.status != "ok")\'', description: 'machine-readable per-host results' },
+  ],
+  async run(ctx) {
+    const { loadLab, formatDiagnostic, ahlError, plural } = await import('@ahl/core');
+    const { convergeSystem, isConvergeError, SYSTEM_TAGS } = await import('@ahl/l3-system');
+    const { out } = ctx;
+    const root = await labRoot(ctx);
+    const loaded = await loadLab(root);
+    if (!loaded.lab) {
+      for (const d of loaded.errors) out.line(out.style('red', formatDiagnostic(d)));
+      const files = new Set(loaded.errors.map((d) => d.file)).size;
+      throw ahlError('LAB_INVALID', { errors: loaded.errors.length, warnings: loaded.warnings.length, files });
+    }
+    const tags = typeof ctx.options.tags === 'string' ? ctx.options.tags.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+    const badTag = tags?.find((t) => !(SYSTEM_TAGS as readonly string[]).includes(t));
+    if (badTag) throw ahlError('USAGE', { message: `unknown tag "${badTag}"; expected ${SYSTEM_TAGS.join(', ')}`, command: 'converge system' });
+    const forks = typeof ctx.options.forks === 'string' ? Number(ctx.options.forks) : undefined;
+    if (forks !== undefined && !(Number.isInteger(forks) && forks > 0)) throw ahlError('USAGE', { message: '--forks must be a positive whole number', command: 'converge system' });
+    const check = Boolean(ctx.options.check);
+    const secrets = await ctx.secrets(root);
+    const mark = { ok: out.style('dim', 'ok'), changed: out.style('yellow', check ? 'drift' : 'changed'), failed: out.style('red', 'failed'), start: '', skipped: '' } as const;
+    try {
+      const r = await convergeSystem(loaded.lab, {
+        ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}),
+        check,
+        ...(tags ? { tags: tags as (typeof SYSTEM_TAGS)[number][] } : {}),
+        ...(forks ? { forks } : {}),
+        redactor: secrets.redactor,
+        env: ctx.env,
+        reporter: {
+          info: (m) => out.line(m),
+          warn: (m) => out.line(out.style('yellow', m)),
+          progress: (e) => {
+            if (e.status === 'ok') return;
+            out.line(`  ${e.target ?? ''}  ${mark[e.status]}  ${e.step}${e.detail ? `: ${e.detail.split('\n')[0]}` : ''}`);
+          },
+        },
+      });
+      for (const h of r.hosts) {
+        const state = h.status === 'ok' ? out.style('green', '✓') : h.status === 'changed' ? out.style('yellow', check ? '≠' : '✓') : out.style('red', '✗');
+        const what =
+          h.status === 'unreachable'
+            ? `unreachable: ${h.unreachable?.split('\n')[0] ?? ''}`
+            : `ok=${h.counts.ok} changed=${h.counts.changed} failed=${h.counts.failed} skipped=${h.counts.skipped}`;
+        out.line(`${state} ${h.host}  ${what}`);
+        if (check) for (const c of h.changed) out.line(`    ${c.task}${c.diff ? `\n${c.diff.replace(/^/gm, '      ')}` : ''}`);
+      }
+      const drift = check && r.hosts.some((h) => h.status === 'changed');
+      const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
+      out.line(
+        bad
+          ? out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`)
+          : drift
+            ? out.style('yellow', 'drift found; nothing was changed (run without --check to converge)')
+            : out.style('green', check ? 'no drift' : `converged ${r.hosts.length} ${plural(r.hosts.length, 'host')}`),
+      );
+      if (ctx.global.json) out.json({ ...r, ok: r.ok && !drift });
+      return bad || drift ? 1 : 0;
+    } catch (e) {
+      if (!isConvergeError(e)) throw e;
+      out.line(`${out.style('red', e.code)}: ${e.message}`);
+      if (e.output) out.line(e.output.replace(/^/gm, '  '));
+      out.line(`  ${out.style('dim', 'fix:')} ${e.hint}`);
+      if (ctx.global.json) out.json({ ok: false, error: e.toJSON() });
+      return 2;
+    }
+  },
+};

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import type { SystemTag } from './content.js';
+
+/** How to invoke ansible-playbook: everything argv and the environment are built from. */
+export interface PlaybookInvocation {
+  /** The ansible-playbook executable. */
+  readonly ansiblePlaybook: string;
+  /** The bundled content folder (ANSIBLE_DIR). */
+  readonly contentDir: string;
+  /** The folder holding the rendered inventory.yml and host_vars/. */
+  readonly inventoryDir: string;
+  /** Hosts to converge (`--limit`); never empty. */
+  readonly hosts: readonly string[];
+  readonly tags?: readonly SystemTag[];
+  /** `--check --diff`: report drift, change nothing. */
+  readonly check: boolean;
+  readonly forks: number;
+  /**
+   * A prefix for argv, e.g. `ip netns exec NS` when the hosts live in a network namespace. A real
+   * lab needs none.
+   */
+  readonly wrap?: (argv: readonly string[]) => string[];
+}
+
+/** The argv of one ansible-playbook run. Pure. */
+export function ansiblePlaybookArgv(i: PlaybookInvocation): string[] {
+  const argv = [
+    i.ansiblePlaybook,
+    '--inventory', join(i.inventoryDir, 'inventory.yml'),
+    '--limit', [...i.hosts].sort().join(','),
+    '--forks', String(i.forks),
+    ...(i.tags?.length ? ['--tags', [...i.tags].sort().join(',')] : []),
+    ...(i.check ? ['--check', '--diff'] : []),
+    join(i.contentDir, 'site.yml'),
+  ];
+  return i.wrap ? i.wrap(argv) : argv;
+}
+
+/**
+ * The environment ansible-playbook runs with (on top of the caller's): the NDJSON callback, the
+ * bundled roles, no colour, pipelining, and SSH control sockets in the run's own folder, so masters
+ * from another run (or another lab with the same addresses) are never reused. Pure.
+ */
+export function ansibleEnv(i: Pick<PlaybookInvocation, 'contentDir' | 'inventoryDir'>): Record<string, string> {
+  return {
+    ANSIBLE_CALLBACK_PLUGINS: join(i.contentDir, 'callback_plugins'),
+    ANSIBLE_FORCE_COLOR: '0',
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_PIPELINING: '1',
+    ANSIBLE_RETRY_FILES_ENABLED: '0',
+    ANSIBLE_ROLES_PATH: join(i.contentDir, 'roles'),
+    ANSIBLE_SSH_CONTROL_PATH_DIR: join(i.inventoryDir, 'cp'),
+    ANSIBLE_STDOUT_CALLBACK: 'ahl_ndjson',
+    ANSIBLE_TIMEOUT: '15',
+  };
+}
+
+/** The command as one line for messages, each word shell-quoted when needed. */
+export function commandLine(argv: readonly string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { Redactor, silentReporter, type Lab, type Reporter } from '@ahl/core';
+import { execa } from 'execa';
+import { ansibleEnv, ansiblePlaybookArgv, commandLine } from './command.js';
+import { ANSIBLE_DIR, type SystemTag } from './content.js';
+import { ConvergeError } from './errors.js';
+import { parseEventLine, summarizeEvents, type AnsibleEvent, type HostConvergeResult } from './events.js';
+import { renderInventory } from './inventory.js';
+import { selectHosts } from './targets.js';
+
+/** Runs a process, calling `onLine` for each stdout line as it arrives. Injected by tests. */
+export type PlaybookSpawner = (
+  argv: readonly string[],
+  opts: { env: Record<string, string>; cwd: string; onLine: (line: string) => void },
+) => Promise<{ exitCode: number; stderr: string; signal?: string }>;
+
+export interface ConvergeOptions {
+  /** Personas or hosts; none means every host with a `system` section. */
+  readonly targets?: readonly string[];
+  /** Report drift (`--check --diff`) and change nothing. */
+  readonly check?: boolean;
+  readonly tags?: readonly SystemTag[];
+  /** Hosts converged in parallel (default: every selected host, at most 20). */
+  readonly forks?: number;
+  /** Live per-host progress: one event per host and task. */
+  readonly reporter?: Reporter;
+  /** Every text in results and errors passes through it. */
+  readonly redactor?: Redactor;
+  /** The ansible-playbook executable (default: see `findAnsiblePlaybook`). */
+  readonly ansiblePlaybook?: string;
+  /** argv prefix, e.g. `ip netns exec NS`, for hosts inside a network namespace. */
+  readonly wrap?: (argv: readonly string[]) => string[];
+  /** known_hosts file (default: the operator's). */
+  readonly knownHostsFile?: string;
+  /** Environment for ansible-playbook and for finding it (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly onEvent?: (e: AnsibleEvent) => void;
+  readonly spawn?: PlaybookSpawner;
+}
+
+export interface ConvergeResult {
+  readonly check: boolean;
+  /** No host failed or was unreachable. Under --check, drift shows as hosts with status `changed`. */
+  readonly ok: boolean;
+  readonly hosts: readonly HostConvergeResult[];
+  readonly command: readonly string[];
+  readonly exitCode: number;
+  readonly durationMs: number;
+}
+
+// ansible-playbook's exit statuses when it ran to the end: 0 all fine, 2 a host failed, 4 a host was unreachable.
+const COMPLETED = new Set([0, 2, 4]);
+
+/**
+ * Finds ansible-playbook: `AHL_ANSIBLE_PLAYBOOK`, then PATH, then the virtualenv that
+ * scripts/bootstrap makes under the ahl cache (`$AHL_CACHE_DIR` or ~/.cache/ahl).
+ */
+export function findAnsiblePlaybook(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (env.AHL_ANSIBLE_PLAYBOOK) return env.AHL_ANSIBLE_PLAYBOOK;
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) if (existsSync(join(dir, 'ansible-playbook'))) return join(dir, 'ansible-playbook');
+  const venv = join(env.AHL_CACHE_DIR ?? join(env.HOME ?? homedir(), '.cache', 'ahl'), 'venv', 'bin', 'ansible-playbook');
+  if (existsSync(venv)) return venv;
+  throw new ConvergeError('ANSIBLE_NOT_FOUND', 'ansible-playbook was not found', 'run scripts/bootstrap (it installs ansible-core), install ansible-core, or set AHL_ANSIBLE_PLAYBOOK');
+}
+
+const execaSpawner: PlaybookSpawner = async (argv, { env, cwd, onLine }) => {
+  const child = execa(argv[0]!, argv.slice(1), { env, cwd, reject: false, stdin: 'ignore', lines: false, buffer: { stdout: false, stderr: true } });
+  let rest = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) onLine(l);
+  });
+  const r = await child;
+  if (rest) onLine(rest);
+  return { exitCode: r.exitCode ?? -1, stderr: typeof r.stderr === 'string' ? r.stderr : '', ...(r.signal ? { signal: r.signal } : {}) };
+};
+
+/**
+ * Converges the system of the selected hosts with the bundled playbook: renders the inventory into
+ * a private temporary folder (removed afterwards), runs ansible-playbook and returns a result per
+ * host. Hosts that fail or cannot be reached are results, not exceptions; a run that could not
+ * complete (bad options, a crash) throws a ConvergeError naming the command.
+ */
+export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Promise<ConvergeResult> {
+  const hosts = selectHosts(lab, opts.targets).map((h) => h.name);
+  const env = opts.env ?? process.env;
+  const reporter = opts.reporter ?? silentReporter;
+  const redactor = opts.redactor ?? new Redactor();
+  const ansiblePlaybook = opts.ansiblePlaybook ?? findAnsiblePlaybook(env);
+  const dir = await mkdtemp(join(tmpdir(), 'ahl-l3-'));
+  try {
+    await chmod(dir, 0o700);
+    for (const [rel, text] of Object.entries(renderInventory(lab, opts.knownHostsFile ? { knownHostsFile: opts.knownHostsFile } : {}))) {
+      await mkdir(dirname(join(dir, rel)), { recursive: true });
+      await writeFile(join(dir, rel), text, { mode: 0o600 });
+    }
+    const invocation = {
+      ansiblePlaybook,
+      contentDir: ANSIBLE_DIR,
+      inventoryDir: dir,
+      hosts,
+      check: Boolean(opts.check),
+      forks: opts.forks ?? Math.min(Math.max(hosts.length, 1), 20),
+      ...(opts.tags ? { tags: opts.tags } : {}),
+      ...(opts.wrap ? { wrap: opts.wrap } : {}),
+    };
+    const argv = ansiblePlaybookArgv(invocation);
+    const events: AnsibleEvent[] = [];
+    const other: string[] = [];
+    const started = Date.now();
+    reporter.info(`${opts.check ? 'checking' : 'converging'} ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.join(', ')}`);
+    const spawn = opts.spawn ?? execaSpawner;
+    const onLine = (line: string) => {
+      const e = parseEventLine(line);
+      if (!e) {
+        if (line.trim()) other.push(line);
+        return;
+      }
+      const masked = redactor.redactDeep(e);
+      events.push(masked);
+      opts.onEvent?.(masked);
+      if (masked.event === 'host_task' && masked.status !== 'skipped')
+        reporter.progress({
+          step: masked.task,
+          target: masked.host,
+          status: masked.status === 'unreachable' ? 'failed' : masked.status,
+          ...(masked.status === 'unreachable' ? { detail: `unreachable: ${masked.msg ?? ''}` } : masked.msg ? { detail: masked.msg } : {}),
+        });
+    };
+    const { exitCode, stderr, signal } = await spawn(argv, {
+      env: { ...definedEnv(env), ...ansibleEnv(invocation) },
+      cwd: dir,
+      onLine,
+    });
+    const hasStats = events.some((e) => e.event === 'stats');
+    if (!COMPLETED.has(exitCode) || !hasStats) {
+      const output = redactor.redact([...other, stderr].filter(Boolean).join('\n')).slice(-8000);
+      throw new ConvergeError(
+        'ANSIBLE_FAILED',
+        `${commandLine(argv.map((a) => redactor.redact(a)))} ${signal ? `was killed by ${signal}` : `exited with status ${exitCode}`} before it finished`,
+        'read the output above; run again with the same command to reproduce, or with --check to see what would change',
+        argv.map((a) => redactor.redact(a)),
+        exitCode,
+        output,
+      );
+    }
+    const results = summarizeEvents(events, hosts);
+    return {
+      check: Boolean(opts.check),
+      ok: results.every((r) => r.status === 'ok' || r.status === 'changed'),
+      hosts: results,
+      command: argv.map((a) => redactor.redact(a)),
+      exitCode,
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
