@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,5 +32,14 @@ export async function ahl(argv: string[], opts: { cwd?: string; env?: NodeJS.Pro
 export function exampleLabCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ahl-cli-'));
   for (const entry of ['lab.yaml', 'images', 'personas', 'stacks', 'schemas']) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
+  return dir;
+}
+
+/** Writes `files` (path relative to `dir` → text) into `dir`, making folders as needed. */
+export function writeTree(dir: string, files: Readonly<Record<string, string>>): string {
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  }
   return dir;
 }

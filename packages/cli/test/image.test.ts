@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ahl } from './helpers.js';
+import { ahl, writeTree } from './helpers.js';
 
 const SECRET = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
@@ -41,10 +41,7 @@ describe('ahl image', () => {
       'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${url}\n  checksum: sha256:${createHash('sha256').update(body).digest('hex')}\ntemplate: {vmid: 9000}\n`,
       'personas/web.yaml': 'template: noble@stable\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1}\n',
     };
-    for (const [rel, text] of Object.entries(files)) {
-      mkdirSync(join(dir, rel, '..'), { recursive: true });
-      writeFileSync(join(dir, rel), text);
-    }
+    writeTree(dir, files);
   });
 
   afterAll(async () => {

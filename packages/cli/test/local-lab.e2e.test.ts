@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectLab, loadLab, Secrets, waitForTask, type ProxmoxClient } from '@ahl/core';
 import { listNamespaces, readLocalLabState, ssh, waitForSsh, type LocalLabState, type SshTarget } from '@ahl/testlab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ahl } from './helpers.js';
+import { ahl, writeTree } from './helpers.js';
 
 /*
  * The local lab end to end, as an operator drives it: `ahl lab up`, `ahl runway`, `ahl image build`
@@ -28,10 +28,7 @@ describe('the local lab', () => {
       'images/debian-bookworm.yaml': 'os: {family: debian, release: bookworm}\nsource:\n  url: https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2\n  checksumUrl: https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS\ntemplate: {vmid: 9000, memory: 1024}\n',
       'personas/web.yaml': 'template: debian-bookworm@stable\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',
     };
-    for (const [rel, text] of Object.entries(files)) {
-      mkdirSync(join(dir, rel, '..'), { recursive: true });
-      writeFileSync(join(dir, rel), text);
-    }
+    writeTree(dir, files);
     const up = await ahl(['lab', 'up', '--dir', dir]);
     if (up.code !== 0) throw new Error(`ahl lab up failed:\n${up.stderr}`);
     state = readLocalLabState(dir)!;

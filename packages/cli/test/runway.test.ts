@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ahl } from './helpers.js';
+import { ahl, writeTree } from './helpers.js';
 
 const SECRET = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
@@ -32,10 +32,7 @@ describe('ahl runway', () => {
       'images/deb.yaml': 'os: {family: debian, release: bookworm}\nsource:\n  url: https://images.test/deb.qcow2\n  checksumUrl: https://images.test/SHA512SUMS\n',
       'personas/web.yaml': 'template: deb@stable\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n',
     };
-    for (const [rel, text] of Object.entries(files)) {
-      mkdirSync(join(dir, rel, '..'), { recursive: true });
-      writeFileSync(join(dir, rel), text);
-    }
+    writeTree(dir, files);
   });
 
   afterAll(async () => {
