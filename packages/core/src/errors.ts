@@ -77,6 +77,13 @@ export const catalogue = {
     message: (a) => a.message,
     hint: (a) => `see \`ahl ${a.command ? `${a.command} ` : ''}--help\``,
   }),
+  NEEDS_ROOT: entry<{ what: string; why: string }>({
+    kind: 'environment',
+    title: 'Root is needed',
+    message: (a) => `${a.what} needs root`,
+    why: (a) => a.why,
+    hint: () => 'run it as root (sudo), on a machine where you may create network namespaces',
+  }),
   NOT_IMPLEMENTED: entry<{ command: string }>({
     kind: 'usage',
     title: 'Not available yet',

@@ -48,6 +48,10 @@ export const labUpCommand: CommandDef = {
   ],
   async run(ctx) {
     const { out } = ctx;
+    if (process.getuid?.() !== 0) {
+      const { ahlError } = await import('@ahl/core');
+      throw ahlError('NEEDS_ROOT', { what: 'the local lab', why: 'its guests live on bridges in a network namespace, and its image is built with debootstrap' });
+    }
     const { root, state, dir, up } = await localState(ctx);
     if (up && state) {
       out.line(`${out.style('green', '✓')} the local lab is already up: ${state.endpoint} (pid ${state.pid})`);
