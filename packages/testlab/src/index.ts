@@ -1,6 +1,6 @@
 export { DEFAULT_RECIPE, canonicalJson, recipeDigest, type ImageRecipe } from './image/recipe.js';
 export { buildSteps, type BuildStep, type BuildPaths } from './image/steps.js';
-export { buildImage, cachedImage, cacheRoot, type BuildOptions, type GuestImage } from './image/build.js';
+export { buildImage, cachedImage, cacheRoot, markImageInUse, type BuildOptions, type GuestImage } from './image/build.js';
 export { namespaceName, newRunId, PREFIX, tapName } from './net/names.js';
 export { createLabNetwork, listNamespaces, removeStaleNamespaces, type BridgeSpec, type LabNetwork } from './net/namespace.js';
 export { guestSeed, type CloudInitSeed, type SeedInput } from './vm/seed.js';

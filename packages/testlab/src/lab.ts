@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { GuestImage } from './image/build.js';
+import { markImageInUse, type GuestImage } from './image/build.js';
 import { PREFIX } from './net/names.js';
 import { AptProxy } from './net/apt-proxy.js';
 import { createLabNetwork, type LabNetwork } from './net/namespace.js';
@@ -54,6 +54,7 @@ export class GuestLab {
   ) {}
 
   static async start(opts: { runId: string; image: GuestImage; gateway?: string; user?: string; baseDir?: string }): Promise<GuestLab> {
+    markImageInUse(opts.image);
     const runDir = join(opts.baseDir ?? tmpdir(), `${PREFIX}-lab-${opts.runId}`);
     mkdirSync(runDir, { recursive: true });
     const key = join(runDir, 'id_ed25519');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Lab } from '@ahl/core';
 import { startSim, type RunningSim, type SeedConfig } from '@ahl/pve-sim';
 import { QemuBackend } from './backend.js';
-import { buildImage, type GuestImage } from './image/build.js';
+import { buildImage, markImageInUse, type GuestImage } from './image/build.js';
 import { createLabNetwork, removeStaleNamespaces, type BridgeSpec, type LabNetwork } from './net/namespace.js';
 import { newRunId } from './net/names.js';
 import { chooseAccel } from './vm/accel.js';
@@ -138,6 +138,7 @@ export async function startLocalLab(lab: Lab, opts: { onStep?: (s: string) => vo
   mkdirSync(dir, { recursive: true });
   step('guest image (cached unless its recipe changed)');
   const image = await buildImage({ onStep: (s) => step(`image: ${s}`) });
+  markImageInUse(image);
   const runId = newRunId();
   step('network namespace');
   const network = await createLabNetwork(runId, localBridges(lab));

@@ -100,11 +100,35 @@ export async function buildImage(options: BuildOptions = {}): Promise<GuestImage
   }
 }
 
-/** Images of older recipes are dead weight (about 1 GiB each): remove them once a new one is built. */
+/**
+ * Marks an image as used by this process until it exits, so a build of a newer recipe does not
+ * prune it from under running guests (their overlays and kernels point into it).
+ */
+export function markImageInUse(image: GuestImage): void {
+  const dir = join(image.dir, 'in-use');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, String(process.pid)), '');
+}
+
+function inUse(imageDir: string): boolean {
+  const dir = join(imageDir, 'in-use');
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir).some((pid) => {
+    try {
+      process.kill(Number(pid), 0);
+      return true;
+    } catch {
+      rmSync(join(dir, pid), { force: true });
+      return false;
+    }
+  });
+}
+
+/** Images of older recipes are dead weight (about 1 GiB each): remove them once a new one is built, unless running guests use them. */
 function pruneOtherImages(imagesDir: string, keep: string): void {
   for (const name of readdirSync(imagesDir)) {
     if (name === keep || name.endsWith('.lock') || name.endsWith('.work') || existsSync(join(imagesDir, `${name}.lock`))) continue;
-    if (/^[0-9a-f]{16}$/.test(name)) rmSync(join(imagesDir, name), { recursive: true, force: true });
+    if (/^[0-9a-f]{16}$/.test(name) && !inUse(join(imagesDir, name))) rmSync(join(imagesDir, name), { recursive: true, force: true });
   }
 }
 

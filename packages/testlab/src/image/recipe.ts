@@ -48,6 +48,8 @@ export const DEFAULT_RECIPE: ImageRecipe = {
     'unattended-upgrades',
     'docker.io',
     'docker-compose',
+    // L4 tests build their container image inside the guest from a static busybox (no registry is reachable).
+    'busybox-static',
   ],
   disabledServices: ['docker.service', 'docker.socket', 'containerd.service', 'prometheus-node-exporter.service'],
   diskMiB: 3072,
