@@ -75,17 +75,17 @@ l3-check TARGET="":
 l3-reboot TARGET APPROVE="":
     @just _coming "power reboot {{TARGET}}" "power operations"
 
-# L4: converge the Compose stacks of a persona or host
+# L4: converge the Compose stacks of a persona or host, optionally one stack
 l4-converge TARGET="" STACK="":
-    @just _coming "converge workload {{TARGET}}" "L4 workloads"
+    {{ahl}} converge workload {{TARGET}} {{ if STACK != "" { "--stack " + STACK } else { "" } }}
 
 # L4: back up a host's data now
 backup HOST:
-    @just _coming "backup {{HOST}}" "L4 workloads"
+    {{ahl}} backup {{HOST}}
 
-# L4: restore a host's data
-restore HOST:
-    @just _coming "restore {{HOST}}" "L4 workloads"
+# L4: restore a host's data (latest backup, or SNAPSHOT; APPROVE=1 overwrites non-empty data)
+restore HOST SNAPSHOT="" APPROVE="":
+    {{ahl}} restore {{HOST}} {{ if SNAPSHOT != "" { "--snapshot " + SNAPSHOT } else { "" } }} {{ if APPROVE != "" { "--approve" } else { "" } }}
 
 # L0→L4 for a target (plan only unless APPROVE=1)
 up TARGET="" APPROVE="":

@@ -23,6 +23,7 @@ export { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, type SchemaName } from './mo
 export { formatDiagnostic, type Diagnostic, type Severity } from './load/diagnostics.js';
 export { COMPOSE_FILES, LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './load/validate.js';
 export { findLabRoot, loadLab, readLabInput } from './load/loader.js';
+export { checkCompose, interpolate, publishedPorts, type ComposePort, type ComposeSummary, type PublishedPort } from './load/compose.js';
 export type { SourceFile } from './load/yaml-source.js';
 // The client itself is loaded lazily (createProxmoxClient, connectLab): only its type is exported here.
 export type { ProxmoxClient, ProxmoxConnection } from './proxmox/client.js';

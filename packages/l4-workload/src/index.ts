@@ -1,6 +1,41 @@
-/** What this layer is; its renderer and runner land with the issue "L4 workloads: Compose stacks, their data, backup and restore". */
+/** What this layer is. */
 export const layer = {
   id: 'L4',
   name: 'workload',
   engine: 'Ansible + Docker Compose',
 } as const;
+
+export { BACKUP_TARGET_HOST, PLAYBOOKS, WORKLOAD_ANSIBLE_DIR, type WorkloadOperation } from './content.js';
+export { selectWorkloadHosts, workloadHosts } from './targets.js';
+export { backupPaths, quiescedStacks, renderEnvFile, renderWorkloadInventory, stackFileList, workloadHostVars, type InventoryFiles, type WorkloadInventoryInput } from './inventory.js';
+export { workloadAnsibleEnv, workloadPlaybookArgv, type WorkloadInvocation } from './command.js';
+export {
+  durationMs,
+  freshness,
+  lastJsonLine,
+  parseDeployReport,
+  parseScriptReport,
+  parseStatusOutput,
+  type BackupRecord,
+  type DeployReport,
+  type Freshness,
+  type RestoreRecord,
+  type ScriptReport,
+  type StackReport,
+} from './records.js';
+export {
+  backupNow,
+  backupStatus,
+  deployWorkloads,
+  restoreWorkloads,
+  type BackupResult,
+  type DeployOptions,
+  type DeployResult,
+  type HostBackupResult,
+  type HostBackupStatus,
+  type HostDeployResult,
+  type HostRestoreResult,
+  type RestoreOptions,
+  type RestoreResult,
+  type WorkloadRunOptions,
+} from './runner.js';

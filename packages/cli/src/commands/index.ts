@@ -13,6 +13,7 @@ import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
+import { backupCommand, convergeWorkloadCommand, restoreCommand } from './workload.js';
 
 /** Every command, in the order `ahl --help` lists them. */
 export const COMMANDS: readonly CommandDef[] = [
@@ -26,6 +27,9 @@ export const COMMANDS: readonly CommandDef[] = [
   imageCaptureCommand,
   imageRestoreCaptureCommand,
   convergeSystemCommand,
+  convergeWorkloadCommand,
+  backupCommand,
+  restoreCommand,
   labUpCommand,
   labStatusCommand,
   labDownCommand,

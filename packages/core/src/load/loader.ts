@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ahlError } from '../errors.js';
-import { LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './validate.js';
+import { COMPOSE_FILES, LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './validate.js';
 import type { SourceFile } from './yaml-source.js';
 
 async function exists(path: string): Promise<boolean> {
@@ -56,7 +56,12 @@ export async function readLabInput(root: string): Promise<LabInput> {
     if (e.dir) stacks[e.name] = (await listDir(join(absRoot, 'stacks', e.name))).filter((f) => !f.dir).map((f) => f.name);
   }
   const files = await Promise.all(rels.map((rel) => read(absRoot, rel)));
-  return { root: absRoot, files, stacks };
+  const composeRels = Object.entries(stacks).flatMap(([name, names]) => {
+    const f = COMPOSE_FILES.find((c) => names.includes(c));
+    return f ? [`stacks/${name}/${f}`] : [];
+  });
+  const composeFiles = await Promise.all(composeRels.map((rel) => read(absRoot, rel)));
+  return { root: absRoot, files, stacks, composeFiles };
 }
 
 /** Reads and validates the lab at `root`. */

@@ -4,6 +4,7 @@ import { inSubnet, isNetworkOrBroadcast, parseIpv4Cidr } from '../model/net.js';
 import { ImageSchema, LabLocalSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ImageSpec, type LabConfig, type LabLocal, type PersonaSpec } from '../model/schema.js';
 import { knownKeysAt } from '../model/schema-walk.js';
 import { diagnostic, didYouMean, issuesToDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { checkCompose, interpolate, publishedPorts, type ComposeSummary } from './compose.js';
 import { ParsedYaml, type FieldPath, type SourceFile } from './yaml-source.js';
 
 /** Everything validation needs, already read from disk, so validation itself is pure. */
@@ -14,6 +15,8 @@ export interface LabInput {
   readonly files: readonly SourceFile[];
   /** Folders under stacks/, each with the names of the files directly inside it. */
   readonly stacks: Readonly<Record<string, readonly string[]>>;
+  /** The compose file of each stack that has one (`stacks/NAME/compose.yaml`), read for its checks. */
+  readonly composeFiles?: readonly SourceFile[];
 }
 
 export interface ValidationResult {
@@ -181,9 +184,19 @@ function crossCheck(
   }
 
   const stacks: Record<string, Stack> = {};
+  const composeSummaries = new Map<string, ComposeSummary>();
   for (const [name, files] of Object.entries(input.stacks).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const compose = COMPOSE_FILES.find((f) => files.includes(f));
-    if (compose) stacks[name] = { name, dir: `stacks/${name}`, composeFile: `stacks/${name}/${compose}` };
+    if (!compose) continue;
+    const composeFile = `stacks/${name}/${compose}`;
+    const text = input.composeFiles?.find((f) => f.path === composeFile);
+    if (text) {
+      const summary = checkCompose(text);
+      composeSummaries.set(name, summary);
+      for (const p of summary.parsed.problems) out.diagnostics.push(diagnostic(p.severity, composeFile, p.position, p.field, p.message));
+      for (const p of summary.problems) out.error(summary.parsed, p.path, p.message, p.target);
+      stacks[name] = { name, dir: `stacks/${name}`, composeFile, services: summary.services };
+    } else stacks[name] = { name, dir: `stacks/${name}`, composeFile };
   }
 
   // Values that must be unique across the whole lab, with where each was first seen.
@@ -233,6 +246,17 @@ function crossCheck(
         else if (cfg.workloads.dataRoots.includes(d.path)) out.error(parsed, ['workloads', i, 'data', j, 'path'], 'must be a folder inside a data root, not the root itself');
       });
     });
+    // Ports are checked once per distinct set of env values: the persona's, and each host's overrides.
+    const envSets = new Map<string, { workloads: PersonaSpec['workloads']; hosts: string[] }>();
+    for (const [name, h] of Object.entries(spec.hosts).length ? Object.entries(spec.hosts) : [['', undefined] as const]) {
+      const ws = hostWorkloads(spec.workloads, h?.workloads ?? {});
+      const key = JSON.stringify(ws.map((w) => w.env));
+      const set = envSets.get(key) ?? { workloads: ws, hosts: [] };
+      if (name && Object.keys(h?.workloads ?? {}).length) set.hosts.push(name);
+      envSets.set(key, set);
+    }
+    const seenPortErrors = new Set<string>();
+    for (const set of envSets.values()) checkPorts(parsed, set.workloads, set.hosts, composeSummaries, out, seenPortErrors);
     if (spec.workloads.length && spec.kind === 'vm' && !spec.system?.containerEngine)
       out.warn(parsed, ['workloads'], 'stacks need a container engine: add system.containerEngine (kind: docker)', 'key');
 
@@ -247,6 +271,8 @@ function crossCheck(
       else firstHost.set(name, here);
 
       checkNode(parsed, at('node'), h.node);
+      for (const stack of Object.keys(h.workloads))
+        if (!stackNames.has(stack)) out.error(parsed, at('workloads', stack), `stack "${stack}" is not among this persona's workloads (${[...stackNames].join(', ') || 'none'})`, 'key');
 
       if (h.vmid !== undefined) {
         const first = firstVmid.get(h.vmid);
@@ -310,7 +336,7 @@ function crossCheck(
         tags: [...new Set(['ahl', p.name, ...spec.tags, ...h.tags])].sort(),
         groups: [...new Set(h.groups)].sort(),
         ...(spec.system ? { system: spec.system } : {}),
-        workloads: spec.workloads,
+        workloads: hostWorkloads(spec.workloads, h.workloads),
         ...(spec.backup ? { backup: spec.backup } : {}),
       };
       hosts.push(host);
@@ -334,4 +360,57 @@ function crossCheck(
 
 function strip<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Every host of a persona runs all its workloads, so two published ports that collide anywhere in
+ * them collide on each of its hosts. Ports are interpolated with the workload's env as Compose would;
+ * a port that depends on a value only known at deploy time (a secret, an unset variable) is skipped.
+ */
+function checkPorts(
+  parsed: ParsedYaml,
+  workloads: PersonaSpec['workloads'],
+  hosts: readonly string[],
+  composes: ReadonlyMap<string, ComposeSummary>,
+  out: Collector,
+  reported: Set<string>,
+): void {
+  const first = new Map<string, string>();
+  const where = hosts.length ? `on ${hosts.join(', ')}` : 'on the same hosts';
+  workloads.forEach((w, i) => {
+    const compose = composes.get(w.stack);
+    if (!compose) return;
+    const env = Object.fromEntries(Object.entries(w.env).map(([k, v]) => [k, String(v)]));
+    for (const p of compose.ports) {
+      const at = `${compose.parsed.file.path}:${compose.parsed.locate(p.path).line}`;
+      const text = interpolate(p.spec, env);
+      if (text === undefined) continue;
+      const published = publishedPorts(text);
+      if (!published) {
+        const msg = `"${text}" is not a port mapping ([IP:]HOST:CONTAINER[/PROTOCOL])`;
+        if (!reported.has(`${p.path.join('.')}|${msg}`)) out.error(compose.parsed, p.path, msg);
+        reported.add(`${p.path.join('.')}|${msg}`);
+        continue;
+      }
+      for (const pp of published) {
+        const label = `${pp.port}/${pp.protocol}`;
+        const mine = `stack "${w.stack}" service ${p.service} (${at})`;
+        // An address-less port takes every address, so it collides with the same port on any address.
+        const clash = [...first].find(([k]) => {
+          const [addr, port] = [k.slice(0, k.lastIndexOf('|')), k.slice(k.lastIndexOf('|') + 1)];
+          return port === label && (addr === pp.address || addr === '' || pp.address === '');
+        });
+        if (clash) {
+          const msg = `${mine} publishes port ${label}, which ${clash[1]} already publishes ${where}`;
+          if (!reported.has(msg)) out.error(parsed, ['workloads', i, 'stack'], msg);
+          reported.add(msg);
+        } else first.set(`${pp.address}|${label}`, mine);
+      }
+    }
+  });
+}
+
+/** A host's workloads: the persona's, with the host's env values for a stack laid over the workload's. */
+function hostWorkloads(workloads: PersonaSpec['workloads'], overrides: Readonly<Record<string, { env: Record<string, string | number | boolean> }>>): PersonaSpec['workloads'] {
+  return workloads.map((w) => (overrides[w.stack] ? { ...w, env: { ...w.env, ...overrides[w.stack]!.env } } : w));
 }

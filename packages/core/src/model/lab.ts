@@ -66,6 +66,8 @@ export interface Stack {
   readonly dir: string;
   /** The compose file inside it. */
   readonly composeFile: string;
+  /** Its services, sorted (absent when the compose file was not read). */
+  readonly services?: readonly string[];
 }
 
 export interface Lab {

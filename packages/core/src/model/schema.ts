@@ -301,9 +301,11 @@ const system = z.strictObject({
     .optional(),
 });
 
+const envValues = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.union([z.string(), z.number(), z.boolean()]));
+
 const workload = z.strictObject({
   stack: dnsLabel.meta({ description: 'A folder under stacks/ holding compose.yaml' }),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  env: envValues.default({}),
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), secretRef).default({}),
   data: z.array(z.strictObject({ path: absPath, backup: z.boolean().default(true) })).default([]),
   quiesce: z.boolean().optional().meta({ description: 'Stop the stack while its data is backed up' }),
@@ -329,6 +331,10 @@ const host = z.strictObject({
   resources: resources.optional(),
   tags: z.array(tag).default([]),
   groups: z.array(dnsLabel).default([]).meta({ description: 'Extra inventory groups' }),
+  workloads: z
+    .record(dnsLabel, z.strictObject({ env: envValues.default({}) }))
+    .default({})
+    .meta({ description: 'Per-host values for the persona\'s stacks, by stack name: env laid over the workload\'s env' }),
 });
 
 export const PersonaSchema = z

@@ -1,0 +1,210 @@
+import type { CommandContext, CommandDef } from '../command.js';
+import { labRoot } from './lab-root.js';
+
+/*
+ * L4: `ahl converge workload`, `ahl backup` and `ahl restore`. Each loads and checks the lab, runs
+ * one of @ahl/l4-workload's playbooks with live per-host progress on stderr, prints a line per host
+ * (and per stack) and, with --json, the library's result on stdout. Secrets resolved for the run
+ * are masked in all of it.
+ */
+
+async function loadChecked(ctx: CommandContext) {
+  const { loadLab, formatDiagnostic, ahlError } = await import('@ahl/core');
+  const root = await labRoot(ctx);
+  const loaded = await loadLab(root);
+  if (!loaded.lab) {
+    for (const d of loaded.errors) ctx.out.line(ctx.out.style('red', formatDiagnostic(d)));
+    throw ahlError('LAB_INVALID', { errors: loaded.errors.length, warnings: loaded.warnings.length, files: new Set(loaded.errors.map((d) => d.file)).size });
+  }
+  return { root, lab: loaded.lab };
+}
+
+function progress(ctx: CommandContext, check = false) {
+  const { out } = ctx;
+  const mark = { ok: out.style('dim', 'ok'), changed: out.style('yellow', check ? 'would change' : 'changed'), failed: out.style('red', 'failed'), start: '', skipped: '' } as const;
+  return {
+    info: (m: string) => out.line(m),
+    warn: (m: string) => out.line(out.style('yellow', m)),
+    progress: (e: { step: string; target?: string; status: keyof typeof mark; detail?: string }) => {
+      if (e.status === 'ok' || e.status === 'start' || e.status === 'skipped') return;
+      out.line(`  ${e.target ?? ''}  ${mark[e.status]}  ${e.step}${e.detail ? `: ${e.detail.split('\n')[0]}` : ''}`);
+    },
+  };
+}
+
+/** Ansible could not complete: the error names the command, exit status and masked output. */
+async function ansibleFailure(ctx: CommandContext, e: unknown): Promise<number> {
+  const { isConvergeError } = await import('@ahl/l3-system');
+  if (!isConvergeError(e)) throw e;
+  const { out } = ctx;
+  out.line(`${out.style('red', e.code)}: ${e.message}`);
+  if (e.output) out.line(e.output.replace(/^/gm, '  '));
+  out.line(`  ${out.style('dim', 'fix:')} ${e.hint}`);
+  if (ctx.global.json) out.json({ ok: false, error: e.toJSON() });
+  return 2;
+}
+
+export const convergeWorkloadCommand: CommandDef = {
+  name: 'converge workload',
+  summary: 'deploy the Compose stacks of hosts and install their backup timer (L4)',
+  description:
+    'Syncs each stack of the persona or host named (default: every host with workloads) from stacks/NAME/ to the\n' +
+    'workloads root on the host (files ending in .j2 are rendered), writes its .env with env values and resolved\n' +
+    'secrets (mode 0600, never shown), runs `docker compose up -d --remove-orphans` (or docker-compose v1, detected on\n' +
+    'the host) only for a stack that changed or is not running, and waits for its containers to run and be healthy.\n' +
+    'Also installs the backup script, its SSH key (trusted on the backup host) and the systemd timer.\n' +
+    'Stacks deployed earlier and no longer declared are listed; --approve removes them (their data stays).\n' +
+    '--check reports what would change and changes nothing. Exit 1 when a host failed or --check found changes.',
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona or a host (default: all)' }],
+  options: [
+    { name: 'stack', type: 'string', value: 'NAME', description: 'only this stack (comma-separated for several)' },
+    { name: 'check', type: 'boolean', description: 'report what would change; change nothing' },
+    { name: 'approve', type: 'boolean', description: 'remove deployed stacks that are no longer declared' },
+  ],
+  examples: [
+    { command: 'ahl converge workload docker', description: 'deploy every stack of the docker persona' },
+    { command: 'ahl converge workload docker-01 --stack whoami --check', description: 'what would change for one stack on one host' },
+    { command: 'ahl converge workload --approve', description: 'deploy everything and remove stacks no longer declared' },
+  ],
+  async run(ctx) {
+    const { deployWorkloads } = await import('@ahl/l4-workload');
+    const { plural } = await import('@ahl/core');
+    const { out } = ctx;
+    const { root, lab } = await loadChecked(ctx);
+    const check = Boolean(ctx.options.check);
+    const stacks = typeof ctx.options.stack === 'string' ? ctx.options.stack.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const secrets = await ctx.secrets(root);
+    try {
+      const r = await deployWorkloads(lab, {
+        ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}),
+        ...(stacks ? { stacks } : {}),
+        check,
+        approve: Boolean(ctx.options.approve),
+        secrets,
+        env: ctx.env,
+        reporter: progress(ctx, check),
+      });
+      for (const h of r.hosts) {
+        const bad = h.status === 'failed' || h.status === 'unreachable';
+        out.line(`${bad ? out.style('red', '✗') : out.style('green', '✓')} ${h.host}${h.status === 'unreachable' ? `  unreachable: ${h.unreachable?.split('\n')[0] ?? ''}` : ''}${h.compose ? `  (${h.compose})` : ''}`);
+        for (const s of h.stacks ?? []) {
+          const what = check ? (s.changed ? 'would change' : 'unchanged') : s.action === 'recreate' ? 'updated' : s.action === 'up' ? 'started' : 'unchanged';
+          out.line(`    ${s.name}  ${what}${s.containers.length ? `  ${s.containers.join(', ')}` : ''}`);
+        }
+        for (const f of h.failed) out.line(`    ${out.style('red', 'failed')} ${f.task}: ${f.message.split('\n')[0]}`);
+        const kept = (h.orphans ?? []).filter((o) => !(h.removed ?? []).includes(o));
+        if (h.removed?.length) out.line(`    removed (no longer declared): ${h.removed.join(', ')}`);
+        if (kept.length) out.line(out.style('yellow', `    no longer declared: ${kept.join(', ')} (run with --approve to remove; data stays)`));
+      }
+      const changes = check && r.hosts.some((h) => h.status === 'changed');
+      const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
+      out.line(
+        bad
+          ? out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`)
+          : changes
+            ? out.style('yellow', 'changes found; nothing was changed (run without --check to deploy)')
+            : out.style('green', check ? 'no changes' : `deployed ${r.hosts.length} ${plural(r.hosts.length, 'host')}`),
+      );
+      if (ctx.global.json) out.json({ ...r, ok: r.ok && !changes });
+      return bad || changes ? 1 : 0;
+    } catch (e) {
+      return ansibleFailure(ctx, e);
+    }
+  },
+};
+
+function age(ms: number | undefined): string {
+  if (ms === undefined) return 'never';
+  const m = Math.round(ms / 60_000);
+  return m < 120 ? `${m}m ago` : m < 48 * 60 ? `${Math.round(m / 60)}h ago` : `${Math.round(m / 1440)}d ago`;
+}
+
+export const backupCommand: CommandDef = {
+  name: 'backup',
+  summary: 'back up a host\'s workload data now, or show how fresh its last backup is (L4)',
+  description:
+    'Runs the host\'s backup now (the script its systemd timer runs): the data directories marked backup: true are\n' +
+    'copied to the lab\'s rsync backup host as a new snapshot, with the stacks the persona quiesces stopped meanwhile.\n' +
+    'Each run leaves a record (time, size, digest, snapshot id) on the host and beside the snapshot.\n' +
+    '--status only reads the records back and says whether the last good backup is within the persona\'s maxAge.',
+  positionals: [{ name: 'TARGET', optional: true, description: 'a host or a persona (default: every host with data to back up)' }],
+  options: [{ name: 'status', type: 'boolean', description: 'read the last records back; change nothing (exit 1 when a backup is stale)' }],
+  examples: [
+    { command: 'ahl backup docker-01', description: 'back up one host now' },
+    { command: 'ahl backup --status --json', description: 'when every host was last backed up, as JSON' },
+  ],
+  async run(ctx) {
+    const { backupNow, backupStatus } = await import('@ahl/l4-workload');
+    const { out } = ctx;
+    const { root, lab } = await loadChecked(ctx);
+    const secrets = await ctx.secrets(root);
+    const base = { ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}), redactor: secrets.redactor, env: ctx.env, reporter: progress(ctx) };
+    try {
+      if (ctx.options.status) {
+        const r = await backupStatus(lab, base);
+        for (const h of r.hosts) {
+          const mark = h.fresh ? out.style('green', '✓') : out.style('red', '✗');
+          out.line(`${mark} ${h.host}  last good backup: ${h.last ? `${h.last.id} (${age(h.ageMs)}, ${h.last.size ?? '?'} bytes, ${h.last.digest ?? ''})` : 'none'}  maxAge ${h.maxAge}`);
+          if (h.lastFailure && (!h.last || h.lastFailure.time > h.last.time)) out.line(out.style('yellow', `    last attempt ${h.lastFailure.id} failed (exit ${h.lastFailure.exitCode ?? '?'})`));
+          if (h.message) out.line(`    ${h.message.split('\n')[0]}`);
+        }
+        if (ctx.global.json) out.json(r);
+        return r.hosts.every((h) => h.fresh) ? 0 : 1;
+      }
+      const r = await backupNow(lab, base);
+      for (const h of r.hosts) {
+        if (h.status === 'ok') out.line(`${out.style('green', '✓')} ${h.host}  snapshot ${h.record!.id}  ${h.record!.size} bytes in ${h.record!.files} files  ${h.record!.digest}`);
+        else out.line(`${out.style('red', '✗')} ${h.host}  ${h.status}: ${h.message ?? ''}`);
+      }
+      if (ctx.global.json) out.json(r);
+      return r.ok ? 0 : 1;
+    } catch (e) {
+      return ansibleFailure(ctx, e);
+    }
+  },
+};
+
+export const restoreCommand: CommandDef = {
+  name: 'restore',
+  summary: 'put a host\'s backed-up data back, stacks stopped meanwhile (L4)',
+  description:
+    'Copies the latest (or --snapshot) backup of the host\'s data directories back from the lab\'s rsync backup host,\n' +
+    'with the host\'s stacks stopped, checks the restored files against the snapshot\'s digest, then starts the stacks\n' +
+    'that were running. On a rebuilt host, run it before `ahl converge workload` so stacks start on their data.\n' +
+    'A data directory that is not empty is never overwritten without --approve (exit 1, nothing changed).',
+  positionals: [{ name: 'HOST', description: 'a host (or a persona: each of its hosts)' }],
+  options: [
+    { name: 'snapshot', type: 'string', value: 'ID', description: 'the snapshot to restore, like 20261126T031500Z (default: the latest)' },
+    { name: 'approve', type: 'boolean', description: 'overwrite data directories that are not empty' },
+  ],
+  examples: [
+    { command: 'ahl restore docker-01', description: 'restore the latest backup into empty data directories' },
+    { command: 'ahl restore docker-01 --snapshot 20261126T031500Z --approve', description: 'roll the data back to a chosen snapshot' },
+  ],
+  async run(ctx) {
+    const { restoreWorkloads } = await import('@ahl/l4-workload');
+    const { ahlError } = await import('@ahl/core');
+    const { out } = ctx;
+    if (!ctx.positionals[0]) throw ahlError('USAGE', { message: 'name the host to restore', command: 'restore' });
+    const { root, lab } = await loadChecked(ctx);
+    const secrets = await ctx.secrets(root);
+    try {
+      const r = await restoreWorkloads(lab, {
+        targets: [ctx.positionals[0]],
+        ...(typeof ctx.options.snapshot === 'string' ? { snapshot: ctx.options.snapshot } : {}),
+        approve: Boolean(ctx.options.approve),
+        redactor: secrets.redactor,
+        env: ctx.env,
+        reporter: progress(ctx),
+      });
+      for (const h of r.hosts) {
+        if (h.status === 'ok') out.line(`${out.style('green', '✓')} ${h.host}  restored snapshot ${h.record?.id}  digest verified${h.record?.restarted.length ? `  restarted ${h.record.restarted.join(', ')}` : ''}`);
+        else out.line(`${out.style(h.status === 'refused' ? 'yellow' : 'red', '✗')} ${h.host}  ${h.status}: ${h.message ?? ''}${h.status === 'refused' ? ' (--approve overwrites)' : ''}`);
+      }
+      if (ctx.global.json) out.json(r);
+      return r.ok ? 0 : 1;
+    } catch (e) {
+      return ansibleFailure(ctx, e);
+    }
+  },
+};
