@@ -17,13 +17,9 @@ export type PlaybookSpawner = (
   opts: { env: Record<string, string>; cwd: string; onLine: (line: string) => void },
 ) => Promise<{ exitCode: number; stderr: string; signal?: string }>;
 
-export interface ConvergeOptions {
-  /** Personas or hosts; none means every host with a `system` section. */
-  readonly targets?: readonly string[];
-  /** Report drift (`--check --diff`) and change nothing. */
-  readonly check?: boolean;
-  readonly tags?: readonly SystemTag[];
-  /** Hosts converged in parallel (default: every selected host, at most 20). */
+/** How ansible-playbook is found, run and reported: shared by every layer that drives it. */
+export interface PlaybookOptions {
+  /** Hosts run in parallel (default: every selected host, at most 20). */
   readonly forks?: number;
   /** Live per-host progress: one event per host and task. */
   readonly reporter?: Reporter;
@@ -41,6 +37,14 @@ export interface ConvergeOptions {
   readonly spawn?: PlaybookSpawner;
 }
 
+export interface ConvergeOptions extends PlaybookOptions {
+  /** Personas or hosts; none means every host with a `system` section. */
+  readonly targets?: readonly string[];
+  /** Report drift (`--check --diff`) and change nothing. */
+  readonly check?: boolean;
+  readonly tags?: readonly SystemTag[];
+}
+
 export interface ConvergeResult {
   readonly check: boolean;
   /** No host failed or was unreachable. Under --check, drift shows as hosts with status `changed`. */
@@ -52,7 +56,7 @@ export interface ConvergeResult {
 }
 
 // ansible-playbook's exit statuses when it ran to the end: 0 all fine, 2 a host failed, 4 a host was unreachable.
-const COMPLETED = new Set([0, 2, 4]);
+export const PLAYBOOK_COMPLETED: ReadonlySet<number> = new Set([0, 2, 4]);
 
 /**
  * Finds ansible-playbook: `AHL_ANSIBLE_PLAYBOOK`, then PATH, then the virtualenv that
@@ -66,7 +70,8 @@ export function findAnsiblePlaybook(env: Readonly<Record<string, string | undefi
   throw new ConvergeError('ANSIBLE_NOT_FOUND', 'ansible-playbook was not found', 'run scripts/bootstrap (it installs ansible-core), install ansible-core, or set AHL_ANSIBLE_PLAYBOOK');
 }
 
-const execaSpawner: PlaybookSpawner = async (argv, { env, cwd, onLine }) => {
+/** The real spawner: runs ansible-playbook with execa, streaming stdout lines to `onLine`. */
+export const execaPlaybookSpawner: PlaybookSpawner = async (argv, { env, cwd, onLine }) => {
   const child = execa(argv[0]!, argv.slice(1), { env, cwd, reject: false, stdin: 'ignore', lines: false, buffer: { stdout: false, stderr: true } });
   let rest = '';
   child.stdout?.setEncoding('utf8');
@@ -114,7 +119,7 @@ export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Prom
     const other: string[] = [];
     const started = Date.now();
     reporter.info(`${opts.check ? 'checking' : 'converging'} ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.join(', ')}`);
-    const spawn = opts.spawn ?? execaSpawner;
+    const spawn = opts.spawn ?? execaPlaybookSpawner;
     const onLine = (line: string) => {
       const e = parseEventLine(line);
       if (!e) {
@@ -138,7 +143,7 @@ export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Prom
       onLine,
     });
     const hasStats = events.some((e) => e.event === 'stats');
-    if (!COMPLETED.has(exitCode) || !hasStats) {
+    if (!PLAYBOOK_COMPLETED.has(exitCode) || !hasStats) {
       const output = redactor.redact([...other, stderr].filter(Boolean).join('\n')).slice(-8000);
       throw new ConvergeError(
         'ANSIBLE_FAILED',

@@ -5,14 +5,16 @@ import { ahlError, Redactor, silentReporter, type Host, type Lab, type Reporter,
 import {
   commandLine,
   ConvergeError,
+  execaPlaybookSpawner,
   findAnsiblePlaybook,
+  PLAYBOOK_COMPLETED,
   parseEventLine,
   summarizeEvents,
   type AnsibleEvent,
   type HostConvergeResult,
+  type PlaybookOptions,
   type PlaybookSpawner,
 } from '@ahl/l3-system';
-import { execa } from 'execa';
 import { workloadAnsibleEnv, workloadPlaybookArgv } from './command.js';
 import type { WorkloadOperation } from './content.js';
 import { renderWorkloadInventory, type WorkloadInventoryInput } from './inventory.js';
@@ -30,21 +32,13 @@ import {
 } from './records.js';
 import { selectWorkloadHosts } from './targets.js';
 
-export interface WorkloadRunOptions {
+export interface WorkloadRunOptions extends Omit<PlaybookOptions, 'redactor'> {
   /** Personas or hosts; none means every workload host. */
   readonly targets?: readonly string[];
-  readonly reporter?: Reporter;
   /** Resolves the workloads' secret references; its redactor masks every text ahl returns. */
   readonly secrets?: Secrets;
   /** Used when there is no `secrets` (nothing to resolve): masks results and errors. */
   readonly redactor?: Redactor;
-  readonly ansiblePlaybook?: string;
-  readonly wrap?: (argv: readonly string[]) => string[];
-  readonly knownHostsFile?: string;
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly forks?: number;
-  readonly onEvent?: (e: AnsibleEvent) => void;
-  readonly spawn?: PlaybookSpawner;
 }
 
 interface RawRun {
@@ -55,23 +49,6 @@ interface RawRun {
   readonly exitCode: number;
   readonly durationMs: number;
 }
-
-// ansible-playbook's exit statuses when it ran to the end: 0 all fine, 2 a host failed, 4 a host was unreachable.
-const COMPLETED = new Set([0, 2, 4]);
-
-const execaSpawner: PlaybookSpawner = async (argv, { env, cwd, onLine }) => {
-  const child = execa(argv[0]!, argv.slice(1), { env, cwd, reject: false, stdin: 'ignore', lines: false, buffer: { stdout: false, stderr: true } });
-  let rest = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop()!;
-    for (const l of lines) onLine(l);
-  });
-  const r = await child;
-  if (rest) onLine(rest);
-  return { exitCode: r.exitCode ?? -1, stderr: typeof r.stderr === 'string' ? r.stderr : '', ...(r.signal ? { signal: r.signal } : {}) };
-};
 
 /** The file names directly inside each stack folder the hosts use (the content syncs them). */
 async function listStackFiles(lab: Lab, hosts: readonly Host[]): Promise<Record<string, string[]>> {
@@ -162,8 +139,8 @@ async function runOperation(
           ...(m.status === 'unreachable' ? { detail: `unreachable: ${m.msg ?? ''}` } : m.msg ? { detail: m.msg } : {}),
         });
     };
-    const { exitCode, stderr, signal } = await (opts.spawn ?? execaSpawner)(argv, { env: { ...definedEnv(env), ...workloadAnsibleEnv(invocation) }, cwd: dir, onLine });
-    if (!COMPLETED.has(exitCode) || !events.some((e) => e.event === 'stats')) {
+    const { exitCode, stderr, signal } = await (opts.spawn ?? execaPlaybookSpawner)(argv, { env: { ...definedEnv(env), ...workloadAnsibleEnv(invocation) }, cwd: dir, onLine });
+    if (!PLAYBOOK_COMPLETED.has(exitCode) || !events.some((e) => e.event === 'stats')) {
       throw new ConvergeError(
         'ANSIBLE_FAILED',
         `${commandLine(masked)} ${signal ? `was killed by ${signal}` : `exited with status ${exitCode}`} before it finished`,
