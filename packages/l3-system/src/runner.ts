@@ -70,6 +70,37 @@ export function findAnsiblePlaybook(env: Readonly<Record<string, string | undefi
   throw new ConvergeError('ANSIBLE_NOT_FOUND', 'ansible-playbook was not found', 'run scripts/bootstrap (it installs ansible-core), install ansible-core, or set AHL_ANSIBLE_PLAYBOOK');
 }
 
+/**
+ * Turns ansible-playbook's stdout into masked events as they arrive: each callback line is parsed,
+ * masked, kept, passed to `onEvent` and shown as per-host progress; other lines are kept as text.
+ */
+export function collectPlaybookEvents(o: { redactor: Redactor; reporter: Reporter; onEvent?: (e: AnsibleEvent) => void }): {
+  events: AnsibleEvent[];
+  other: string[];
+  onLine: (line: string) => void;
+} {
+  const events: AnsibleEvent[] = [];
+  const other: string[] = [];
+  const onLine = (line: string) => {
+    const e = parseEventLine(line);
+    if (!e) {
+      if (line.trim()) other.push(line);
+      return;
+    }
+    const masked = o.redactor.redactDeep(e);
+    events.push(masked);
+    o.onEvent?.(masked);
+    if (masked.event === 'host_task' && masked.status !== 'skipped')
+      o.reporter.progress({
+        step: masked.task,
+        target: masked.host,
+        status: masked.status === 'unreachable' ? 'failed' : masked.status,
+        ...(masked.status === 'unreachable' ? { detail: `unreachable: ${masked.msg ?? ''}` } : masked.msg ? { detail: masked.msg } : {}),
+      });
+  };
+  return { events, other, onLine };
+}
+
 /** The real spawner: runs ansible-playbook with execa, streaming stdout lines to `onLine`. */
 export const execaPlaybookSpawner: PlaybookSpawner = async (argv, { env, cwd, onLine }) => {
   const child = execa(argv[0]!, argv.slice(1), { env, cwd, reject: false, stdin: 'ignore', lines: false, buffer: { stdout: false, stderr: true } });
@@ -115,28 +146,10 @@ export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Prom
       ...(opts.wrap ? { wrap: opts.wrap } : {}),
     };
     const argv = ansiblePlaybookArgv(invocation);
-    const events: AnsibleEvent[] = [];
-    const other: string[] = [];
     const started = Date.now();
     reporter.info(`${opts.check ? 'checking' : 'converging'} ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.join(', ')}`);
     const spawn = opts.spawn ?? execaPlaybookSpawner;
-    const onLine = (line: string) => {
-      const e = parseEventLine(line);
-      if (!e) {
-        if (line.trim()) other.push(line);
-        return;
-      }
-      const masked = redactor.redactDeep(e);
-      events.push(masked);
-      opts.onEvent?.(masked);
-      if (masked.event === 'host_task' && masked.status !== 'skipped')
-        reporter.progress({
-          step: masked.task,
-          target: masked.host,
-          status: masked.status === 'unreachable' ? 'failed' : masked.status,
-          ...(masked.status === 'unreachable' ? { detail: `unreachable: ${masked.msg ?? ''}` } : masked.msg ? { detail: masked.msg } : {}),
-        });
-    };
+    const { events, other, onLine } = collectPlaybookEvents({ redactor, reporter, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     const { exitCode, stderr, signal } = await spawn(argv, {
       env: { ...definedEnv(env), ...ansibleEnv(invocation) },
       cwd: dir,

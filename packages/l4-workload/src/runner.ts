@@ -4,13 +4,12 @@ import { dirname, join } from 'node:path';
 import { ahlError, Redactor, silentReporter, type Host, type Lab, type Reporter, type Secrets } from '@ahl/core';
 import {
   commandLine,
+  collectPlaybookEvents,
   ConvergeError,
   execaPlaybookSpawner,
   findAnsiblePlaybook,
   PLAYBOOK_COMPLETED,
-  parseEventLine,
   summarizeEvents,
-  type AnsibleEvent,
   type HostConvergeResult,
   type PlaybookOptions,
   type PlaybookSpawner,
@@ -118,27 +117,9 @@ async function runOperation(
     };
     const argv = workloadPlaybookArgv(invocation);
     const masked = argv.map((a) => redactor.redact(a));
-    const events: AnsibleEvent[] = [];
-    const other: string[] = [];
     const started = Date.now();
     reporter.info(`${operation}${check ? ' (check)' : ''} on ${names.length} host${names.length === 1 ? '' : 's'}: ${names.join(', ')}`);
-    const onLine = (line: string) => {
-      const e = parseEventLine(line);
-      if (!e) {
-        if (line.trim()) other.push(line);
-        return;
-      }
-      const m = redactor.redactDeep(e);
-      events.push(m);
-      opts.onEvent?.(m);
-      if (m.event === 'host_task' && m.status !== 'skipped')
-        reporter.progress({
-          step: m.task,
-          target: m.host,
-          status: m.status === 'unreachable' ? 'failed' : m.status,
-          ...(m.status === 'unreachable' ? { detail: `unreachable: ${m.msg ?? ''}` } : m.msg ? { detail: m.msg } : {}),
-        });
-    };
+    const { events, other, onLine } = collectPlaybookEvents({ redactor, reporter, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     const { exitCode, stderr, signal } = await (opts.spawn ?? execaPlaybookSpawner)(argv, { env: { ...definedEnv(env), ...workloadAnsibleEnv(invocation) }, cwd: dir, onLine });
     if (!PLAYBOOK_COMPLETED.has(exitCode) || !events.some((e) => e.event === 'stats')) {
       throw new ConvergeError(
