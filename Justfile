@@ -95,21 +95,25 @@ up TARGET="" APPROVE="":
 rebuild HOST APPROVE="":
     @just _coming "rebuild {{HOST}}" "operator workflows"
 
-# The whole lab at a glance
-status:
-    @just _coming "status" "operator workflows"
+# The whole lab at a glance (one Proxmox API call, plus what this machine remembers)
+status TARGET="":
+    {{ahl}} status {{TARGET}}
 
-# Drift across all layers
-drift:
-    @just _coming "drift" "operator workflows"
+# Drift across layers (template lag, OS and stacks), each with its cause and fix
+drift TARGET="":
+    {{ahl}} drift {{TARGET}}
 
-# Start the local lab (simulated Proxmox with real QEMU guests)
+# The lab as a Mermaid diagram (FORMAT=dot for Graphviz)
+graph FORMAT="mermaid":
+    {{ahl}} graph --format {{FORMAT}}
+
+# Start the local lab (simulated Proxmox with real QEMU guests; root)
 lab-up:
-    @just _coming "lab up" "the local lab"
+    {{ahl}} lab up
 
 # Stop the local lab and remove everything it made
 lab-down:
-    @just _coming "lab down" "the local lab"
+    {{ahl}} lab down
 
 # Run every test tier
 test:

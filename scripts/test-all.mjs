@@ -90,7 +90,6 @@ if (!toolTests) {
   rmSync(file, { force: true });
   run('tier tool', 'pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.tool.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
   tally('tool', file);
-  if (!process.env.AHL_TOOL_L4) summary.push('tool      l4-workload skipped: its real-guest test has not run inside .ci/run yet (AHL_TOOL_L4=1 includes it)');
 }
 
 // Tier 4, end to end: real QEMU guests. Needs root (namespaces, debootstrap) and the system packages bootstrap installs.

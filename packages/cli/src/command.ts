@@ -48,6 +48,11 @@ export interface CommandDef {
   readonly positionals?: readonly PositionalDef[];
   readonly options?: readonly OptionDef[];
   readonly examples: readonly Example[];
+  /**
+   * Whether this invocation acts on the lab (given its options): such runs hold the lab's lock, so
+   * two never change one lab at once. Read-only commands and dry runs leave it out.
+   */
+  readonly locks?: (options: CommandContext['options']) => boolean;
   /** Resolves to the exit status. */
   readonly run: (ctx: CommandContext) => Promise<number>;
 }

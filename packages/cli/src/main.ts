@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AhlError, ErrorKind, Redactor } from '@ahl/core';
 import pkg from '../package.json' with { type: 'json' };
-import { GLOBAL_OPTIONS, type CommandDef, type OptionDef } from './command.js';
+import { GLOBAL_OPTIONS, type CommandContext, type CommandDef, type OptionDef } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { commandHelp, mainHelp } from './help.js';
 import { colourEnabled, Output, type Streams } from './output.js';
@@ -95,7 +95,7 @@ export async function main(m: MainEnv): Promise<number> {
     const min = cmd.positionals?.filter((p) => !p.optional).length ?? 0;
     if (parsed.positionals.length > max) throw new UsageError(`unexpected argument "${parsed.positionals[max]}"`, cmd.name);
     if (parsed.positionals.length < min) throw new UsageError(`missing ${cmd.positionals![parsed.positionals.length]!.name}`, cmd.name);
-    return await cmd.run({
+    const ctx: CommandContext = {
       options: parsed.values as Record<string, string | boolean | undefined>,
       positionals: parsed.positionals,
       global: { json: Boolean(parsed.values.json), ...(typeof parsed.values.dir === 'string' ? { dir: parsed.values.dir } : {}) },
@@ -108,7 +108,15 @@ export async function main(m: MainEnv): Promise<number> {
         out.useRedactor(redactor);
         return new Secrets({ env: m.env, baseDir: labRoot }, redactor);
       },
-    });
+    };
+    if (!cmd.locks?.(ctx.options)) return await cmd.run(ctx);
+    const [{ acquireLabLock }, { labRoot }] = await Promise.all([import('@ahl/core'), import('./commands/lab-root.js')]);
+    const lock = await acquireLabLock(await labRoot(ctx), [cmd.name, ...parsed.positionals].join(' '));
+    try {
+      return await cmd.run(ctx);
+    } finally {
+      await lock.release();
+    }
   } catch (e) {
     return report(e, out, json, cmd?.name, Boolean(m.env.AHL_DEBUG));
   }

@@ -2,7 +2,10 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ahl } from './helpers.js';
+import { ahl, exampleLabCopy } from './helpers.js';
+
+// A copy: converges remember their results (and take the lock) in the lab's .ahl folder.
+const LAB = exampleLabCopy();
 
 /** A stand-in ansible-playbook that prints recorded NDJSON events and exits with `code`. */
 function fakePlaybook(lines: object[], code = 0): string {
@@ -20,7 +23,7 @@ const stats = (changed: number) => ({ event: 'stats', hosts: { 'devops-01': { ok
 describe('ahl converge system', () => {
   it('converges a persona with live per-host progress, exit 0', async () => {
     const bin = fakePlaybook([{ event: 'host_task', host: 'devops-01', task: 'users : Create the declared users', status: 'changed' }, stats(1)]);
-    const r = await ahl(['converge', 'system', 'devops'], { env: { AHL_ANSIBLE_PLAYBOOK: bin } });
+    const r = await ahl(['converge', 'system', 'devops'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
       ['converging 1 host: devops-01', '  devops-01  changed  users : Create the declared users', '✓ devops-01  ok=5 changed=1 failed=0 skipped=1', 'converged 1 host', ''].join('\n'),
@@ -29,7 +32,7 @@ describe('ahl converge system', () => {
 
   it('--check --json reports drift with its diff and exits 1', async () => {
     const bin = fakePlaybook([{ event: 'host_task', host: 'devops-01', task: 'files : Write the declared files', status: 'changed', diff: '-x\n+y\n' }, stats(1)]);
-    const r = await ahl(['converge', 'system', 'devops-01', '--check', '--json'], { env: { AHL_ANSIBLE_PLAYBOOK: bin } });
+    const r = await ahl(['converge', 'system', 'devops-01', '--check', '--json'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as { ok: boolean; check: boolean; hosts: { host: string; status: string; changed: unknown[] }[] };
     expect(doc).toMatchObject({ ok: false, check: true, hosts: [{ host: 'devops-01', status: 'changed', changed: [{ task: 'files : Write the declared files', diff: '-x\n+y\n' }] }] });
@@ -38,14 +41,14 @@ describe('ahl converge system', () => {
 
   it('names the command and its exit status when ansible-playbook cannot run, exit 2', async () => {
     const bin = fakePlaybook([], 5);
-    const r = await ahl(['converge', 'system', 'devops'], { env: { AHL_ANSIBLE_PLAYBOOK: bin } });
+    const r = await ahl(['converge', 'system', 'devops'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^ANSIBLE_FAILED: \S+ansible-playbook --inventory .* exited with status 5 before it finished$/m);
   });
 
   it('refuses an unknown target or tag as usage errors (exit 2)', async () => {
-    expect((await ahl(['converge', 'system', 'nope'])).code).toBe(2);
-    const r = await ahl(['converge', 'system', '--tags', 'users,nope']);
+    expect((await ahl(['converge', 'system', 'nope'], { cwd: LAB })).code).toBe(2);
+    const r = await ahl(['converge', 'system', '--tags', 'users,nope'], { cwd: LAB });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown tag "nope"');
   });

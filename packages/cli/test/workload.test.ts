@@ -2,7 +2,10 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ahl } from './helpers.js';
+import { ahl, exampleLabCopy } from './helpers.js';
+
+// A copy: converges remember their results (and take the lock) in the lab's .ahl folder.
+const LAB = exampleLabCopy();
 
 /**
  * A stand-in ansible-playbook: prints recorded NDJSON events, writes the content's per-host report
@@ -42,7 +45,7 @@ describe('ahl converge workload', { timeout: 30_000 }, () => {
         compose: 'docker compose',
       },
     });
-    const r = await ahl(['converge', 'workload', 'docker-01'], { env: { AHL_ANSIBLE_PLAYBOOK: bin } });
+    const r = await ahl(['converge', 'workload', 'docker-01'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('✓ docker-01  (docker compose)');
     expect(r.stderr).toContain('    whoami  updated  /whoami-whoami-1 running none');
@@ -52,13 +55,13 @@ describe('ahl converge workload', { timeout: 30_000 }, () => {
 
   it('--check --json exits 1 when something would change', async () => {
     const bin = fakePlaybook([stats(1)], { 'docker-01': { stacks: [{ name: 'whoami', changed: true, action: 'recreate', containers: [] }], orphans: [], removed: [], compose: 'docker-compose' } });
-    const r = await ahl(['converge', 'workload', 'docker-01', '--check', '--json'], { env: { AHL_ANSIBLE_PLAYBOOK: bin } });
+    const r = await ahl(['converge', 'workload', 'docker-01', '--check', '--json'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, check: true, hosts: [{ host: 'docker-01', status: 'changed' }] });
   });
 
   it('refuses an unknown stack as wrong usage', async () => {
-    const r = await ahl(['converge', 'workload', 'docker-01', '--stack', 'nope'], { env: { AHL_ANSIBLE_PLAYBOOK: '/bin/false' } });
+    const r = await ahl(['converge', 'workload', 'docker-01', '--stack', 'nope'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: '/bin/false' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no selected host runs stack "nope"');
   });
@@ -69,7 +72,7 @@ describe('ahl backup and ahl restore', { timeout: 30_000 }, () => {
 
   it('backs a host up now and prints the record', async () => {
     const bin = fakePlaybook([stats(1)], { 'docker-01': { rc: 0, stdout: JSON.stringify(rec), stderr: '' } });
-    const r = await ahl(['backup', 'docker-01', '--json'], { env: { AHL_ANSIBLE_PLAYBOOK: bin } });
+    const r = await ahl(['backup', 'docker-01', '--json'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`✓ docker-01  snapshot 20261126T031500Z  4096 bytes in 3 files  sha256:${'c'.repeat(64)}`);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, hosts: [{ host: 'docker-01', status: 'ok', record: rec }] });
@@ -77,20 +80,20 @@ describe('ahl backup and ahl restore', { timeout: 30_000 }, () => {
 
   it('--status says a backup is stale and exits 1', async () => {
     const bin = fakePlaybook([stats(0)], { 'docker-01': { rc: 0, stdout: `last\t${JSON.stringify({ ...rec, finished: '2000-01-01T00:00:00Z' })}\n`, stderr: '' } });
-    const r = await ahl(['backup', 'docker-01', '--status'], { env: { AHL_ANSIBLE_PLAYBOOK: bin } });
+    const r = await ahl(['backup', 'docker-01', '--status'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/✗ docker-01 {2}last good backup: 20261126T031500Z \(\d+d ago/);
   });
 
   it('a restore over data that is there is refused without --approve, exit 1', async () => {
     const bin = fakePlaybook([stats(0)], { 'docker-01': { rc: 3, stdout: '', stderr: 'refusing to restore over data that is there already: /srv/whoami/data (approve to overwrite)' } });
-    const r = await ahl(['restore', 'docker-01'], { env: { AHL_ANSIBLE_PLAYBOOK: bin } });
+    const r = await ahl(['restore', 'docker-01'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('✗ docker-01  refused: refusing to restore over data that is there already: /srv/whoami/data');
   });
 
   it('restore needs a host', async () => {
-    const r = await ahl(['restore'], { env: {} });
+    const r = await ahl(['restore'], { cwd: LAB, env: {} });
     expect(r.code).toBe(2);
   });
 });

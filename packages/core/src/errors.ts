@@ -84,6 +84,13 @@ export const catalogue = {
     why: (a) => a.why,
     hint: () => 'run it as root (sudo), on a machine where you may create network namespaces',
   }),
+  LAB_LOCKED: entry<{ file: string; holder: string }>({
+    kind: 'environment',
+    title: 'The lab is busy',
+    message: (a) => `${a.holder} is acting on this lab`,
+    why: () => 'only one ahl run may change a lab at a time; read-only commands (status, validate, graph) never wait',
+    hint: (a) => `wait for it to finish; if no ahl is running any more on that machine, remove ${a.file}`,
+  }),
   NOT_IMPLEMENTED: entry<{ command: string }>({
     kind: 'usage',
     title: 'Not available yet',

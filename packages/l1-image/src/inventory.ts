@@ -28,13 +28,16 @@ export interface ServerTemplate {
   readonly node: string;
   readonly template: boolean;
   readonly tags: readonly string[];
+  /** Power state as Proxmox reports it: running, stopped, paused… */
+  readonly status: string;
 }
 
+/** Every QEMU guest and template on the cluster, from one call to /cluster/resources. */
 export async function serverGuests(client: ProxmoxClient): Promise<ServerTemplate[]> {
   const rows = (await client.request<Record<string, unknown>[]>('GET', '/cluster/resources', { type: 'vm' })) ?? [];
   return rows
     .filter((r) => r.type === 'qemu')
-    .map((r) => ({ vmid: Number(r.vmid), name: String(r.name ?? ''), node: String(r.node), template: Number(r.template ?? 0) === 1, tags: String(r.tags ?? '').split(/[;, ]/).filter(Boolean) }));
+    .map((r) => ({ vmid: Number(r.vmid), name: String(r.name ?? ''), node: String(r.node), template: Number(r.template ?? 0) === 1, tags: String(r.tags ?? '').split(/[;, ]/).filter(Boolean), status: String(r.status ?? 'unknown') }));
 }
 
 /** Declared images against the templates on the server: versions, channels, followers, orphans. One API call. */

@@ -6,7 +6,7 @@ export const layer = {
 } as const;
 
 export { BACKUP_TARGET_HOST, PLAYBOOKS, WORKLOAD_ANSIBLE_DIR, type WorkloadOperation } from './content.js';
-export { selectWorkloadHosts, workloadHosts } from './targets.js';
+export { backsUp, selectWorkloadHosts, workloadHosts } from './targets.js';
 export { backupPaths, quiescedStacks, renderEnvFile, renderWorkloadInventory, stackFileList, workloadHostVars, type InventoryFiles, type WorkloadInventoryInput } from './inventory.js';
 export { workloadAnsibleEnv, workloadPlaybookArgv, type WorkloadInvocation } from './command.js';
 export {

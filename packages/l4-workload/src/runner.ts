@@ -29,7 +29,7 @@ import {
   type RestoreRecord,
   type ScriptReport,
 } from './records.js';
-import { selectWorkloadHosts } from './targets.js';
+import { backsUp, selectWorkloadHosts } from './targets.js';
 
 export interface WorkloadRunOptions extends Omit<PlaybookOptions, 'redactor'> {
   /** Personas or hosts; none means every workload host. */
@@ -323,7 +323,7 @@ function backupHosts(lab: Lab, targets: readonly string[] | undefined, command: 
   const target = lab.config.backup?.target;
   if (!target) throw ahlError('USAGE', { message: 'lab.yaml has no backup.target', command });
   if (target.kind !== 'rsync') throw ahlError('USAGE', { message: `backup target kind ${target.kind} is not supported yet; use kind: rsync`, command });
-  const hosts = selectWorkloadHosts(lab, targets, command).filter((h) => h.backup !== undefined || h.workloads.some((w) => w.data.some((d) => d.backup)));
+  const hosts = selectWorkloadHosts(lab, targets, command).filter(backsUp);
   if (!hosts.length) throw ahlError('USAGE', { message: 'none of the selected hosts has data to back up', command });
   return hosts;
 }

@@ -109,8 +109,6 @@ hosts:
   web:
     image: ahl-busybox:test
     command: ["httpd", "-f", "-p", "8080", "-h", "/www", "-c", "/etc/httpd.conf"]
-    # The image's kernel has AppArmor on but the guest lacks apparmor_parser (no apparmor package).
-    security_opt: ["apparmor=unconfined"]
     ports: ["\${WEB_PORT}:8080"]
     environment:
       API_TOKEN: \${API_TOKEN}
@@ -122,7 +120,7 @@ hosts:
     );
     writeFileSync(join(dir, 'stacks/web/httpd.conf'), 'A:*\n');
     writeFileSync(join(dir, 'stacks/web/index.html.j2'), '{{ stack_env.GREETING }} from {{ inventory_hostname }}\n');
-    writeFileSync(join(dir, 'stacks/other/compose.yaml'), 'services:\n  idle:\n    image: ahl-busybox:test\n    command: ["sleep", "1000000"]\n    security_opt: ["apparmor=unconfined"]\n');
+    writeFileSync(join(dir, 'stacks/other/compose.yaml'), 'services:\n  idle:\n    image: ahl-busybox:test\n    command: ["sleep", "1000000"]\n');
     writeFileSync(join(dir, 'personas/vault.yaml'), 'template: debian-bookworm@stable\nhosts:\n  vault-1: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1}\n');
     writePersona([webStack, otherStack]);
     opts = { knownHostsFile: join(lab.runDir, 'known_hosts'), wrap: lab.network.exec, secrets };

@@ -1,8 +1,11 @@
 import type { CommandDef } from '../command.js';
-import { labRoot } from './lab-root.js';
+import { ansibleFailure } from './ansible.js';
+import { loadValidLab } from './lab-root.js';
+import { rememberLayer } from './memory.js';
 
 export const convergeSystemCommand: CommandDef = {
   name: 'converge system',
+  locks: (o) => !o.check,
   summary: 'converge the OS of hosts with Ansible (users, packages, sshd, services, monitoring, Docker)',
   description:
     'Renders the Ansible inventory from the lab and runs the bundled playbook with ansible-playbook on every host of\n' +
@@ -23,16 +26,11 @@ export const convergeSystemCommand: CommandDef = {
     { command: 'ahl converge system --json | jq \'.hosts[] | select(.status != "ok")\'', description: 'machine-readable per-host results' },
   ],
   async run(ctx) {
-    const { loadLab, formatDiagnostic, ahlError, plural } = await import('@ahl/core');
-    const { convergeSystem, isConvergeError, SYSTEM_TAGS } = await import('@ahl/l3-system');
+    const { ahlError, plural } = await import('@ahl/core');
+    const { convergeSystem, SYSTEM_TAGS } = await import('@ahl/l3-system');
     const { out } = ctx;
-    const root = await labRoot(ctx);
-    const loaded = await loadLab(root);
-    if (!loaded.lab) {
-      for (const d of loaded.errors) out.line(out.style('red', formatDiagnostic(d)));
-      const files = new Set(loaded.errors.map((d) => d.file)).size;
-      throw ahlError('LAB_INVALID', { errors: loaded.errors.length, warnings: loaded.warnings.length, files });
-    }
+    const lab = await loadValidLab(ctx);
+    const root = lab.root;
     const tags = typeof ctx.options.tags === 'string' ? ctx.options.tags.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
     const badTag = tags?.find((t) => !(SYSTEM_TAGS as readonly string[]).includes(t));
     if (badTag) throw ahlError('USAGE', { message: `unknown tag "${badTag}"; expected ${SYSTEM_TAGS.join(', ')}`, command: 'converge system' });
@@ -42,7 +40,7 @@ export const convergeSystemCommand: CommandDef = {
     const secrets = await ctx.secrets(root);
     const mark = { ok: out.style('dim', 'ok'), changed: out.style('yellow', check ? 'drift' : 'changed'), failed: out.style('red', 'failed'), start: '', skipped: '' } as const;
     try {
-      const r = await convergeSystem(loaded.lab, {
+      const r = await convergeSystem(lab, {
         ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}),
         check,
         ...(tags ? { tags: tags as (typeof SYSTEM_TAGS)[number][] } : {}),
@@ -67,6 +65,8 @@ export const convergeSystemCommand: CommandDef = {
         out.line(`${state} ${h.host}  ${what}`);
         if (check) for (const c of h.changed) out.line(`    ${c.task}${c.diff ? `\n${c.diff.replace(/^/gm, '      ')}` : ''}`);
       }
+      // A converge limited by --tags did not look at every role: it says nothing of the host as a whole.
+      if (!tags) await rememberLayer(ctx, lab, 'system', check, r.hosts);
       const drift = check && r.hosts.some((h) => h.status === 'changed');
       const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
       out.line(
@@ -79,12 +79,7 @@ export const convergeSystemCommand: CommandDef = {
       if (ctx.global.json) out.json({ ...r, ok: r.ok && !drift });
       return bad || drift ? 1 : 0;
     } catch (e) {
-      if (!isConvergeError(e)) throw e;
-      out.line(`${out.style('red', e.code)}: ${e.message}`);
-      if (e.output) out.line(e.output.replace(/^/gm, '  '));
-      out.line(`  ${out.style('dim', 'fix:')} ${e.hint}`);
-      if (ctx.global.json) out.json({ ok: false, error: e.toJSON() });
-      return 2;
+      return ansibleFailure(ctx, e);
     }
   },
 };

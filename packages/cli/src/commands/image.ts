@@ -22,6 +22,7 @@ async function knownImage(lab: Lab, name: string, command: string): Promise<void
 
 export const imageBuildCommand: CommandDef = {
   name: 'image build',
+  locks: () => true,
   summary: 'L1: build the template of an image from its checksummed cloud image, over the API',
   description:
     'Downloads the cloud image to the import storage with its checksum verified by the node, creates a VM importing it\n' +
@@ -70,6 +71,7 @@ export const imageBuildCommand: CommandDef = {
 function channelCommand(kind: 'promote' | 'rollback'): CommandDef {
   return {
     name: `image ${kind}`,
+    locks: () => true,
     summary: kind === 'promote' ? 'L1: point a channel (stable, canary) at a built template version' : 'L1: point a channel back at its previous version',
     description: 'Running VMs are never changed: the hosts following the channel now lag it until `ahl rebuild`, and are listed.',
     positionals: kind === 'promote' ? [{ name: 'NAME', description: 'the image' }, { name: 'VERSION', description: 'a built version (see `ahl image list`)' }] : [{ name: 'NAME', description: 'the image' }],
@@ -125,6 +127,7 @@ export const imageListCommand: CommandDef = {
 
 export const imagePruneCommand: CommandDef = {
   name: 'image prune',
+  locks: (o) => Boolean(o.approve),
   summary: 'L1: remove old templates that no channel and no VM uses (plan only without --approve)',
   positionals: [{ name: 'NAME', description: 'the image' }],
   options: [
@@ -156,6 +159,7 @@ export const imagePruneCommand: CommandDef = {
 
 export const imageCaptureCommand: CommandDef = {
   name: 'image capture',
+  locks: () => true,
   summary: 'L1: capture an appliance\'s boot disk (HAOS, TrueNAS) with vzdump to the backup storage, with a manifest',
   description: 'The VM must be stopped for a consistent disk; --running captures a running one in vzdump\'s snapshot mode.',
   positionals: [{ name: 'TARGET', description: 'a host of an appliance persona, or a vmid (then --image)' }],
@@ -185,6 +189,7 @@ export const imageCaptureCommand: CommandDef = {
 
 export const imageRestoreCaptureCommand: CommandDef = {
   name: 'image restore-capture',
+  locks: () => true,
   summary: 'L1: turn an appliance capture into a template (the newest, or --version)',
   positionals: [{ name: 'NAME', description: 'the appliance image' }],
   options: [{ name: 'version', type: 'string', value: 'VERSION', description: 'which capture (default: the newest)' }],

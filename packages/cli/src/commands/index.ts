@@ -10,6 +10,7 @@ import {
 } from './image.js';
 import { convergeSystemCommand } from './converge.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
+import { driftCommand, graphCommand, statusCommand } from './ops.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
@@ -30,6 +31,9 @@ export const COMMANDS: readonly CommandDef[] = [
   convergeWorkloadCommand,
   backupCommand,
   restoreCommand,
+  statusCommand,
+  driftCommand,
+  graphCommand,
   labUpCommand,
   labStatusCommand,
   labDownCommand,

@@ -1,5 +1,8 @@
 import type { CommandContext, CommandDef } from '../command.js';
-import { labRoot } from './lab-root.js';
+import { ago } from '../time.js';
+import { ansibleFailure } from './ansible.js';
+import { loadValidLab } from './lab-root.js';
+import { rememberBackups, rememberLayer } from './memory.js';
 
 /*
  * L4: `ahl converge workload`, `ahl backup` and `ahl restore`. Each loads and checks the lab, runs
@@ -9,14 +12,8 @@ import { labRoot } from './lab-root.js';
  */
 
 async function loadChecked(ctx: CommandContext) {
-  const { loadLab, formatDiagnostic, ahlError } = await import('@ahl/core');
-  const root = await labRoot(ctx);
-  const loaded = await loadLab(root);
-  if (!loaded.lab) {
-    for (const d of loaded.errors) ctx.out.line(ctx.out.style('red', formatDiagnostic(d)));
-    throw ahlError('LAB_INVALID', { errors: loaded.errors.length, warnings: loaded.warnings.length, files: new Set(loaded.errors.map((d) => d.file)).size });
-  }
-  return { root, lab: loaded.lab };
+  const lab = await loadValidLab(ctx);
+  return { root: lab.root, lab };
 }
 
 function progress(ctx: CommandContext, check = false) {
@@ -32,20 +29,9 @@ function progress(ctx: CommandContext, check = false) {
   };
 }
 
-/** Ansible could not complete: the error names the command, exit status and masked output. */
-async function ansibleFailure(ctx: CommandContext, e: unknown): Promise<number> {
-  const { isConvergeError } = await import('@ahl/l3-system');
-  if (!isConvergeError(e)) throw e;
-  const { out } = ctx;
-  out.line(`${out.style('red', e.code)}: ${e.message}`);
-  if (e.output) out.line(e.output.replace(/^/gm, '  '));
-  out.line(`  ${out.style('dim', 'fix:')} ${e.hint}`);
-  if (ctx.global.json) out.json({ ok: false, error: e.toJSON() });
-  return 2;
-}
-
 export const convergeWorkloadCommand: CommandDef = {
   name: 'converge workload',
+  locks: (o) => !o.check,
   summary: 'deploy the Compose stacks of hosts and install their backup timer (L4)',
   description:
     'Syncs each stack of the persona or host named (default: every host with workloads) from stacks/NAME/ to the\n' +
@@ -96,6 +82,8 @@ export const convergeWorkloadCommand: CommandDef = {
         if (h.removed?.length) out.line(`    removed (no longer declared): ${h.removed.join(', ')}`);
         if (kept.length) out.line(out.style('yellow', `    no longer declared: ${kept.join(', ')} (run with --approve to remove; data stays)`));
       }
+      // Only a run over every stack speaks for the host as a whole.
+      if (!stacks) await rememberLayer(ctx, lab, 'workload', check, r.hosts);
       const changes = check && r.hosts.some((h) => h.status === 'changed');
       const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
       out.line(
@@ -113,14 +101,9 @@ export const convergeWorkloadCommand: CommandDef = {
   },
 };
 
-function age(ms: number | undefined): string {
-  if (ms === undefined) return 'never';
-  const m = Math.round(ms / 60_000);
-  return m < 120 ? `${m}m ago` : m < 48 * 60 ? `${Math.round(m / 60)}h ago` : `${Math.round(m / 1440)}d ago`;
-}
-
 export const backupCommand: CommandDef = {
   name: 'backup',
+  locks: (o) => !o.status,
   summary: 'back up a host\'s workload data now, or show how fresh its last backup is (L4)',
   description:
     'Runs the host\'s backup now (the script its systemd timer runs): the data directories marked backup: true are\n' +
@@ -142,9 +125,10 @@ export const backupCommand: CommandDef = {
     try {
       if (ctx.options.status) {
         const r = await backupStatus(lab, base);
+        await rememberBackups(ctx, root, r.hosts);
         for (const h of r.hosts) {
           const mark = h.fresh ? out.style('green', '✓') : out.style('red', '✗');
-          out.line(`${mark} ${h.host}  last good backup: ${h.last ? `${h.last.id} (${age(h.ageMs)}, ${h.last.size ?? '?'} bytes, ${h.last.digest ?? ''})` : 'none'}  maxAge ${h.maxAge}`);
+          out.line(`${mark} ${h.host}  last good backup: ${h.last ? `${h.last.id} (${ago(h.ageMs)}, ${h.last.size ?? '?'} bytes, ${h.last.digest ?? ''})` : 'none'}  maxAge ${h.maxAge}`);
           if (h.lastFailure && (!h.last || h.lastFailure.time > h.last.time)) out.line(out.style('yellow', `    last attempt ${h.lastFailure.id} failed (exit ${h.lastFailure.exitCode ?? '?'})`));
           if (h.message) out.line(`    ${h.message.split('\n')[0]}`);
         }
@@ -152,6 +136,7 @@ export const backupCommand: CommandDef = {
         return r.hosts.every((h) => h.fresh) ? 0 : 1;
       }
       const r = await backupNow(lab, base);
+      await rememberBackups(ctx, root, r.hosts.map((h) => ({ host: h.host, ...(h.record ? (h.record.status === 'ok' ? { last: h.record } : { lastFailure: h.record }) : {}) })));
       for (const h of r.hosts) {
         if (h.status === 'ok') out.line(`${out.style('green', '✓')} ${h.host}  snapshot ${h.record!.id}  ${h.record!.size} bytes in ${h.record!.files} files  ${h.record!.digest}`);
         else out.line(`${out.style('red', '✗')} ${h.host}  ${h.status}: ${h.message ?? ''}`);
@@ -166,6 +151,7 @@ export const backupCommand: CommandDef = {
 
 export const restoreCommand: CommandDef = {
   name: 'restore',
+  locks: () => true,
   summary: 'put a host\'s backed-up data back, stacks stopped meanwhile (L4)',
   description:
     'Copies the latest (or --snapshot) backup of the host\'s data directories back from the lab\'s rsync backup host,\n' +

@@ -1,0 +1,69 @@
+import type { HostStatePatch, Lab } from '@ahl/core';
+import type { CommandContext } from '../command.js';
+
+/*
+ * What commands remember for `ahl status`: the last converge or check of each layer per host, and
+ * the last backup seen. A failure to remember is a warning, never the command's failure.
+ */
+
+export async function remember(ctx: CommandContext, root: string, patches: Readonly<Record<string, HostStatePatch>>): Promise<void> {
+  try {
+    const { recordHostStates } = await import('@ahl/core');
+    await recordHostStates(root, patches);
+  } catch (e) {
+    ctx.out.line(ctx.out.style('yellow', `! could not record the result for ahl status: ${(e as Error).message}`));
+  }
+}
+
+interface LayerOutcome {
+  readonly host: string;
+  readonly status: 'ok' | 'changed' | 'failed' | 'unreachable';
+  readonly changed: readonly { readonly task: string }[];
+}
+
+/**
+ * Remembers a converge (or, with check, a drift check) of one layer on each host, and with a
+ * successful converge the digest of the intent it applied.
+ */
+export async function rememberLayer(ctx: CommandContext, lab: Lab, layer: 'system' | 'workload', check: boolean, hosts: readonly LayerOutcome[], at = new Date()): Promise<void> {
+  const { systemIntent, workloadIntent } = await import('../workflows/intent.js');
+  const key = check ? (`${layer}Check` as const) : layer;
+  const patches: Record<string, HostStatePatch> = {};
+  for (const h of hosts) {
+    const host = lab.hosts.find((x) => x.name === h.host);
+    const applied = !check && host && (h.status === 'ok' || h.status === 'changed');
+    const intent = applied ? await (layer === 'system' ? systemIntent(lab, host) : workloadIntent(lab, host)) : undefined;
+    patches[h.host] = { [key]: { at: at.toISOString(), status: h.status, changed: h.changed.map((c) => c.task), ...(intent ? { intent } : {}) } };
+  }
+  return remember(ctx, lab.root, patches);
+}
+
+interface SeenBackup {
+  readonly id: string;
+  readonly time: string;
+  readonly finished?: string;
+  readonly status: 'ok' | 'failed';
+  readonly size?: number;
+  readonly digest?: string;
+}
+
+/** Remembers the last good (and failed) backup of each host whose records were read or made. */
+export async function rememberBackups(ctx: CommandContext, root: string, hosts: readonly { host: string; last?: SeenBackup; lastFailure?: SeenBackup }[], at = new Date()): Promise<void> {
+  const { readHostStates } = await import('@ahl/core');
+  const known = await readHostStates(root).catch(() => new Map());
+  const patches: Record<string, HostStatePatch> = {};
+  for (const h of hosts) {
+    if (!h.last && !h.lastFailure) continue;
+    const last = h.last?.status === 'ok' ? h.last : undefined;
+    // A failed run does not make the last good backup any older: keep what was seen before.
+    const before = known.get(h.host)?.backup?.last;
+    patches[h.host] = {
+      backup: {
+        at: at.toISOString(),
+        ...(last ? { last: { id: last.id, time: last.finished ?? last.time, ...(last.size !== undefined ? { size: last.size } : {}), ...(last.digest ? { digest: last.digest } : {}) } } : before ? { last: before } : {}),
+        ...(h.lastFailure && (!last || h.lastFailure.time > last.time) ? { failed: h.lastFailure.id } : {}),
+      },
+    };
+  }
+  return remember(ctx, root, patches);
+}

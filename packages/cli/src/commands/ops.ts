@@ -1,0 +1,129 @@
+import type { CommandDef } from '../command.js';
+import type { CheckRun } from '../workflows/drift.js';
+import { loadValidLab } from './lab-root.js';
+
+/*
+ * Operator views across the layers: `ahl status` and `ahl graph`. Both only read: neither takes
+ * the lab's lock, and neither changes anything anywhere.
+ */
+
+export const statusCommand: CommandDef = {
+  name: 'status',
+  summary: 'the whole lab at a glance: each host\'s VM, template, last converge, last backup and drift flags',
+  description:
+    'One Proxmox API call (/cluster/resources) for any number of guests, plus what this machine remembers: template\n' +
+    'records (is the VM\'s template the one its channel points at now?), the last `converge system|workload` and\n' +
+    '`--check` of each host, and the last backup seen by `ahl backup`. Nothing is changed and no host is contacted;\n' +
+    'run `ahl converge system --check` or `ahl backup --status` to refresh what it remembers.\n' +
+    'DRIFT flags: missing (no VM), node (VM on another node), template (channel moved on), system/workload (the last\n' +
+    'run failed or the last check found drift), backup (no good backup within the persona\'s maxAge).\n' +
+    'Exit status: 0 (also when hosts need attention), 2 when the API could not be asked (the local part is still shown).',
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona or a host (default: all)' }],
+  examples: [
+    { command: 'ahl status', description: 'every host of the lab' },
+    { command: 'ahl status docker', description: 'only the hosts of the docker persona' },
+    { command: 'ahl status --json | jq -r \'.hosts[] | select(.drift | length > 0) | .host\'', description: 'the hosts that need attention' },
+  ],
+  async run(ctx) {
+    const { connectLab, selectTargets } = await import('@ahl/core');
+    const { gatherStatus, renderStatus } = await import('../workflows/status.js');
+    const lab = await loadValidLab(ctx);
+    const only = new Set(selectTargets(lab, lab.hosts, ctx.positionals, { command: 'status' }).map((h) => h.name));
+    const secrets = await ctx.secrets(lab.root);
+    const full = await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root));
+    const report = { ...full, hosts: full.hosts.filter((h) => only.has(h.host)) };
+    ctx.out.line(renderStatus(report, (s, t) => ctx.out.style(s, t)).trimEnd());
+    if (ctx.global.json) ctx.out.json(report);
+    return report.api.ok ? 0 : 2;
+  },
+};
+
+export const graphCommand: CommandDef = {
+  name: 'graph',
+  summary: 'the lab as a diagram: Proxmox nodes → hosts → personas → stacks, and templates → hosts',
+  description:
+    'Prints a Mermaid flowchart (default; GitHub and most wikis render it in a ```mermaid block) or a Graphviz DOT\n' +
+    'digraph (`--format dot | dot -Tsvg > lab.svg`). Reads the lab files only. The same lab gives the same output.',
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona or a host (default: the whole lab)' }],
+  options: [{ name: 'format', type: 'string', value: 'mermaid|dot', description: 'the diagram language (default: mermaid)' }],
+  examples: [
+    { command: 'ahl graph > docs/lab.mmd', description: 'a Mermaid diagram of the whole lab' },
+    { command: 'ahl graph --format dot | dot -Tsvg > lab.svg', description: 'an SVG through Graphviz' },
+    { command: 'ahl graph docker --json', description: 'the docker persona\'s part as nodes and edges' },
+  ],
+  async run(ctx) {
+    const { ahlError, selectTargets } = await import('@ahl/core');
+    const { buildGraph, renderDot, renderMermaid } = await import('../workflows/graph.js');
+    const format = ctx.options.format ?? 'mermaid';
+    if (format !== 'mermaid' && format !== 'dot') throw ahlError('USAGE', { message: `unknown format "${String(format)}"; expected mermaid or dot`, command: 'graph' });
+    const lab = await loadValidLab(ctx);
+    const hosts = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'graph' }).map((h) => h.name);
+    const graph = buildGraph(lab, hosts);
+    if (ctx.global.json) ctx.out.json(graph);
+    else ctx.out.result(format === 'dot' ? renderDot(graph, lab.name) : renderMermaid(graph));
+    return 0;
+  },
+};
+
+export const driftCommand: CommandDef = {
+  name: 'drift',
+  summary: 'one drift report across layers: template lag (L1), system (L3) and workload (L4) changes, each with its cause',
+  description:
+    'Asks Proxmox once for every guest (template lag: the VM was cloned from an older template than its channel points\n' +
+    'at now), then runs the L3 and L4 playbooks with --check --diff on the selected hosts. Each finding is classified:\n' +
+    '"changed outside ahl" (the host differs from the intent it was last converged with), "intent changed" (the lab\n' +
+    'changed since), "template moved", or "never converged here" (no record on this machine), with the command that\n' +
+    'reconciles it. Changes nothing; the checks are remembered for `ahl status`.\n' +
+    'Exit status: 0 no drift, 1 drift found or a host could not be checked, 2 ahl could not run.',
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona or a host (default: all)' }],
+  options: [{ name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L3, L4 (default: all)' }],
+  examples: [
+    { command: 'ahl drift', description: 'the whole lab, every layer' },
+    { command: 'ahl drift docker --layer L4', description: 'only the stacks of the docker persona' },
+    { command: 'ahl drift --json | jq \'.findings[] | select(.cause == "changed outside ahl")\'', description: 'only hand-made changes' },
+  ],
+  async run(ctx) {
+    const { ahlError, connectLab, readHostStates, selectTargets } = await import('@ahl/core');
+    const { gatherStatus } = await import('../workflows/status.js');
+    const { buildDrift, renderDrift } = await import('../workflows/drift.js');
+    const { systemIntent, workloadIntent } = await import('../workflows/intent.js');
+    const { rememberLayer } = await import('./memory.js');
+    const { ansibleFailure } = await import('./ansible.js');
+    const { out } = ctx;
+    const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L3', 'L4'];
+    const bad = layers.find((l) => !['L1', 'L3', 'L4'].includes(l));
+    if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L3 or L4 (L2 is not part of this version)`, command: 'drift' });
+    const lab = await loadValidLab(ctx);
+    const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'drift' });
+    const names = new Set(selected.map((h) => h.name));
+    const secrets = await ctx.secrets(lab.root);
+    const full = layers.includes('L1') ? await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root)) : undefined;
+    const status = full && { ...full, hosts: full.hosts.filter((h) => names.has(h.host)) };
+    const states = await readHostStates(lab.root);
+    const opts = { redactor: secrets.redactor, env: ctx.env, reporter: { info: (m: string) => out.line(out.style('dim', m)), warn: (m: string) => out.line(out.style('yellow', m)), progress: () => undefined } };
+    try {
+      let system: CheckRun | 'left out' | undefined = layers.includes('L3') ? undefined : 'left out';
+      const systemHosts = (await import('@ahl/l3-system')).systemHosts(lab).filter((h) => names.has(h.name));
+      if (layers.includes('L3') && systemHosts.length) {
+        const { convergeSystem } = await import('@ahl/l3-system');
+        const r = await convergeSystem(lab, { ...opts, targets: systemHosts.map((h) => h.name), check: true });
+        await rememberLayer(ctx, lab, 'system', true, r.hosts);
+        system = { hosts: r.hosts, intents: new Map(await Promise.all(systemHosts.map(async (h) => [h.name, await systemIntent(lab, h)] as const))) };
+      }
+      let workload: CheckRun | 'left out' | undefined = layers.includes('L4') ? undefined : 'left out';
+      const { workloadHosts, deployWorkloads } = await import('@ahl/l4-workload');
+      const wHosts = workloadHosts(lab).filter((h) => names.has(h.name));
+      if (layers.includes('L4') && wHosts.length) {
+        const r = await deployWorkloads(lab, { ...opts, secrets, targets: wHosts.map((h) => h.name), check: true });
+        await rememberLayer(ctx, lab, 'workload', true, r.hosts);
+        workload = { hosts: r.hosts, intents: new Map(await Promise.all(wHosts.map(async (h) => [h.name, await workloadIntent(lab, h)] as const))) };
+      }
+      const report = buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
+      out.line(renderDrift(report, (s, t) => out.style(s, t)).trimEnd());
+      if (ctx.global.json) out.json(report);
+      return report.clean ? 0 : 1;
+    } catch (e) {
+      return ansibleFailure(ctx, e);
+    }
+  },
+};

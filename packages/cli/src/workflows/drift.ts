@@ -1,0 +1,158 @@
+import type { HostState } from '@ahl/core';
+import type { Style } from '../output.js';
+import type { StatusReport } from './status.js';
+
+/*
+ * `ahl drift`: one report across the layers. Each finding names the host, what differs, why it
+ * differs (its cause) and the command that reconciles it. The builder and renderer are pure; the
+ * command gathers the status (one API call) and runs the L3 and L4 checks (Ansible --check).
+ */
+
+export type DriftLayer = 'L1' | 'L2' | 'L3' | 'L4';
+export type DriftCause =
+  /** The host differs from the intent it was last converged with: somebody changed it by hand. */
+  | 'changed outside ahl'
+  /** The intent changed since the host was last converged. */
+  | 'intent changed'
+  /** The host's template channel points at a newer template than the VM was cloned from. */
+  | 'template moved'
+  /** This machine has no record of converging the host, so the cause is unknown. */
+  | 'never converged here';
+
+export interface DriftFinding {
+  readonly layer: DriftLayer;
+  readonly host: string;
+  readonly cause: DriftCause;
+  /** What differs: changed tasks, or the template versions. */
+  readonly what: readonly string[];
+  readonly reconcile: string;
+}
+
+export interface LayerCheck {
+  readonly layer: DriftLayer;
+  readonly name: string;
+  readonly checked: boolean;
+  /** Why the layer was not checked. */
+  readonly why?: string;
+  readonly hosts: readonly string[];
+  /** Hosts that could not be checked (unreachable, or the check failed), with the reason. */
+  readonly unchecked: readonly { readonly host: string; readonly reason: string }[];
+}
+
+export interface DriftReport {
+  readonly at: string;
+  readonly layers: readonly LayerCheck[];
+  readonly findings: readonly DriftFinding[];
+  /** No drift and every selected host checked. */
+  readonly clean: boolean;
+}
+
+/** A host's result from an Ansible --check run, as L3 and L4 report it. */
+export interface CheckedHost {
+  readonly host: string;
+  readonly status: 'ok' | 'changed' | 'failed' | 'unreachable';
+  readonly changed: readonly { readonly task: string }[];
+  readonly failed: readonly { readonly task: string; readonly message: string }[];
+  readonly unreachable?: string;
+}
+
+export interface CheckRun {
+  readonly hosts: readonly CheckedHost[];
+  /** The digest of each host's current intent for the layer. */
+  readonly intents: ReadonlyMap<string, string>;
+}
+
+/** Why a host's layer differs, from the intent it was last converged with. Pure. */
+export function classifyDrift(lastIntent: string | undefined, currentIntent: string | undefined): DriftCause {
+  if (!lastIntent || !currentIntent) return 'never converged here';
+  return lastIntent === currentIntent ? 'changed outside ahl' : 'intent changed';
+}
+
+function layerFindings(
+  layer: 'L3' | 'L4',
+  run: CheckRun | 'left out' | undefined,
+  states: ReadonlyMap<string, HostState>,
+): { check: Omit<LayerCheck, 'layer' | 'name'>; findings: DriftFinding[] } {
+  if (run === 'left out') return { check: { checked: false, why: 'left out (--layer)', hosts: [], unchecked: [] }, findings: [] };
+  if (!run) return { check: { checked: false, why: 'no selected host has this layer', hosts: [], unchecked: [] }, findings: [] };
+  const key = layer === 'L3' ? 'system' : 'workload';
+  const findings: DriftFinding[] = [];
+  const unchecked: { host: string; reason: string }[] = [];
+  for (const h of run.hosts) {
+    if (h.status === 'unreachable') unchecked.push({ host: h.host, reason: `unreachable: ${(h.unreachable ?? '').split('\n')[0]}` });
+    else if (h.status === 'failed') unchecked.push({ host: h.host, reason: h.failed.map((f) => `${f.task}: ${f.message.split('\n')[0]}`).join('; ') || 'the check failed' });
+    else if (h.status === 'changed')
+      findings.push({
+        layer,
+        host: h.host,
+        cause: classifyDrift(states.get(h.host)?.[key]?.intent, run.intents.get(h.host)),
+        what: [...new Set(h.changed.map((c) => c.task))],
+        reconcile: `ahl converge ${key} ${h.host}`,
+      });
+  }
+  return { check: { checked: true, hosts: run.hosts.map((h) => h.host), unchecked }, findings };
+}
+
+/** The drift report from the status and the L3/L4 checks. Pure. */
+export function buildDrift(input: {
+  readonly at: Date;
+  /** Absent when L1 was left out. */
+  readonly status?: StatusReport;
+  readonly system?: CheckRun | 'left out';
+  readonly workload?: CheckRun | 'left out';
+  readonly states: ReadonlyMap<string, HostState>;
+}): DriftReport {
+  const { status, states } = input;
+  const l1: DriftFinding[] = (status?.hosts ?? [])
+    .filter((h) => h.template.state === 'behind')
+    .map((h) => ({ layer: 'L1', host: h.host, cause: 'template moved', what: [`${h.template.ref}: cloned from ${h.template.version}, the channel is at ${h.template.channelVersion}`], reconcile: `ahl rebuild ${h.host}` }));
+  const l3 = layerFindings('L3', input.system, states);
+  const l4 = layerFindings('L4', input.workload, states);
+  const layers: LayerCheck[] = [
+    {
+      layer: 'L1',
+      name: 'templates',
+      ...(!status
+        ? { checked: false, why: 'left out (--layer)', hosts: [], unchecked: [] }
+        : status.api.ok
+          ? { checked: true, hosts: status.hosts.map((h) => h.host), unchecked: [] }
+          : { checked: false, why: `the Proxmox API could not be asked (${status.api.error})`, hosts: [], unchecked: [] }),
+    },
+    { layer: 'L2', name: 'instances', checked: false, why: 'Terraform (L2) is not part of this version; `ahl status` shows missing VMs', hosts: [], unchecked: [] },
+    { layer: 'L3', name: 'system', ...l3.check },
+    { layer: 'L4', name: 'workload', ...l4.check },
+  ];
+  const findings = [...l1, ...l3.findings, ...l4.findings];
+  const unchecked = layers.some((l) => l.unchecked.length) || (status !== undefined && !status.api.ok);
+  return { at: input.at.toISOString(), layers, findings, clean: findings.length === 0 && !unchecked };
+}
+
+/** The report for a person. Pure. */
+export function renderDrift(r: DriftReport, style: (s: Style, t: string) => string): string {
+  const lines: string[] = [];
+  for (const l of r.layers) {
+    const found = r.findings.filter((f) => f.layer === l.layer);
+    const head = `${style('bold', `${l.layer} ${l.name}`)}`;
+    if (!l.checked) {
+      lines.push(`${head}  ${style('dim', `not checked: ${l.why}`)}`);
+      continue;
+    }
+    const clean = l.hosts.length - found.length - l.unchecked.length;
+    lines.push(`${head}  ${found.length ? style('yellow', `${found.length} drifted`) : style('green', 'no drift')}${clean > 0 && found.length ? style('dim', `, ${clean} clean`) : ''}`);
+    for (const f of found) {
+      lines.push(`  ${style('yellow', '≠')} ${f.host}  ${style(f.cause === 'changed outside ahl' ? 'red' : 'cyan', f.cause)}`);
+      for (const w of f.what) lines.push(`      ${w}`);
+      lines.push(`      ${style('dim', 'reconcile:')} ${f.reconcile}`);
+    }
+    for (const u of l.unchecked) lines.push(`  ${style('red', '?')} ${u.host}  not checked: ${u.reason}`);
+  }
+  const n = r.findings.length;
+  lines.push(
+    r.clean
+      ? style('green', 'no drift')
+      : n
+        ? style('yellow', `${n} finding${n === 1 ? '' : 's'}; nothing was changed`)
+        : style('red', 'some hosts or layers could not be checked; nothing was changed'),
+  );
+  return `${lines.join('\n')}\n`;
+}
