@@ -84,6 +84,13 @@ export const catalogue = {
     why: (a) => a.why,
     hint: () => 'run it as root (sudo), on a machine where you may create network namespaces',
   }),
+  GIT_FAILED: entry<{ command: string; reason: string }>({
+    kind: 'environment',
+    title: 'Git could not answer',
+    message: (a) => `\`${a.command}\` failed: ${a.reason}`,
+    why: () => 'ahl reads the lab at a Git ref from the repository that holds it',
+    hint: () => 'check that the lab is inside a Git repository and that the ref exists (`git log --oneline`)',
+  }),
   LAB_LOCKED: entry<{ file: string; holder: string }>({
     kind: 'environment',
     title: 'The lab is busy',

@@ -49,6 +49,9 @@ export {
 } from './model/templates.js';
 export {
   acquireLabLock,
+  readApplied,
+  recordApplied,
+  type Applied,
   HostStateSchema,
   lockFile,
   readHostStates,

@@ -10,7 +10,7 @@ import {
 } from './image.js';
 import { convergeSystemCommand } from './converge.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
-import { driftCommand, graphCommand, statusCommand } from './ops.js';
+import { diffCommand, driftCommand, graphCommand, statusCommand } from './ops.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
@@ -34,6 +34,7 @@ export const COMMANDS: readonly CommandDef[] = [
   statusCommand,
   driftCommand,
   graphCommand,
+  diffCommand,
   labUpCommand,
   labStatusCommand,
   labDownCommand,

@@ -35,7 +35,19 @@ export async function rememberLayer(ctx: CommandContext, lab: Lab, layer: 'syste
     const intent = applied ? await (layer === 'system' ? systemIntent(lab, host) : workloadIntent(lab, host)) : undefined;
     patches[h.host] = { [key]: { at: at.toISOString(), status: h.status, changed: h.changed.map((c) => c.task), ...(intent ? { intent } : {}) } };
   }
-  return remember(ctx, lab.root, patches);
+  await remember(ctx, lab.root, patches);
+  if (!check && hosts.length && hosts.every((h) => h.status === 'ok' || h.status === 'changed')) await rememberApplied(ctx, lab.root, `converge ${layer}`, at);
+}
+
+/** Records the commit a successful converge applied, the default base of `ahl diff`. Outside Git, nothing. */
+async function rememberApplied(ctx: CommandContext, root: string, command: string, at: Date): Promise<void> {
+  try {
+    const [{ recordApplied }, { headCommit }] = await Promise.all([import('@ahl/core'), import('../workflows/git-lab.js')]);
+    const head = await headCommit(root);
+    await recordApplied(root, { ...head, at: at.toISOString(), command });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'GIT_FAILED') ctx.out.line(ctx.out.style('yellow', `! could not record the applied commit: ${(e as Error).message}`));
+  }
 }
 
 interface SeenBackup {

@@ -127,3 +127,58 @@ export const driftCommand: CommandDef = {
     }
   },
 };
+
+export const diffCommand: CommandDef = {
+  name: 'diff',
+  summary: 'what changes in intent between two Git refs, per host and layer, dangerous changes first',
+  description:
+    'Loads the lab at BASE and at HEAD (each a Git ref; HEAD defaults to the working tree as Git sees it, without\n' +
+    'ignored files such as lab.local.yaml) and lists every change of intent: templates and images (L1), the VM\'s shape\n' +
+    '(L2: update in place, or replace when the node, vmid or disk layout changes or a disk would shrink), system\n' +
+    'config (L3), stacks, their env and files (L4) and backups, with what ahl would do about each. Destroys, replaces\n' +
+    'and data at risk are flagged. BASE defaults to the commit last applied from this machine (recorded when a\n' +
+    'converge succeeds), else HEAD. No server is contacted. --format markdown gives a pull-request comment.\n' +
+    'Exit status: 0 (with --exit-code: 1 when something changed), 1 when a side\'s lab is invalid, 2 a Git error.',
+  positionals: [
+    { name: 'BASE', optional: true, description: 'a Git ref (default: the last applied commit, else HEAD)' },
+    { name: 'HEAD', optional: true, description: 'a Git ref (default: the working tree)' },
+  ],
+  options: [
+    { name: 'format', type: 'string', value: 'text|markdown', description: 'text for a terminal (default), markdown for a review comment' },
+    { name: 'exit-code', type: 'boolean', description: 'exit 1 when there are changes, as `git diff --exit-code`' },
+  ],
+  examples: [
+    { command: 'ahl diff', description: 'what the working tree changes since the last applied commit' },
+    { command: 'ahl diff origin/main HEAD --format markdown > plan.md', description: 'a pull request\'s changes, as a review comment' },
+    { command: 'ahl diff HEAD~1 HEAD --json | jq \'.hosts[] | select(.changes[].danger)\'', description: 'only hosts with dangerous changes' },
+  ],
+  async run(ctx) {
+    const { ahlError, formatDiagnostic, readApplied } = await import('@ahl/core');
+    const { diffLabs, renderDiff, renderDiffMarkdown } = await import('../workflows/diff.js');
+    const { WORKING_TREE, labAt, shortRef } = await import('../workflows/git-lab.js');
+    const { labRoot } = await import('./lab-root.js');
+    const { out } = ctx;
+    const format = ctx.options.format ?? 'text';
+    if (format !== 'text' && format !== 'markdown') throw ahlError('USAGE', { message: `unknown format "${String(format)}"; expected text or markdown`, command: 'diff' });
+    const root = await labRoot(ctx);
+    const base = ctx.positionals[0] ?? (await readApplied(root))?.commit ?? 'HEAD';
+    const head = ctx.positionals[1] ?? WORKING_TREE;
+    const [a, b] = [await labAt(root, base), await labAt(root, head)];
+    try {
+      const names = { base: await shortRef(root, base), head: await shortRef(root, head) };
+      for (const [side, name] of [[a, names.base], [b, names.head]] as const) for (const d of side.errors) out.line(out.style('red', `${name}: ${formatDiagnostic(d)}`));
+      if (!a.lab || !b.lab) {
+        const errors = [...a.errors, ...b.errors];
+        throw ahlError('LAB_INVALID', { errors: errors.length, warnings: 0, files: new Set(errors.map((d) => d.file)).size });
+      }
+      const diff = diffLabs({ lab: a.lab, stackDigests: a.stackDigests }, { lab: b.lab, stackDigests: b.stackDigests }, names);
+      if (format === 'markdown') out.result(renderDiffMarkdown(diff));
+      else out.line(renderDiff(diff, (s, t) => out.style(s, t)).trimEnd());
+      if (ctx.global.json) out.json(diff);
+      const changed = diff.lab.length + diff.images.length + diff.hosts.length > 0;
+      return ctx.options['exit-code'] && changed ? 1 : 0;
+    } finally {
+      await Promise.all([a.cleanup(), b.cleanup()]);
+    }
+  },
+};

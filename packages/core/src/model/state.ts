@@ -86,6 +86,37 @@ export async function recordHostStates(labRoot: string, patches: Readonly<Record
   }
 }
 
+// ---------------------------------------------------------------- the last applied intent
+
+export const AppliedSchema = z.strictObject({
+  /** The commit the lab's files were at. */
+  commit: z.string(),
+  /** The lab's files had uncommitted changes then. */
+  dirty: z.boolean(),
+  at: z.string(),
+  command: z.string(),
+});
+export type Applied = z.output<typeof AppliedSchema>;
+
+const appliedFile = (labRoot: string) => join(stateDir(labRoot), 'applied.json');
+
+/** The intent last applied from this machine (a converge that succeeded on every host), if any. */
+export async function readApplied(labRoot: string): Promise<Applied | undefined> {
+  try {
+    const parsed = AppliedSchema.safeParse(JSON.parse(await readFile(appliedFile(labRoot), 'utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function recordApplied(labRoot: string, applied: Applied): Promise<void> {
+  await mkdir(stateDir(labRoot), { recursive: true });
+  const tmp = `${appliedFile(labRoot)}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(AppliedSchema.parse(applied), null, 2)}\n`);
+  await rename(tmp, appliedFile(labRoot));
+}
+
 // ---------------------------------------------------------------- the lab lock
 
 export interface LockHolder {
