@@ -71,9 +71,9 @@ l3-converge TARGET="" TAGS="":
 l3-check TARGET="":
     {{ahl}} converge system {{TARGET}} --check
 
-# L3: reboot a group, rolling (dry run unless APPROVE=1)
+# Reboot a persona, group or host, rolling, only where a reboot is pending (dry run unless APPROVE=1)
 l3-reboot TARGET APPROVE="":
-    @just _coming "power reboot {{TARGET}}" "power operations"
+    {{ahl}} power reboot {{TARGET}} --if-needed {{ if APPROVE != "" { "--approve" } else { "" } }}
 
 # L4: converge the Compose stacks of a persona or host, optionally one stack
 l4-converge TARGET="" STACK="":

@@ -107,7 +107,7 @@ describe('ahl status', () => {
     expect(JSON.parse(one.stdout).hosts.map((h: { host: string }) => h.host)).toEqual(['web-03']);
     const bad = await ahl(['status', 'nope', '--dir', dir], { env });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('no persona or host named "nope"; expected one of: web, web-01, web-02, web-03');
+    expect(bad.stderr).toContain('no persona, group or host named "nope"; expected one of: web, web-01, web-02, web-03');
   });
 
   it('still shows the local part when the API cannot be asked, and exits 2', async () => {

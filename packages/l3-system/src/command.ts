@@ -7,6 +7,8 @@ export interface PlaybookInvocation {
   readonly ansiblePlaybook: string;
   /** The bundled content folder (ANSIBLE_DIR). */
   readonly contentDir: string;
+  /** The playbook in contentDir (default: site.yml, the converge). */
+  readonly playbook?: string;
   /** The folder holding the rendered inventory.yml and host_vars/. */
   readonly inventoryDir: string;
   /** Hosts to converge (`--limit`); never empty. */
@@ -31,7 +33,7 @@ export function ansiblePlaybookArgv(i: PlaybookInvocation): string[] {
     '--forks', String(i.forks),
     ...(i.tags?.length ? ['--tags', [...i.tags].sort().join(',')] : []),
     ...(i.check ? ['--check', '--diff'] : []),
-    join(i.contentDir, 'site.yml'),
+    join(i.contentDir, i.playbook ?? 'site.yml'),
   ];
   return i.wrap ? i.wrap(argv) : argv;
 }

@@ -20,4 +20,16 @@ export {
   type TaskStatus,
 } from './events.js';
 export { ConvergeError, isConvergeError, type ConvergeErrorCode } from './errors.js';
-export { collectPlaybookEvents, convergeSystem, execaPlaybookSpawner, findAnsiblePlaybook, PLAYBOOK_COMPLETED, type ConvergeOptions, type ConvergeResult, type PlaybookOptions, type PlaybookSpawner } from './runner.js';
+export {
+  collectPlaybookEvents,
+  convergeSystem,
+  execaPlaybookSpawner,
+  findAnsiblePlaybook,
+  pendingReboots,
+  PLAYBOOK_COMPLETED,
+  type ConvergeOptions,
+  type ConvergeResult,
+  type PendingReboot,
+  type PlaybookOptions,
+  type PlaybookSpawner,
+} from './runner.js';

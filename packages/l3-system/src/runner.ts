@@ -122,8 +122,29 @@ export const execaPlaybookSpawner: PlaybookSpawner = async (argv, { env, cwd, on
  * host. Hosts that fail or cannot be reached are results, not exceptions; a run that could not
  * complete (bad options, a crash) throws a ConvergeError naming the command.
  */
-export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Promise<ConvergeResult> {
-  const hosts = selectHosts(lab, opts.targets).map((h) => h.name);
+export function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Promise<ConvergeResult> {
+  return runSystemPlaybook(lab, 'site.yml', selectHosts(lab, opts.targets).map((h) => h.name), opts, opts.check ? 'checking' : 'converging');
+}
+
+export interface PendingReboot {
+  readonly host: string;
+  /** Undefined when the host could not be asked. */
+  readonly pending?: boolean;
+  /** Why the host could not be asked. */
+  readonly message?: string;
+}
+
+/** Which of the selected hosts wait for a reboot (/run/reboot-required). Changes nothing. */
+export async function pendingReboots(lab: Lab, opts: Omit<ConvergeOptions, 'check' | 'tags'> = {}): Promise<readonly PendingReboot[]> {
+  const r = await runSystemPlaybook(lab, 'reboot_required.yml', selectHosts(lab, opts.targets).map((h) => h.name), opts, 'asking for pending reboots on');
+  return r.hosts.map((h) =>
+    h.status === 'unreachable' || h.status === 'failed'
+      ? { host: h.host, message: h.unreachable ?? h.failed.map((f) => f.message).join('; ') }
+      : { host: h.host, pending: h.changed.some((c) => c.task === 'Report a pending reboot') },
+  );
+}
+
+async function runSystemPlaybook(lab: Lab, playbook: string, hosts: readonly string[], opts: ConvergeOptions, verb: string): Promise<ConvergeResult> {
   const env = opts.env ?? process.env;
   const reporter = opts.reporter ?? silentReporter;
   const redactor = opts.redactor ?? new Redactor();
@@ -138,6 +159,7 @@ export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Prom
     const invocation = {
       ansiblePlaybook,
       contentDir: ANSIBLE_DIR,
+      playbook,
       inventoryDir: dir,
       hosts,
       check: Boolean(opts.check),
@@ -147,7 +169,7 @@ export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Prom
     };
     const argv = ansiblePlaybookArgv(invocation);
     const started = Date.now();
-    reporter.info(`${opts.check ? 'checking' : 'converging'} ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.join(', ')}`);
+    reporter.info(`${verb} ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.join(', ')}`);
     const spawn = opts.spawn ?? execaPlaybookSpawner;
     const { events, other, onLine } = collectPlaybookEvents({ redactor, reporter, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     const { exitCode, stderr, signal } = await spawn(argv, {

@@ -14,7 +14,7 @@ describe('selectHosts', () => {
 
   it('refuses unknown names, appliances and personas without a system section, listing what it accepts', async () => {
     const lab = await fixtureLab();
-    expect(() => selectHosts(lab, ['nope'])).toThrow('no persona or host named "nope"; expected one of: devops, docker, devops-01, devops-02, docker-01');
+    expect(() => selectHosts(lab, ['nope'])).toThrow('no persona, group or host named "nope"; expected one of: devops, docker, edge, devops-01, devops-02, docker-01');
     expect(() => selectHosts(lab, ['ha-01'])).toThrow('"ha-01" has no L3 system to converge');
     expect(() => selectHosts(lab, ['bare'])).toThrow('"bare" has no L3 system to converge');
   });

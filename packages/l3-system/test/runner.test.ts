@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryReporter, Redactor } from '@ahl/core';
 import { describe, expect, it } from 'vitest';
-import { ANSIBLE_DIR, convergeSystem, ConvergeError, findAnsiblePlaybook, SYSTEM_TAGS, type PlaybookSpawner } from '../src/index.js';
+import { ANSIBLE_DIR, convergeSystem, ConvergeError, findAnsiblePlaybook, pendingReboots, SYSTEM_TAGS, type PlaybookSpawner } from '../src/index.js';
 import { FIXTURES, fixtureLab } from './helpers.js';
 
 /** A spawner that replays recorded stdout and remembers what it was asked to run. */
@@ -85,5 +85,31 @@ describe('bundled content', () => {
       .map((d) => readFileSync(join(d.parentPath, d.name), 'utf8'))
       .join('\n');
     expect(all).not.toMatch(/compose\.ya?ml|docker compose up|docker-compose up|community\.docker|\/opt\/stacks/);
+  });
+});
+
+describe('pendingReboots (replayed)', () => {
+  it('runs the reboot_required playbook and reads a pending reboot from its report task', async () => {
+    const lab = await fixtureLab();
+    const ok = (changed: number) => ({ ok: 2, changed, failures: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 });
+    const { spawn, seen } = replay(
+      [
+        { event: 'host_task', host: 'devops-01', task: 'Report a pending reboot', status: 'changed' },
+        { event: 'host_task', host: 'devops-02', task: 'Report a pending reboot', status: 'ok' },
+        { event: 'host_task', host: 'docker-01', task: 'Look for the reboot-required flag', status: 'unreachable', msg: 'ssh: connect to host 10.0.0.3 port 22: No route to host' },
+        { event: 'stats', hosts: { 'devops-01': ok(1), 'devops-02': ok(0), 'docker-01': { ...ok(0), ok: 0, unreachable: 1 } } },
+      ]
+        .map((e) => JSON.stringify(e))
+        .join('\n'),
+      4,
+    );
+    const r = await pendingReboots(lab, { ansiblePlaybook: 'x', spawn, env: {} });
+    expect(seen.argv.at(-1)).toBe(join(ANSIBLE_DIR, 'reboot_required.yml'));
+    expect(seen.argv).not.toContain('--check');
+    expect(r).toEqual([
+      { host: 'devops-01', pending: true },
+      { host: 'devops-02', pending: false },
+      { host: 'docker-01', message: 'ssh: connect to host 10.0.0.3 port 22: No route to host' },
+    ]);
   });
 });

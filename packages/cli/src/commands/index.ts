@@ -10,7 +10,7 @@ import {
 } from './image.js';
 import { convergeSystemCommand } from './converge.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
-import { diffCommand, driftCommand, graphCommand, statusCommand } from './ops.js';
+import { diffCommand, driftCommand, graphCommand, powerCommand, statusCommand } from './ops.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
@@ -35,6 +35,7 @@ export const COMMANDS: readonly CommandDef[] = [
   driftCommand,
   graphCommand,
   diffCommand,
+  powerCommand,
   labUpCommand,
   labStatusCommand,
   labDownCommand,

@@ -182,3 +182,77 @@ export const diffCommand: CommandDef = {
     }
   },
 };
+
+export const powerCommand: CommandDef = {
+  name: 'power',
+  summary: 'start, shut down or reboot hosts, rolling one at a time with a health check between them',
+  description:
+    'Plans the action for every host of the target (a persona, an inventory group or a host) from one Proxmox API\n' +
+    'call and prints it; nothing is done without --approve. With --approve the hosts are handled one at a time in\n' +
+    'name order: the action\'s task is awaited, then (start, reboot) the VM must be running and its guest agent, when\n' +
+    'it has one, must answer before the next host is touched. The first host that fails stops the roll; the rest are\n' +
+    'left as they were. --if-needed (reboot) first asks each host over SSH whether a reboot is pending\n' +
+    '(/run/reboot-required, raised by Debian and Ubuntu updates) and reboots only those.\n' +
+    'Exit status: 0 done (or planned), 1 a host failed, 2 ahl could not run.',
+  positionals: [
+    { name: 'ACTION', description: 'start, shutdown or reboot' },
+    { name: 'TARGET', description: 'a persona, an inventory group or a host' },
+  ],
+  options: [
+    { name: 'approve', type: 'boolean', description: 'act; without it only the plan is shown' },
+    { name: 'if-needed', type: 'boolean', description: 'reboot only hosts that report a pending reboot' },
+    { name: 'timeout', type: 'string', value: 'SECONDS', description: 'per host, for the action and the health check (default 300)' },
+  ],
+  locks: (o) => Boolean(o.approve),
+  examples: [
+    { command: 'ahl power reboot docker --if-needed', description: 'which docker hosts wait for a reboot (dry run)' },
+    { command: 'ahl power reboot docker --if-needed --approve', description: 'reboot them, one at a time' },
+    { command: 'ahl power shutdown media --approve', description: 'shut down every host of the media group' },
+  ],
+  async run(ctx) {
+    const { ahlError, connectLab, plural, selectTargets } = await import('@ahl/core');
+    const { serverGuests } = await import('@ahl/l1-image');
+    const { POWER_ACTIONS, planPower, runPower } = await import('../workflows/power.js');
+    const { out } = ctx;
+    const action = ctx.positionals[0] as (typeof POWER_ACTIONS)[number];
+    if (!POWER_ACTIONS.includes(action)) throw ahlError('USAGE', { message: `unknown action "${action}"; expected ${POWER_ACTIONS.join(', ')}`, command: 'power' });
+    if (ctx.options['if-needed'] && action !== 'reboot') throw ahlError('USAGE', { message: '--if-needed goes with reboot only', command: 'power' });
+    const timeout = ctx.options.timeout === undefined ? 300 : Number(ctx.options.timeout);
+    if (!(Number.isInteger(timeout) && timeout > 0)) throw ahlError('USAGE', { message: '--timeout must be a positive whole number of seconds', command: 'power' });
+    const lab = await loadValidLab(ctx);
+    const hosts = selectTargets(lab, lab.hosts, [ctx.positionals[1]!], { command: 'power' });
+    const secrets = await ctx.secrets(lab.root);
+    let pending;
+    if (ctx.options['if-needed']) {
+      const { pendingReboots, systemHosts } = await import('@ahl/l3-system');
+      const asked = systemHosts(lab).filter((h) => hosts.some((x) => x.name === h.name));
+      const answers = asked.length ? await pendingReboots(lab, { targets: asked.map((h) => h.name), redactor: secrets.redactor, env: ctx.env }) : [];
+      pending = new Map(answers.map((a) => [a.host, a]));
+    }
+    const client = await connectLab(lab.config, secrets, lab.root);
+    try {
+      const steps = planPower(action, hosts, await serverGuests(client), pending);
+      const acting = steps.filter((s) => s.act).length;
+      for (const s of steps) out.line(`${s.act ? out.style('cyan', '→') : out.style('dim', '·')} ${s.host}${s.vmid ? out.style('dim', ` (vmid ${s.vmid} on ${s.node}, ${s.power})`) : ''}  ${s.reason}`);
+      if (!ctx.options.approve) {
+        out.line(out.style('yellow', `dry run: ${acting} ${plural(acting, 'host')} would ${action}; nothing was changed (--approve to act)`));
+        if (ctx.global.json) out.json({ action, approved: false, steps });
+        return 0;
+      }
+      const results = await runPower(client, action, steps, {
+        timeoutMs: timeout * 1000,
+        onStart: (s) => out.line(`  ${s.host}: ${action}…`),
+        onDone: (r) => out.line(r.status === 'done' ? `${out.style('green', '✓')} ${r.host}  ${action} done in ${Math.round((r.durationMs ?? 0) / 1000)} s` : `${out.style('red', '✗')} ${r.host}  ${r.message}`),
+      });
+      const failed = results.filter((r) => r.status === 'failed').length;
+      const untouched = results.filter((r) => r.status === 'not reached').map((r) => r.host);
+      if (untouched.length) out.line(out.style('yellow', `stopped: ${untouched.join(', ')} ${untouched.length === 1 ? 'was' : 'were'} left as ${untouched.length === 1 ? 'it was' : 'they were'}`));
+      const done = results.filter((r) => r.status === 'done').length;
+      out.line(failed ? out.style('red', `${failed} ${plural(failed, 'host')} failed`) : out.style('green', `${action}: ${done} ${plural(done, 'host')} done`));
+      if (ctx.global.json) out.json({ action, approved: true, steps, results });
+      return failed ? 1 : 0;
+    } finally {
+      await client.close();
+    }
+  },
+};

@@ -3,7 +3,7 @@ import type { Host, Lab } from './lab.js';
 
 /**
  * The hosts that targets name among `managed`, sorted by name; every managed host when there is no
- * target. Each target is a persona (all its managed hosts) or a host. A name that is neither, or
+ * target. Each target is a persona (all its managed hosts), an inventory group, or a host. A name that is neither, or
  * that the command does not manage (`unmanaged` says why), is a usage error listing what would do.
  */
 export function selectTargets(
@@ -16,15 +16,16 @@ export function selectTargets(
   const chosen = new Map<string, Host>();
   for (const t of targets) {
     const byPersona = managed.filter((h) => h.persona === t);
-    const found = byPersona.length ? byPersona : managed.filter((h) => h.name === t);
+    const byGroup = managed.filter((h) => h.groups.includes(t));
+    const found = byPersona.length ? byPersona : byGroup.length ? byGroup : managed.filter((h) => h.name === t);
     if (!found.length) {
-      const known = lab.personas[t] ?? lab.hosts.find((h) => h.name === t);
-      const names = [...new Set(managed.map((h) => h.persona))].sort().concat(managed.map((h) => h.name));
+      const known = lab.personas[t] ?? lab.hosts.find((h) => h.name === t || h.groups.includes(t));
+      const names = [...new Set([...managed.map((h) => h.persona), ...managed.flatMap((h) => h.groups)])].sort().concat(managed.map((h) => h.name));
       throw ahlError('USAGE', {
         message:
           known && opts.unmanaged
             ? `"${t}" ${opts.unmanaged}`
-            : `no persona or host named "${t}"; expected one of: ${names.join(', ') || '(none)'}`,
+            : `no persona, group or host named "${t}"; expected one of: ${names.join(', ') || '(none)'}`,
         command: opts.command,
       });
     }
