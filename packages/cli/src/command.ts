@@ -38,6 +38,11 @@ export interface CommandContext {
    * the CLI prints, human or JSON.
    */
   readonly secrets: (labRoot: string) => Promise<Secrets>;
+  /**
+   * Aborted at the first Ctrl-C. Long commands check it at their safe points (between hosts,
+   * between steps) and stop there; the run then exits 130 and says so.
+   */
+  readonly signal: AbortSignal;
 }
 
 export interface CommandDef {

@@ -15,6 +15,8 @@ export interface MainEnv {
   streams: Streams;
   redactor?: Redactor;
   commands?: readonly CommandDef[];
+  /** Aborted when the operator interrupts (bin.ts wires it to SIGINT). */
+  signal?: AbortSignal;
 }
 
 const EXIT: Record<ErrorKind, number> = { invalid: 1, usage: 2, environment: 2, internal: 2 };
@@ -108,12 +110,18 @@ export async function main(m: MainEnv): Promise<number> {
         out.useRedactor(redactor);
         return new Secrets({ env: m.env, baseDir: labRoot }, redactor);
       },
+      signal: m.signal ?? new AbortController().signal,
     };
-    if (!cmd.locks?.(ctx.options)) return await cmd.run(ctx);
+    const interrupted = (code: number) => {
+      if (!ctx.signal.aborted) return code;
+      out.line(out.style('yellow', `interrupted: \`ahl ${cmd.name}\` stopped at a safe point; what it did is listed above (\`ahl status\` shows the lab as it is now)`));
+      return 130;
+    };
+    if (!cmd.locks?.(ctx.options)) return interrupted(await cmd.run(ctx));
     const [{ acquireLabLock }, { labRoot }] = await Promise.all([import('@ahl/core'), import('./commands/lab-root.js')]);
     const lock = await acquireLabLock(await labRoot(ctx), [cmd.name, ...parsed.positionals].join(' '));
     try {
-      return await cmd.run(ctx);
+      return interrupted(await cmd.run(ctx));
     } finally {
       await lock.release();
     }

@@ -13,7 +13,10 @@ export interface Run {
 }
 
 /** Runs the CLI in-process with captured streams. */
-export async function ahl(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<Run> {
+export async function ahl(
+  argv: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; tty?: boolean; signal?: AbortSignal; onStderr?: (text: string) => void } = {},
+): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await main({
@@ -22,8 +25,15 @@ export async function ahl(argv: string[], opts: { cwd?: string; env?: NodeJS.Pro
     cwd: opts.cwd ?? REPO,
     streams: {
       stdout: { write: (s: string) => (stdout += s), isTTY: opts.tty ?? false },
-      stderr: { write: (s: string) => (stderr += s), isTTY: opts.tty ?? false },
+      stderr: {
+        write: (s: string) => {
+          stderr += s;
+          opts.onStderr?.(s);
+        },
+        isTTY: opts.tty ?? false,
+      },
     },
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return { code, stdout, stderr };
 }

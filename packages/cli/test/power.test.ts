@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
@@ -93,6 +93,24 @@ describe('ahl power', () => {
     } finally {
       sim.faults.remove(fault);
     }
+  });
+
+  it('a Ctrl-C stops the roll after the host in hand, releases the lock and exits 130', async () => {
+    const interrupt = new AbortController();
+    const r = await ahl(['power', 'reboot', 'web', '--approve', '--json', '--dir', dir], {
+      env,
+      signal: interrupt.signal,
+      onStderr: (text) => text.includes('web-01: reboot…') && interrupt.abort(),
+    });
+    expect(r.code).toBe(130);
+    expect(JSON.parse(r.stdout).results.map((x: { host: string; status: string }) => [x.host, x.status])).toEqual([
+      ['web-01', 'done'],
+      ['web-02', 'not reached'],
+      ['web-03', 'not reached'],
+      ['web-04', 'skipped'],
+    ]);
+    expect(r.stderr).toContain('interrupted: `ahl power` stopped at a safe point');
+    expect(existsSync(join(dir, '.ahl', 'lock'))).toBe(false);
   });
 
   it('shuts a host down, and refuses what it cannot mean', async () => {

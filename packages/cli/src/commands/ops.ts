@@ -241,6 +241,7 @@ export const powerCommand: CommandDef = {
       }
       const results = await runPower(client, action, steps, {
         timeoutMs: timeout * 1000,
+        signal: ctx.signal,
         onStart: (s) => out.line(`  ${s.host}: ${action}…`),
         onDone: (r) => out.line(r.status === 'done' ? `${out.style('green', '✓')} ${r.host}  ${action} done in ${Math.round((r.durationMs ?? 0) / 1000)} s` : `${out.style('red', '✗')} ${r.host}  ${r.message}`),
       });

@@ -59,6 +59,8 @@ export interface PowerRunOptions {
   readonly onStart?: (step: PowerStep) => void;
   readonly onDone?: (result: PowerResult) => void;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Checked before each host: once aborted, the rest are left as they were. */
+  readonly signal?: AbortSignal;
 }
 
 /** Waits until the VM runs and, when it has a guest agent, until the agent answers. */
@@ -94,8 +96,8 @@ export async function runPower(client: ProxmoxClient, action: PowerAction, steps
       results.push({ host: step.host, status: 'skipped', message: step.reason });
       continue;
     }
-    if (stopped) {
-      results.push({ host: step.host, status: 'not reached', message: 'an earlier host failed; left as it was' });
+    if (stopped || opts.signal?.aborted) {
+      results.push({ host: step.host, status: 'not reached', message: stopped ? 'an earlier host failed; left as it was' : 'interrupted; left as it was' });
       continue;
     }
     opts.onStart?.(step);
