@@ -63,6 +63,9 @@ describe('the local lab', () => {
 
   it('clones (linked and full), configures cloud-init, resizes, starts, and the guests come up as declared', async () => {
     const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    // As L2 will, tag each clone with its template so status and prune know where it came from.
+    const listing = JSON.parse((await ahl(['image', 'list', '--json', '--dir', dir])).stdout) as { images: { templates: { templateName: string }[] }[] };
+    const tpl = `tpl-${listing.images[0]!.templates[0]!.templateName}`;
     for (const [vmid, name, ip, full] of [
       [301, 'web-01', '10.79.0.11', 0],
       [302, 'web-02', '10.79.0.12', 1],
@@ -75,7 +78,7 @@ describe('the local lab', () => {
         nameserver: '10.79.0.1',
         ciupgrade: 0,
         ide2: 'local-lvm:cloudinit',
-        tags: 'ahl;web',
+        tags: `ahl;web;${tpl}`,
       });
     }
     expect((await waitForTask(client, await client.request<string>('PUT', '/nodes/pve1/qemu/301/resize', { disk: 'scsi0', size: '+4G' }), wait)).ok).toBe(true);
@@ -97,6 +100,36 @@ describe('the local lab', () => {
     expect(st.status).toBe('running');
     const agent = await client.request<{ result: { name: string; 'ip-addresses'?: { 'ip-address': string }[] }[] }>('GET', '/nodes/pve1/qemu/301/agent/network-get-interfaces');
     expect(agent.result.flatMap((i) => i['ip-addresses'] ?? []).map((a) => a['ip-address'])).toContain('10.79.0.11');
+  });
+
+  it('ahl status: both guests running on the current template, from one API call', async () => {
+    const r = await ahl(['status', '--json', '--dir', dir]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { calls: number; hosts: { host: string; vm?: { power: string }; template: { state: string }; drift: string[] }[] };
+    expect(report.calls).toBe(1);
+    expect(report.hosts.map((h) => [h.host, h.vm?.power, h.template.state, h.drift])).toEqual([
+      ['web-01', 'running', 'current', []],
+      ['web-02', 'running', 'current', []],
+    ]);
+  });
+
+  it('ahl power reboot: a real rolling reboot, each guest back with its agent before the next', async () => {
+    const bootId = (ip: string) => ssh(target(ip), 'cat /proc/sys/kernel/random/boot_id').then((r) => r.stdout.trim());
+    const before = [await bootId('10.79.0.11'), await bootId('10.79.0.12')];
+    const dry = await ahl(['power', 'reboot', 'web', '--dir', dir]);
+    expect(dry.stderr).toContain('dry run: 2 hosts would reboot; nothing was changed');
+    const r = await ahl(['power', 'reboot', 'web', '--approve', '--timeout', '900', '--json', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { results: { host: string; status: string }[] }).results.map((x) => [x.host, x.status])).toEqual([
+      ['web-01', 'done'],
+      ['web-02', 'done'],
+    ]);
+    // web-01 was back (its agent answering) before web-02 went down.
+    expect(r.stderr.indexOf('✓ web-01')).toBeLessThan(r.stderr.indexOf('web-02: reboot…'));
+    await Promise.all([waitForSsh(target('10.79.0.11'), 10 * 60_000, () => ''), waitForSsh(target('10.79.0.12'), 10 * 60_000, () => '')]);
+    const after = [await bootId('10.79.0.11'), await bootId('10.79.0.12')];
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[1]).not.toBe(before[1]);
   });
 
   it('shuts a guest down and deletes it, leaving no disk behind', async () => {

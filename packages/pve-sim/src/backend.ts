@@ -47,6 +47,11 @@ export interface SimBackend {
    * let the sim derive them from the config (ipconfig / agentIps).
    */
   agentInterfaces?(guest: Guest): Promise<AgentInterface[] | undefined>;
+  /**
+   * Rejects while the guest's agent does not answer (a real guest still booting); without it the
+   * sim answers from the guest's start time and `agentStartDelayMs`.
+   */
+  agentPing?(guest: Guest): Promise<void>;
 }
 
 /** The NoCloud documents Proxmox VE writes to a guest's cloud-init drive (see cloudinit/dump). */

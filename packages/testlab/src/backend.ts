@@ -158,6 +158,10 @@ export class QemuBackend implements SimBackend {
     return qga<AgentInterface[]>(vmFiles(this.runDir(guest.vmid)).agent, 'guest-network-get-interfaces');
   }
 
+  async agentPing(guest: Guest): Promise<void> {
+    await qga<unknown>(vmFiles(this.runDir(guest.vmid)).agent, 'guest-ping', 3000);
+  }
+
   /** Stops every guest this backend started (hard), for teardown. */
   async stopAll(): Promise<void> {
     for (const vmid of this.taps.keys()) await stopVm(this.runDir(vmid), { graceful: false }).catch(() => undefined);

@@ -1048,8 +1048,9 @@ function agentGuest(ctx: HandlerCtx): Guest {
   return g;
 }
 
-export function agentPing(ctx: HandlerCtx): unknown {
-  agentGuest(ctx);
+export async function agentPing(ctx: HandlerCtx): Promise<unknown> {
+  const g = agentGuest(ctx);
+  if (ctx.core.backend.agentPing) await ctx.core.backend.agentPing(g).catch(() => die('QEMU guest agent is not running'));
   return { result: {} };
 }
 
