@@ -42,7 +42,7 @@ async function measure(n) {
   });
   const dir = mkdtempSync(join(tmpdir(), 'ahl-bench-status-'));
   try {
-    const hosts = guests.map((g, i) => `  ${g.name}: {node: ${g.node}, ip: 10.1.${i >> 8}.${(i & 255) + 1}/16, gateway: 10.1.255.254, vmid: ${g.vmid}}`).join('\n');
+    const hosts = guests.map((g, i) => `  ${g.name}: {node: ${g.node}, ip: 10.1.${Math.floor(i / 250)}.${(i % 250) + 2}/16, gateway: 10.1.255.254, vmid: ${g.vmid}}`).join('\n');
     const files = {
       'lab.yaml': `name: bench\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T"}\nnodes:\n${NODES.map((x) => `  ${x}: {}`).join('\n')}\ncloudInit:\n  sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR b@b]\n`,
       'images/deb.yaml': 'os: {family: debian, release: bookworm}\nsource: {url: "https://images.test/deb.qcow2", checksumUrl: "https://images.test/SHA512SUMS"}\n',

@@ -3,8 +3,8 @@ import type { CheckRun } from '../workflows/drift.js';
 import { loadValidLab } from './lab-root.js';
 
 /*
- * Operator views across the layers: `ahl status` and `ahl graph`. Both only read: neither takes
- * the lab's lock, and neither changes anything anywhere.
+ * Operator commands across the layers. `status`, `drift`, `graph` and `diff` only read: they never
+ * take the lab's lock and change nothing anywhere. `power` acts, with --approve, under the lock.
  */
 
 export const statusCommand: CommandDef = {
@@ -18,7 +18,7 @@ export const statusCommand: CommandDef = {
     'DRIFT flags: missing (no VM), node (VM on another node), template (channel moved on), system/workload (the last\n' +
     'run failed or the last check found drift), backup (no good backup within the persona\'s maxAge).\n' +
     'Exit status: 0 (also when hosts need attention), 2 when the API could not be asked (the local part is still shown).',
-  positionals: [{ name: 'TARGET', optional: true, description: 'a persona or a host (default: all)' }],
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: all)' }],
   examples: [
     { command: 'ahl status', description: 'every host of the lab' },
     { command: 'ahl status docker', description: 'only the hosts of the docker persona' },
@@ -44,7 +44,7 @@ export const graphCommand: CommandDef = {
   description:
     'Prints a Mermaid flowchart (default; GitHub and most wikis render it in a ```mermaid block) or a Graphviz DOT\n' +
     'digraph (`--format dot | dot -Tsvg > lab.svg`). Reads the lab files only. The same lab gives the same output.',
-  positionals: [{ name: 'TARGET', optional: true, description: 'a persona or a host (default: the whole lab)' }],
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: the whole lab)' }],
   options: [{ name: 'format', type: 'string', value: 'mermaid|dot', description: 'the diagram language (default: mermaid)' }],
   examples: [
     { command: 'ahl graph > docs/lab.mmd', description: 'a Mermaid diagram of the whole lab' },
@@ -75,7 +75,7 @@ export const driftCommand: CommandDef = {
     'changed since), "template moved", or "never converged here" (no record on this machine), with the command that\n' +
     'reconciles it. Changes nothing; the checks are remembered for `ahl status`.\n' +
     'Exit status: 0 no drift, 1 drift found or a host could not be checked, 2 ahl could not run.',
-  positionals: [{ name: 'TARGET', optional: true, description: 'a persona or a host (default: all)' }],
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: all)' }],
   options: [{ name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L3, L4 (default: all)' }],
   examples: [
     { command: 'ahl drift', description: 'the whole lab, every layer' },
