@@ -18,15 +18,26 @@ function fakePlaybook(lines: object[], code = 0): string {
   return bin;
 }
 
-const stats = (changed: number) => ({ event: 'stats', hosts: { 'devops-01': { ok: 5, changed, failures: 0, unreachable: 0, skipped: 1, rescued: 0, ignored: 0 } } });
+const counts = (changed: number) => ({ ok: 5, changed, failures: 0, unreachable: 0, skipped: 1, rescued: 0, ignored: 0 });
+const stats = (changed: number) => ({ event: 'stats', hosts: { 'devops-01': counts(changed) } });
 
 describe('ahl converge system', () => {
-  it('converges a persona with live per-host progress, exit 0', async () => {
-    const bin = fakePlaybook([{ event: 'host_task', host: 'devops-01', task: 'users : Create the declared users', status: 'changed' }, stats(1)]);
+  it('converges a persona (its VM and its bare-metal host alike) with live per-host progress, exit 0', async () => {
+    const bin = fakePlaybook([
+      { event: 'host_task', host: 'devops-01', task: 'users : Create the declared users', status: 'changed' },
+      { event: 'stats', hosts: { 'devops-01': counts(1), 'devops-nuc': counts(0) } },
+    ]);
     const r = await ahl(['converge', 'system', 'devops'], { cwd: LAB, env: { AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
-      ['converging 1 host: devops-01', '  devops-01  changed  users : Create the declared users', '✓ devops-01  ok=5 changed=1 failed=0 skipped=1', 'converged 1 host', ''].join('\n'),
+      [
+        'converging 2 hosts: devops-01, devops-nuc',
+        '  devops-01  changed  users : Create the declared users',
+        '✓ devops-01  ok=5 changed=1 failed=0 skipped=1',
+        '✓ devops-nuc  ok=5 changed=0 failed=0 skipped=1',
+        'converged 2 hosts',
+        '',
+      ].join('\n'),
     );
   });
 

@@ -52,7 +52,11 @@ describe('ahl diff', () => {
 
   it('a package: an L3 converge of the persona\'s host', async () => {
     const d = JSON.parse((await ahl(['diff', 'HEAD~3', 'HEAD~2', '--json', '--dir', dir])).stdout);
-    expect(d.hosts).toEqual([{ host: 'devops-01', persona: 'devops', status: 'changed', changes: [{ layer: 'L3', path: 'system.packages', before: expect.any(Array), after: expect.arrayContaining(['tree']), action: 'converge' }] }]);
+    const change = { layer: 'L3', path: 'system.packages', before: expect.any(Array), after: expect.arrayContaining(['tree']), action: 'converge' };
+    expect(d.hosts).toEqual([
+      { host: 'devops-01', persona: 'devops', status: 'changed', changes: [change] },
+      { host: 'devops-nuc', persona: 'devops', status: 'changed', changes: [change] },
+    ]);
   });
 
   it('a stack: created on every host of the persona', async () => {

@@ -84,6 +84,12 @@ export const catalogue = {
     why: (a) => a.why,
     hint: () => 'run it as root (sudo), on a machine where you may create network namespaces',
   }),
+  TOOL_FAILED: entry<{ tool: string; reason: string; hint: string }>({
+    kind: 'environment',
+    title: 'A tool ahl runs failed',
+    message: (a) => `${a.tool} failed: ${a.reason}`,
+    hint: (a) => a.hint,
+  }),
   GIT_FAILED: entry<{ command: string; reason: string }>({
     kind: 'environment',
     title: 'Git could not answer',

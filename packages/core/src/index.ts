@@ -18,7 +18,7 @@ export {
   type WorkloadSpec,
 } from './model/schema.js';
 export type { Host, HostResources, Image, Lab, Persona, Stack, TemplateRef } from './model/lab.js';
-export { selectTargets } from './model/targets.js';
+export { selectTargets, vmHosts, type VmHost } from './model/targets.js';
 export { inSubnet, isIpv4, parseIpv4Cidr, type Ipv4Cidr } from './model/net.js';
 export { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, type SchemaName } from './model/json-schema.js';
 export { formatDiagnostic, type Diagnostic, type Severity } from './load/diagnostics.js';

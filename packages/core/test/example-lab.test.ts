@@ -13,6 +13,7 @@ describe('the example lab at the repository root', () => {
     expect(r.warnings).toEqual([]);
     expect(r.lab?.hosts.map((h) => `${h.persona}/${h.name}`)).toEqual([
       'devops/devops-01',
+      'devops/devops-nuc',
       'docker/docker-01',
       'docker/docker-02',
       'docker/docker-03',
@@ -27,6 +28,7 @@ describe('the example lab at the repository root', () => {
     expect({ ...host, system: undefined, workloads: undefined }).toEqual({
       name: 'docker-03',
       persona: 'docker',
+      runtime: 'vm',
       kind: 'vm',
       node: 'pve1',
       template: { ref: 'ubuntu-noble@stable', image: 'ubuntu-noble', channel: 'stable' },

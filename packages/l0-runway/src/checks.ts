@@ -1,4 +1,4 @@
-import { manifestForChannel, type ImageRecords, type Lab } from '@ahl/core';
+import { manifestForChannel, vmHosts, type ImageRecords, type Lab } from '@ahl/core';
 import { isManaged, type RunwayFacts } from './facts.js';
 import { minimalRole, missingPrivileges, privilegeNeeds, type MissingPrivilege } from './privileges.js';
 import { runwayRequirements } from './requirements.js';
@@ -126,7 +126,7 @@ export function planRunway(lab: Lab, facts: RunwayFacts, records: Readonly<Recor
   }
 
   const guests = facts.guests ?? [];
-  const refs = [...new Set(lab.hosts.map((h) => h.template.ref))].sort();
+  const refs = [...new Set(vmHosts(lab).map((h) => h.template.ref))].sort();
   for (const ref of refs) {
     const [image, channel] = ref.split('@') as [string, string];
     const rec = records[image];

@@ -1,4 +1,4 @@
-import type { Lab } from '@ahl/core';
+import { vmHosts, type Lab } from '@ahl/core';
 
 /** Proxmox storage content types, as the API names them. */
 export type ContentType = 'images' | 'import' | 'iso' | 'snippets' | 'backup';
@@ -41,7 +41,7 @@ export function runwayRequirements(lab: Lab): RunwayRequirements {
   const roles = (node: string) => ({ ...lab.config.defaults.storage, ...(lab.config.nodes[node]?.storage ?? {}) });
 
   for (const node of Object.keys(lab.config.nodes)) at(node);
-  for (const h of lab.hosts) {
+  for (const h of vmHosts(lab)) {
     const n = at(h.node);
     n.hosts.push(h.name);
     n.bridges.add(h.network.bridge);

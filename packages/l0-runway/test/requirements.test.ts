@@ -19,8 +19,9 @@ describe('runwayRequirements', () => {
       ],
       claims: {
         vmids: [301, 302, 303, 320, 340, 350],
-        names: ['devops-01', 'docker-01', 'docker-02', 'docker-03', 'homeassistant-01', 'openvpn-01'],
-        ips: ['192.168.1.20', '192.168.1.31', '192.168.1.32', '192.168.1.33', '192.168.1.40', '192.168.1.50'],
+        // Bare metal runs on no node, but its name and address are still the lab's.
+        names: ['devops-01', 'devops-nuc', 'docker-01', 'docker-02', 'docker-03', 'homeassistant-01', 'openvpn-01'],
+        ips: ['192.168.1.20', '192.168.1.31', '192.168.1.32', '192.168.1.33', '192.168.1.40', '192.168.1.41', '192.168.1.50'],
       },
     });
   });

@@ -7,3 +7,4 @@ export { planPrune, prune, templateTag, type PruneDecision } from './prune.js';
 export { isLockError, withLockRetry } from './retry.js';
 export { writeChannels, writeManifest } from './records.js';
 export { capture, capturesDir, readCaptures, restoreCapture, type CaptureManifest, type CaptureResult } from './capture.js';
+export { renderNoCloud, writeSeedIso, type NoCloudSeed } from './seed.js';

@@ -1,4 +1,4 @@
-import { readImageRecords, type Lab, type ProxmoxClient, type TemplateManifest } from '@ahl/core';
+import { readImageRecords, vmHosts, type Lab, type ProxmoxClient, type TemplateManifest } from '@ahl/core';
 
 export interface TemplateEntry {
   readonly version: string;
@@ -53,7 +53,7 @@ export async function listTemplates(lab: Lab, client: ProxmoxClient): Promise<Te
       return { version: m.version, vmid: m.vmid, templateName: m.templateName, present: guests.some((g) => g.vmid === m.vmid && g.template && g.name === m.templateName), channels: channelsOf(m) };
     });
     const hosts: Record<string, string[]> = {};
-    for (const h of lab.hosts) if (h.template.image === image) (hosts[h.template.channel] ??= []).push(h.name);
+    for (const h of vmHosts(lab)) if (h.template.image === image) (hosts[h.template.channel] ??= []).push(h.name);
     images.push({ image, declared: true, templates, hosts });
   }
   const orphans = guests.filter((g) => g.template && g.tags.includes('ahl-template') && !known.has(g.vmid)).map(({ vmid, name, node }) => ({ vmid, name, node }));

@@ -1,3 +1,4 @@
+import { isAbsolute, join, relative } from 'node:path';
 import type { Lab, ProxmoxClient } from '@ahl/core';
 import type { CommandContext, CommandDef } from '../command.js';
 import { loadValidLab } from './lab-root.js';
@@ -206,5 +207,46 @@ export const imageRestoreCaptureCommand: CommandDef = {
       ctx.out.line(`${ctx.out.style('green', '✓')} template ${r.manifest.templateName} (vmid ${r.manifest.vmid}) from ${r.manifest.source.capture}${r.promoted ? `, now ${r.manifest.image}@${r.promoted}` : ''}`);
       return 0;
     });
+  },
+};
+
+export const imageSeedCommand: CommandDef = {
+  name: 'image seed',
+  summary: 'L1: a NoCloud seed ISO (user-data, meta-data, network-config) to bring up a bare-metal host',
+  description:
+    'For a host with runtime: baremetal: writes an ISO 9660 volume labelled cidata holding the cloud-init documents a\n' +
+    'VM would get from Proxmox — the lab\'s cloud-init user and SSH keys, the hostname, the static address, gateway and\n' +
+    'DNS (the NIC matched by the host\'s mac when it has one). Boot a stock cloud image (or an installer that runs\n' +
+    'cloud-init) with it attached, then `ahl converge system|workload` the host like any other. Changes nothing on any\n' +
+    'server. --print shows the documents instead. Public keys only: the ISO holds no secret.',
+  positionals: [{ name: 'HOST', description: 'a host with runtime: baremetal' }],
+  options: [
+    { name: 'output', type: 'string', value: 'PATH', description: 'where to write the ISO (default: .ahl/seed/HOST.iso in the lab)' },
+    { name: 'print', type: 'boolean', description: 'print the three documents; write no ISO' },
+  ],
+  examples: [
+    { command: 'ahl image seed nuc-01', description: 'write .ahl/seed/nuc-01.iso' },
+    { command: 'ahl image seed nuc-01 --output /media/usb/seed.iso', description: 'write it straight to a USB stick\'s filesystem' },
+    { command: 'ahl image seed nuc-01 --print', description: 'review what cloud-init will be told' },
+  ],
+  async run(ctx) {
+    const { ahlError } = await import('@ahl/core');
+    const { renderNoCloud, writeSeedIso } = await import('@ahl/l1-image');
+    const lab = await loadValidLab(ctx);
+    const name = ctx.positionals[0]!;
+    const host = lab.hosts.find((h) => h.name === name);
+    if (!host) throw ahlError('USAGE', { message: `no host named "${name}"; bare-metal hosts: ${lab.hosts.filter((h) => h.runtime === 'baremetal').map((h) => h.name).join(', ') || '(none)'}`, command: 'image seed' });
+    if (host.runtime !== 'baremetal') throw ahlError('USAGE', { message: `"${name}" is a VM: Proxmox gives it its cloud-init drive; seeds are for hosts with runtime: baremetal`, command: 'image seed' });
+    const seed = renderNoCloud(lab, host);
+    if (ctx.options.print) {
+      for (const [doc, text] of Object.entries(seed)) ctx.out.result(`# ---- ${doc}\n${text}`);
+      if (ctx.global.json) ctx.out.json({ host: name, documents: seed });
+      return 0;
+    }
+    const file = typeof ctx.options.output === 'string' ? (isAbsolute(ctx.options.output) ? ctx.options.output : join(ctx.cwd, ctx.options.output)) : join(lab.root, '.ahl', 'seed', `${name}.iso`);
+    await writeSeedIso(seed, file, ctx.env.AHL_GENISOIMAGE ?? 'genisoimage');
+    ctx.out.line(`${ctx.out.style('green', '✓')} wrote ${relative(ctx.cwd, file) || file}: the cidata seed of ${name} (${host.ip?.cidr ?? 'DHCP'}${host.mac ? ` on ${host.mac}` : ''})`);
+    if (ctx.global.json) ctx.out.json({ host: name, file, documents: seed });
+    return 0;
   },
 };

@@ -7,6 +7,7 @@ import {
   imagePruneCommand,
   imageRestoreCaptureCommand,
   imageRollbackCommand,
+  imageSeedCommand,
 } from './image.js';
 import { convergeSystemCommand } from './converge.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandDef[] = [
   imagePruneCommand,
   imageCaptureCommand,
   imageRestoreCaptureCommand,
+  imageSeedCommand,
   convergeSystemCommand,
   convergeWorkloadCommand,
   backupCommand,

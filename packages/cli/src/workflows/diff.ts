@@ -66,7 +66,7 @@ export function fieldChanges(a: unknown, b: unknown, path = ''): { path: string;
 }
 
 // What a change to each VM field makes L2 do: a new VM (replace), or an update in place.
-const REPLACE_FIELDS = [/^node$/, /^vmid$/, /^kind$/, /^disk\.(datastore|interface)$/];
+const REPLACE_FIELDS = [/^runtime$/, /^node$/, /^vmid$/, /^kind$/, /^disk\.(datastore|interface)$/];
 
 function vmChange(c: { path: string; before?: unknown; after?: unknown }): Change {
   if (c.path === 'resources.disk' && typeof c.before === 'number' && typeof c.after === 'number' && c.after < c.before)
@@ -111,8 +111,8 @@ function workloadChanges(a: Host, b: Host, sa: DiffSide, sb: DiffSide): Change[]
 
 function hostChanges(a: Host, b: Host, sa: DiffSide, sb: DiffSide): Change[] {
   const changes: Change[] = [];
-  if (a.template.ref !== b.template.ref) changes.push({ layer: 'L1', path: 'template', before: a.template.ref, after: b.template.ref, action: 'rebuild', note: 'the VM follows the new template when rebuilt (`ahl rebuild`)' });
-  const vm = (h: Host) => ({ kind: h.kind, node: h.node, vmid: h.vmid, mac: h.mac, ip: h.ip?.cidr, gateway: h.gateway, dns: h.dns, searchDomain: h.searchDomain, resources: h.resources, network: h.network, disk: h.disk, onBoot: h.onBoot, tags: h.tags, description: h.description });
+  if (a.template.ref !== b.template.ref && b.runtime === 'vm') changes.push({ layer: 'L1', path: 'template', before: a.template.ref, after: b.template.ref, action: 'rebuild', note: 'the VM follows the new template when rebuilt (`ahl rebuild`)' });
+  const vm = (h: Host) => ({ runtime: h.runtime, kind: h.kind, node: h.node, vmid: h.vmid, mac: h.mac, ip: h.ip?.cidr, gateway: h.gateway, dns: h.dns, searchDomain: h.searchDomain, resources: h.resources, network: h.network, disk: h.disk, onBoot: h.onBoot, tags: h.tags, description: h.description });
   changes.push(...fieldChanges(vm(a), vm(b)).map(vmChange));
   changes.push(...fieldChanges({ system: a.system, groups: a.groups }, { system: b.system, groups: b.groups }).map((c): Change => ({ layer: 'L3', ...c, action: 'converge' })));
   changes.push(...workloadChanges(a, b, sa, sb));
@@ -146,7 +146,17 @@ export function diffLabs(base: DiffSide, head: DiffSide, names: { base: string; 
   for (const name of [...new Set([...ha.keys(), ...hb.keys()])].sort()) {
     const x = ha.get(name);
     const y = hb.get(name);
-    if (!x) hosts.push({ host: name, persona: y!.persona, status: 'added', changes: [{ layer: 'L2', path: 'vm', after: `${y!.persona} on ${y!.node}`, action: 'create', note: 'a new VM, then L3 and L4 converge it' }] });
+    if (!x)
+      hosts.push({
+        host: name,
+        persona: y!.persona,
+        status: 'added',
+        changes: [
+          y!.runtime === 'baremetal'
+            ? { layer: 'L3', path: 'host', after: `${y!.persona}, bare metal`, action: 'create', note: 'seed it with `ahl image seed`, then L3 and L4 converge it' }
+            : { layer: 'L2', path: 'vm', after: `${y!.persona} on ${y!.node}`, action: 'create', note: 'a new VM, then L3 and L4 converge it' },
+        ],
+      });
     else if (!y) {
       const { backedUp, notBackedUp } = dataDirs(x);
       hosts.push({
@@ -154,8 +164,10 @@ export function diffLabs(base: DiffSide, head: DiffSide, names: { base: string; 
         persona: x.persona,
         status: 'removed',
         changes: [
-          { layer: 'L2', path: 'vm', before: `${x.persona} on ${x.node}`, action: 'destroy', danger: 'destroy', note: 'the VM is destroyed' },
-          ...(backedUp.length || notBackedUp.length
+          x.runtime === 'baremetal'
+            ? { layer: 'L3', path: 'host', before: `${x.persona}, bare metal`, action: 'destroy', note: 'no longer managed; the machine itself is left as it is' }
+            : { layer: 'L2', path: 'vm', before: `${x.persona} on ${x.node}`, action: 'destroy', danger: 'destroy', note: 'the VM is destroyed' },
+          ...(x.runtime === 'vm' && (backedUp.length || notBackedUp.length)
             ? [{ layer: 'L4' as const, path: 'data', before: [...backedUp, ...notBackedUp], action: 'destroy' as const, danger: 'data at risk' as const, note: `its data goes with the VM${backedUp.length ? `; backups of ${backedUp.join(', ')} stay on the backup target` : ''}${notBackedUp.length ? `; ${notBackedUp.join(', ')} is not backed up` : ''}` }]
             : []),
         ],

@@ -103,9 +103,11 @@ export function buildDrift(input: {
   readonly states: ReadonlyMap<string, HostState>;
 }): DriftReport {
   const { status, states } = input;
-  const l1: DriftFinding[] = (status?.hosts ?? [])
-    .filter((h) => h.template.state === 'behind')
-    .map((h) => ({ layer: 'L1', host: h.host, cause: 'template moved', what: [`${h.template.ref}: cloned from ${h.template.version}, the channel is at ${h.template.channelVersion}`], reconcile: `ahl rebuild ${h.host}` }));
+  const l1: DriftFinding[] = (status?.hosts ?? []).flatMap((h): DriftFinding[] =>
+    h.template?.state === 'behind'
+      ? [{ layer: 'L1', host: h.host, cause: 'template moved', what: [`${h.template.ref}: cloned from ${h.template.version}, the channel is at ${h.template.channelVersion}`], reconcile: `ahl rebuild ${h.host}` }]
+      : [],
+  );
   const l3 = layerFindings('L3', input.system, states);
   const l4 = layerFindings('L4', input.workload, states);
   const layers: LayerCheck[] = [

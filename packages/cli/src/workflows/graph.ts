@@ -37,12 +37,15 @@ export function buildGraph(lab: Lab, hosts: readonly string[] = lab.hosts.map((h
   const link = (e: GraphEdge) => edges.set(`${e.from}>${e.to}`, e);
   for (const h of lab.hosts.filter((x) => hosts.includes(x.name))) {
     const host = `host:${h.name}`;
-    add({ id: `node:${h.node}`, kind: 'node', label: h.node });
+    const node = h.node ? `node:${h.node}` : 'node:(bare metal)';
+    add({ id: node, kind: 'node', label: h.node ?? 'bare metal' });
     add({ id: host, kind: 'host', label: h.name, ...(h.ip ? { detail: h.ip.address } : h.kind === 'appliance' ? { detail: 'appliance' } : {}) });
     add({ id: `persona:${h.persona}`, kind: 'persona', label: h.persona });
-    add({ id: `template:${h.template.ref}`, kind: 'template', label: h.template.ref });
-    link({ from: `node:${h.node}`, to: host, kind: 'runs' });
-    link({ from: `template:${h.template.ref}`, to: host, kind: 'clones' });
+    link({ from: node, to: host, kind: 'runs' });
+    if (h.runtime === 'vm') {
+      add({ id: `template:${h.template.ref}`, kind: 'template', label: h.template.ref });
+      link({ from: `template:${h.template.ref}`, to: host, kind: 'clones' });
+    }
     link({ from: host, to: `persona:${h.persona}`, kind: 'is' });
     for (const w of h.workloads) {
       add({ id: `stack:${w.stack}`, kind: 'stack', label: w.stack });

@@ -28,6 +28,7 @@ export type PendingMap = ReadonlyMap<string, { readonly pending?: boolean; reado
 /** What `action` would do on each host, in order. Pure. */
 export function planPower(action: PowerAction, hosts: readonly Host[], guests: readonly ServerTemplate[], pending?: PendingMap): PowerStep[] {
   return hosts.map((h): PowerStep => {
+    if (h.runtime === 'baremetal') return { host: h.name, act: false, reason: 'bare metal: not powered through Proxmox' };
     const vm = guests.find((g) => !g.template && g.name === h.name && (h.vmid === undefined || g.vmid === h.vmid));
     if (!vm) return { host: h.name, act: false, reason: 'no VM on the server' };
     const base = { host: h.name, vmid: vm.vmid, node: vm.node, power: vm.status };

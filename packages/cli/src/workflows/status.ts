@@ -24,13 +24,15 @@ export interface LayerSeen {
 export interface HostStatus {
   readonly host: string;
   readonly persona: string;
-  /** The node intent places the host on. */
-  readonly node: string;
+  readonly runtime: 'vm' | 'baremetal';
+  /** The node intent places the VM on; absent for bare metal. */
+  readonly node?: string;
   /** Which of L3 and L4 manage the host. */
   readonly layers: { readonly system: boolean; readonly workload: boolean };
   /** The VM on the server, matched by name (and vmid when the host declares one); absent when missing. */
   readonly vm?: { readonly vmid: number; readonly node: string; readonly power: string };
-  readonly template: {
+  /** Absent for bare metal, which follows no template. */
+  readonly template?: {
     readonly ref: string;
     /** The template version the VM was cloned from (its tpl-… tag), when known. */
     readonly version?: string;
@@ -96,9 +98,10 @@ export function buildStatus(input: StatusInput): StatusReport {
   const l3 = new Set(systemHosts(lab).map((h) => h.name));
   const l4 = new Set(workloadHosts(lab).map((h) => h.name));
   const hosts = lab.hosts.map((h): HostStatus => {
-    const vm = vms.find((g) => g.name === h.name && (h.vmid === undefined || g.vmid === h.vmid));
+    const metal = h.runtime === 'baremetal';
+    const vm = metal ? undefined : vms.find((g) => g.name === h.name && (h.vmid === undefined || g.vmid === h.vmid));
     const st = states.get(h.name);
-    const template = templateOf(h, vm, records);
+    const template = metal ? undefined : templateOf(h, vm, records);
     let backup: HostStatus['backup'];
     if (backsUp(h)) {
       const maxAge = h.backup?.maxAge ?? '26h';
@@ -122,19 +125,20 @@ export function buildStatus(input: StatusInput): StatusReport {
       return n !== undefined && (n.status === 'failed' || n.status === 'unreachable' || (n === check && n.status === 'changed'));
     };
     const drift: DriftFlag[] = [];
-    if (guests && !vm) drift.push('missing');
+    if (guests && !vm && !metal) drift.push('missing');
     if (vm && vm.node !== h.node) drift.push('node');
-    if (template.state === 'behind') drift.push('template');
+    if (template?.state === 'behind') drift.push('template');
     if (unclean(system, systemCheck)) drift.push('system');
     if (unclean(workload, workloadCheck)) drift.push('workload');
     if (backup && !backup.fresh) drift.push('backup');
     return {
       host: h.name,
       persona: h.persona,
-      node: h.node,
+      runtime: h.runtime,
+      ...(h.node ? { node: h.node } : {}),
       layers: { system: l3.has(h.name), workload: l4.has(h.name) },
       ...(vm ? { vm: { vmid: vm.vmid, node: vm.node, power: vm.status } } : {}),
-      template,
+      ...(template ? { template } : {}),
       ...(system ? { system } : {}),
       ...(workload ? { workload } : {}),
       ...(systemCheck ? { systemCheck } : {}),
@@ -177,12 +181,13 @@ export function renderStatus(r: StatusReport, style: (s: Style, t: string) => st
   };
   const head = ['HOST', 'PERSONA', 'NODE', 'VM', 'TEMPLATE', 'SYSTEM', 'WORKLOAD', 'BACKUP', 'DRIFT'];
   const rows = r.hosts.map((h) => {
-    const vm = !r.api.ok ? style('dim', '?') : h.vm ? `${h.vm.vmid} ${h.vm.power === 'running' ? style('green', 'running') : style('yellow', h.vm.power)}` : style('red', 'missing');
+    const vm = h.runtime === 'baremetal' ? style('dim', 'bare metal') : !r.api.ok ? style('dim', '?') : h.vm ? `${h.vm.vmid} ${h.vm.power === 'running' ? style('green', 'running') : style('yellow', h.vm.power)}` : style('red', 'missing');
     const t = h.template;
-    const tpl =
-      t.state === 'current' ? style('green', t.version!) : t.state === 'behind' ? style('yellow', `${t.version} → ${t.channelVersion}`) : t.state === 'unbuilt' ? style('red', `${t.ref} unbuilt`) : style('dim', t.channelVersion ? `? (${t.channelVersion})` : '?');
+    const tpl = !t
+      ? style('dim', '-')
+      : t.state === 'current' ? style('green', t.version!) : t.state === 'behind' ? style('yellow', `${t.version} → ${t.channelVersion}`) : t.state === 'unbuilt' ? style('red', `${t.ref} unbuilt`) : style('dim', t.channelVersion ? `? (${t.channelVersion})` : '?');
     const backup = !h.backup ? style('dim', '-') : h.backup.ageMs === undefined ? style('red', h.backup.seenAt ? 'none' : 'unknown') : style(h.backup.fresh ? 'green' : 'red', `${age(h.backup.ageMs)}${h.backup.fresh ? '' : ` > ${h.backup.maxAge}`}`);
-    const node = h.vm && h.vm.node !== h.node ? style('yellow', `${h.vm.node} (intent ${h.node})`) : h.node;
+    const node = h.vm && h.vm.node !== h.node ? style('yellow', `${h.vm.node} (intent ${h.node})`) : (h.node ?? style('dim', '-'));
     const sys = h.layers.system ? layer(h.system, h.systemCheck) : style('dim', '-');
     const work = h.layers.workload ? layer(h.workload, h.workloadCheck) : style('dim', '-');
     return [h.host, h.persona, node, vm, tpl, sys, work, backup, h.drift.length ? style('yellow', h.drift.join(',')) : style('green', 'none')];

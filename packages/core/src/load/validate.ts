@@ -270,7 +270,12 @@ function crossCheck(
       if (prior) out.error(parsed, at(), `host "${name}" is already declared at ${prior}`, 'key');
       else firstHost.set(name, here);
 
-      checkNode(parsed, at('node'), h.node);
+      if (h.runtime === 'baremetal') {
+        if (spec.kind === 'appliance') out.error(parsed, at('runtime'), 'an appliance is a VM restored from a captured disk; it cannot be bare metal');
+        if (h.node !== undefined) out.error(parsed, at('node'), 'a bare-metal host runs on no Proxmox node; remove node');
+        if (h.vmid !== undefined) out.error(parsed, at('vmid'), 'a bare-metal host has no vmid; remove it');
+      } else if (h.node === undefined) out.error(parsed, at('node'), 'is required: the Proxmox node the VM runs on (or runtime: baremetal for a physical machine)');
+      else checkNode(parsed, at('node'), h.node);
       for (const stack of Object.keys(h.workloads))
         if (!stackNames.has(stack)) out.error(parsed, at('workloads', stack), `stack "${stack}" is not among this persona's workloads (${[...stackNames].join(', ') || 'none'})`, 'key');
 
@@ -288,7 +293,7 @@ function crossCheck(
 
       const ip = h.ip ? parseIpv4Cidr(h.ip) : undefined;
       if (spec.kind === 'vm') {
-        if (!h.ip) out.error(parsed, at('ip'), 'is required: cloud-init gives every VM a static IPv4 address (like 192.168.1.31/24)');
+        if (!h.ip) out.error(parsed, at('ip'), `is required: cloud-init gives every ${h.runtime === 'baremetal' ? 'host' : 'VM'} a static IPv4 address (like 192.168.1.31/24)`);
         if (!h.gateway) out.error(parsed, at('gateway'), 'is required with a static address');
       }
       if (ip) {
@@ -304,14 +309,15 @@ function crossCheck(
         out.warn(parsed, at('gateway'), 'has no effect without ip');
       }
 
-      const nodeCfg = cfg.nodes[h.node] ?? {};
+      const nodeCfg = (h.node ? cfg.nodes[h.node] : undefined) ?? {};
       const res = { ...DEFAULT_RESOURCES, cpuType: cfg.defaults.cpuType, ...strip(spec.resources), ...strip(h.resources ?? {}) };
       const host: Host = {
         name,
         persona: p.name,
         kind: spec.kind,
+        runtime: h.runtime,
         ...(h.description !== undefined ? { description: h.description } : {}),
-        node: h.node,
+        ...(h.node !== undefined ? { node: h.node } : {}),
         template: { ref: spec.template, image: imageName, channel },
         ...(ip ? { ip } : {}),
         ...(h.gateway ? { gateway: h.gateway } : {}),

@@ -38,8 +38,11 @@ export interface Host {
   readonly name: string;
   readonly persona: string;
   readonly kind: 'vm' | 'appliance';
+  /** baremetal: a physical machine, never a VM: no node, no L2; seeded with `ahl image seed`. */
+  readonly runtime: 'vm' | 'baremetal';
   readonly description?: string;
-  readonly node: string;
+  /** The Proxmox node of a VM; absent for bare metal. */
+  readonly node?: string;
   readonly template: TemplateRef;
   readonly ip?: Ipv4Cidr;
   readonly gateway?: string;

@@ -321,7 +321,11 @@ const backupPolicy = z.strictObject({
 
 const host = z.strictObject({
   description: z.string().optional(),
-  node: pveId,
+  runtime: z
+    .enum(['vm', 'baremetal'])
+    .default('vm')
+    .meta({ description: 'baremetal: a physical machine: no L2 VM, a NoCloud seed ISO from `ahl image seed`, then L3/L4 as any host' }),
+  node: pveId.optional().meta({ description: 'The Proxmox node the VM runs on (VMs only)' }),
   ip: ipv4Cidr.optional().meta({ description: 'Static IPv4 address with prefix, e.g. 192.168.1.31/24' }),
   gateway: ipv4.optional(),
   dns: z.array(ipv4).optional(),

@@ -33,3 +33,11 @@ export function selectTargets(
   }
   return [...chosen.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** A host that is a VM on Proxmox (every host but bare metal), with its node. */
+export type VmHost = Host & { readonly runtime: 'vm'; readonly node: string };
+
+/** The hosts that are VMs on Proxmox: bare-metal machines have no node, template or L2. */
+export function vmHosts(lab: Lab): VmHost[] {
+  return lab.hosts.filter((h): h is VmHost => h.runtime === 'vm' && h.node !== undefined);
+}
