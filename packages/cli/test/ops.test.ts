@@ -1,4 +1,6 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLabLock, recordHostStates } from '@ahl/core';
@@ -151,6 +153,46 @@ describe('ahl status', () => {
     writeFileSync(join(dir, 'personas/web.yaml'), readFileSync(join(dir, 'personas/web.yaml'), 'utf8').replace('packages: [tree]', 'packages: [tree, htop]'));
     const again = await ahl(['drift', 'web-01', '--layer', 'L3', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(JSON.parse(again.stdout).findings).toEqual([{ layer: 'L3', host: 'web-01', cause: 'intent changed', what: ['files : Write the declared files'], reconcile: 'ahl converge system web-01' }]);
+  });
+
+  it('drift --notify: posts the report to the webhook its secret reference names, and never shows the URL', async () => {
+    const received: { body: string; type?: string }[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ body, ...(req.headers['content-type'] ? { type: req.headers['content-type'] } : {}) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hooks/s3cr3t-t0ken`;
+    try {
+      const bin = fakePlaybook({ 'web-01': ['files : Write the declared files'] });
+      const r = await ahl(['drift', 'web-01', '--layer', 'L3', '--notify', 'env:HOOK', '--dir', dir], { env: { ...env, HOOK: url, AHL_ANSIBLE_PLAYBOOK: bin } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('notified the webhook (204)');
+      expect(received).toHaveLength(1);
+      expect(received[0]!.type).toBe('application/json');
+      expect(JSON.parse(received[0]!.body)).toEqual({
+        lab: 'cli-status',
+        at: expect.any(String),
+        clean: false,
+        summary: 'cli-status: 1 drift finding on web-01',
+        findings: [{ layer: 'L3', host: 'web-01', cause: 'intent changed', what: ['files : Write the declared files'], reconcile: 'ahl converge system web-01' }],
+        unchecked: [],
+      });
+      expect(r.stdout + r.stderr).not.toContain('s3cr3t-t0ken');
+      // A clean lab posts nothing.
+      await ahl(['drift', 'web-01', '--layer', 'L3', '--notify', 'env:HOOK', '--dir', dir], { env: { ...env, HOOK: url, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) } });
+      expect(received).toHaveLength(1);
+      const literal = await ahl(['drift', '--notify', url, '--dir', dir], { env });
+      expect(literal.code).toBe(2);
+      expect(literal.stderr).toContain('--notify takes a secret reference to the webhook URL (env:NAME or file:PATH), never the URL itself');
+      expect(literal.stderr).not.toContain('s3cr3t-t0ken');
+    } finally {
+      await new Promise((r) => hook.close(r));
+    }
   });
 
   it('drift: a clean lab exits 0, an unknown layer is wrong usage', async () => {

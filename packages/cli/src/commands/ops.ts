@@ -74,16 +74,24 @@ export const driftCommand: CommandDef = {
     '"changed outside ahl" (the host differs from the intent it was last converged with), "intent changed" (the lab\n' +
     'changed since), "template moved", or "never converged here" (no record on this machine), with the command that\n' +
     'reconciles it. Changes nothing; the checks are remembered for `ahl status`.\n' +
+    '--notify REF posts the report as JSON to a webhook when it is not clean; REF is a secret reference to the URL\n' +
+    '(env:NAME or file:PATH: webhook URLs carry tokens). The payload: {"lab", "at", "clean", "summary", "findings":\n' +
+    '[{"layer", "host", "cause", "what", "reconcile"}], "unchecked": [{"layer", "host", "reason"}]}. A failed post is a\n' +
+    'warning; the exit status still says whether there was drift.\n' +
     'Exit status: 0 no drift, 1 drift found or a host could not be checked, 2 ahl could not run.',
   positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: all)' }],
-  options: [{ name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L3, L4 (default: all)' }],
+  options: [
+    { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L3, L4 (default: all)' },
+    { name: 'notify', type: 'string', value: 'REF', description: 'post the report to the webhook URL this secret reference holds, when there is drift' },
+  ],
   examples: [
     { command: 'ahl drift', description: 'the whole lab, every layer' },
+    { command: 'ahl drift --notify env:AHL_DRIFT_WEBHOOK', description: 'from a timer: tell a webhook when the lab drifted' },
     { command: 'ahl drift docker --layer L4', description: 'only the stacks of the docker persona' },
     { command: 'ahl drift --json | jq \'.findings[] | select(.cause == "changed outside ahl")\'', description: 'only hand-made changes' },
   ],
   async run(ctx) {
-    const { ahlError, connectLab, readHostStates, selectTargets } = await import('@ahl/core');
+    const { ahlError, connectLab, isSecretRef, readHostStates, selectTargets } = await import('@ahl/core');
     const { gatherStatus } = await import('../workflows/status.js');
     const { buildDrift, renderDrift } = await import('../workflows/drift.js');
     const { systemIntent, workloadIntent } = await import('../workflows/intent.js');
@@ -93,6 +101,9 @@ export const driftCommand: CommandDef = {
     const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L3', 'L4'];
     const bad = layers.find((l) => !['L1', 'L3', 'L4'].includes(l));
     if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L3 or L4 (L2 is not part of this version)`, command: 'drift' });
+    const notify = ctx.options.notify;
+    if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
+      throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME or file:PATH), never the URL itself', command: 'drift' });
     const lab = await loadValidLab(ctx);
     const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'drift' });
     const names = new Set(selected.map((h) => h.name));
@@ -120,6 +131,11 @@ export const driftCommand: CommandDef = {
       }
       const report = buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
       out.line(renderDrift(report, (s, t) => out.style(s, t)).trimEnd());
+      if (typeof notify === 'string' && !report.clean) {
+        const { postDrift } = await import('../workflows/drift.js');
+        const sent = await postDrift(secrets.resolve(notify, '--notify'), lab.name, report);
+        out.line(sent.ok ? out.style('dim', `notified the webhook (${sent.status})`) : out.style('yellow', `! the webhook was not notified: ${secrets.redactor.redact(sent.error)}`));
+      }
       if (ctx.global.json) out.json(report);
       return report.clean ? 0 : 1;
     } catch (e) {

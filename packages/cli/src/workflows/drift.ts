@@ -158,3 +158,28 @@ export function renderDrift(r: DriftReport, style: (s: Style, t: string) => stri
   );
   return `${lines.join('\n')}\n`;
 }
+
+/** The webhook payload of a report: what a chat bot or an alerting rule needs, nothing more. Pure. */
+export function driftPayload(lab: string, r: DriftReport): Record<string, unknown> {
+  const unchecked = r.layers.flatMap((l) => l.unchecked.map((u) => ({ layer: l.layer, host: u.host, reason: u.reason })));
+  const n = r.findings.length;
+  const hosts = [...new Set(r.findings.map((f) => f.host))];
+  return {
+    lab,
+    at: r.at,
+    clean: r.clean,
+    summary: n ? `${lab}: ${n} drift finding${n === 1 ? '' : 's'} on ${hosts.join(', ')}` : `${lab}: ${unchecked.length} host check${unchecked.length === 1 ? '' : 's'} could not run`,
+    findings: r.findings.map((f) => ({ layer: f.layer, host: f.host, cause: f.cause, what: f.what, reconcile: f.reconcile })),
+    unchecked,
+  };
+}
+
+/** Posts the payload to the webhook; a failure is a value, never an exception. */
+export async function postDrift(url: string, lab: string, r: DriftReport, timeoutMs = 10_000): Promise<{ ok: true; status: number } | { ok: false; error: string }> {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'ahl' }, body: JSON.stringify(driftPayload(lab, r)), signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok ? { ok: true, status: res.status } : { ok: false, error: `HTTP ${res.status}` };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
