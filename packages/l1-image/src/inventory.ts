@@ -40,6 +40,11 @@ export async function serverGuests(client: ProxmoxClient): Promise<ServerTemplat
     .map((r) => ({ vmid: Number(r.vmid), name: String(r.name ?? ''), node: String(r.node), template: Number(r.template ?? 0) === 1, tags: String(r.tags ?? '').split(/[;, ]/).filter(Boolean), status: String(r.status ?? 'unknown') }));
 }
 
+/** The VM (not a template) that is the host: same name, and same vmid when the host declares one. */
+export function guestOf(host: { readonly name: string; readonly vmid?: number }, guests: readonly ServerTemplate[]): ServerTemplate | undefined {
+  return guests.find((g) => !g.template && g.name === host.name && (host.vmid === undefined || g.vmid === host.vmid));
+}
+
 /** Declared images against the templates on the server: versions, channels, followers, orphans. One API call. */
 export async function listTemplates(lab: Lab, client: ProxmoxClient): Promise<TemplateListing> {
   const guests = await serverGuests(client);

@@ -23,6 +23,7 @@ export { ConvergeError, isConvergeError, type ConvergeErrorCode } from './errors
 export {
   collectPlaybookEvents,
   convergeSystem,
+  definedEnv,
   execaPlaybookSpawner,
   findAnsiblePlaybook,
   pendingReboots,

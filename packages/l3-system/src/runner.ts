@@ -203,7 +203,8 @@ async function runSystemPlaybook(lab: Lab, playbook: string, hosts: readonly str
   }
 }
 
-function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+/** The variables of an environment that are set, as child processes take them. */
+export function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return out;

@@ -7,6 +7,7 @@ import {
   collectPlaybookEvents,
   ConvergeError,
   execaPlaybookSpawner,
+  definedEnv,
   findAnsiblePlaybook,
   PLAYBOOK_COMPLETED,
   summarizeEvents,
@@ -143,12 +144,6 @@ async function runOperation(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function definedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
 }
 
 // ---------------------------------------------------------------- deploy

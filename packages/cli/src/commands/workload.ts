@@ -11,11 +11,6 @@ import { rememberBackups, rememberLayer } from './memory.js';
  * are masked in all of it.
  */
 
-async function loadChecked(ctx: CommandContext) {
-  const lab = await loadValidLab(ctx);
-  return { root: lab.root, lab };
-}
-
 function progress(ctx: CommandContext, check = false) {
   const { out } = ctx;
   const mark = { ok: out.style('dim', 'ok'), changed: out.style('yellow', check ? 'would change' : 'changed'), failed: out.style('red', 'failed'), start: '', skipped: '' } as const;
@@ -56,7 +51,8 @@ export const convergeWorkloadCommand: CommandDef = {
     const { deployWorkloads } = await import('@ahl/l4-workload');
     const { plural } = await import('@ahl/core');
     const { out } = ctx;
-    const { root, lab } = await loadChecked(ctx);
+    const lab = await loadValidLab(ctx);
+    const root = lab.root;
     const check = Boolean(ctx.options.check);
     const stacks = typeof ctx.options.stack === 'string' ? ctx.options.stack.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     const secrets = await ctx.secrets(root);
@@ -119,7 +115,8 @@ export const backupCommand: CommandDef = {
   async run(ctx) {
     const { backupNow, backupStatus } = await import('@ahl/l4-workload');
     const { out } = ctx;
-    const { root, lab } = await loadChecked(ctx);
+    const lab = await loadValidLab(ctx);
+    const root = lab.root;
     const secrets = await ctx.secrets(root);
     const base = { ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}), redactor: secrets.redactor, env: ctx.env, reporter: progress(ctx) };
     try {
@@ -172,7 +169,8 @@ export const restoreCommand: CommandDef = {
     const { ahlError } = await import('@ahl/core');
     const { out } = ctx;
     if (!ctx.positionals[0]) throw ahlError('USAGE', { message: 'name the host to restore', command: 'restore' });
-    const { root, lab } = await loadChecked(ctx);
+    const lab = await loadValidLab(ctx);
+    const root = lab.root;
     const secrets = await ctx.secrets(root);
     try {
       const r = await restoreWorkloads(lab, {

@@ -1,5 +1,5 @@
 import { ProxmoxApiError, waitForTask, type Host, type ProxmoxClient } from '@ahl/core';
-import type { ServerTemplate } from '@ahl/l1-image';
+import { guestOf, type ServerTemplate } from '@ahl/l1-image';
 
 /*
  * `ahl power`: start, shut down or reboot hosts through the Proxmox API, rolling one host at a
@@ -29,7 +29,7 @@ export type PendingMap = ReadonlyMap<string, { readonly pending?: boolean; reado
 export function planPower(action: PowerAction, hosts: readonly Host[], guests: readonly ServerTemplate[], pending?: PendingMap): PowerStep[] {
   return hosts.map((h): PowerStep => {
     if (h.runtime === 'baremetal') return { host: h.name, act: false, reason: 'bare metal: not powered through Proxmox' };
-    const vm = guests.find((g) => !g.template && g.name === h.name && (h.vmid === undefined || g.vmid === h.vmid));
+    const vm = guestOf(h, guests);
     if (!vm) return { host: h.name, act: false, reason: 'no VM on the server' };
     const base = { host: h.name, vmid: vm.vmid, node: vm.node, power: vm.status };
     const running = vm.status === 'running';

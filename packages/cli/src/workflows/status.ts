@@ -1,5 +1,5 @@
 import type { Host, HostState, ImageRecords, Lab, LayerRun, ProxmoxClient } from '@ahl/core';
-import type { ServerTemplate } from '@ahl/l1-image';
+import { guestOf, type ServerTemplate } from '@ahl/l1-image';
 import { systemHosts } from '@ahl/l3-system';
 import { backsUp, durationMs, workloadHosts } from '@ahl/l4-workload';
 import type { Style } from '../output.js';
@@ -99,7 +99,7 @@ export function buildStatus(input: StatusInput): StatusReport {
   const l4 = new Set(workloadHosts(lab).map((h) => h.name));
   const hosts = lab.hosts.map((h): HostStatus => {
     const metal = h.runtime === 'baremetal';
-    const vm = metal ? undefined : vms.find((g) => g.name === h.name && (h.vmid === undefined || g.vmid === h.vmid));
+    const vm = metal ? undefined : guestOf(h, vms);
     const st = states.get(h.name);
     const template = metal ? undefined : templateOf(h, vm, records);
     let backup: HostStatus['backup'];
