@@ -63,13 +63,30 @@ export const catalogue = {
     hint: (a) =>
       a.ref.startsWith('env:')
         ? `export ${a.ref.slice(4)} (or run ahl under your secret manager, e.g. \`doppler run -- ahl …\`)`
-        : `create ${a.ref.slice(5)} with the secret as its only content (mode 0600)`,
+        : a.ref.startsWith('sops:')
+          ? sopsMissingHint(a.ref)
+          : `create ${a.ref.slice(5)} with the secret as its only content (mode 0600)`,
   }),
   SECRET_REF_INVALID: entry<{ ref: string }>({
     kind: 'invalid',
     title: 'Not a secret reference',
     message: (a) => `"${a.ref}" is not a secret reference`,
-    hint: () => 'write env:NAME or file:PATH; never write a secret itself into the lab files',
+    hint: () => 'write env:NAME, file:PATH or sops:PATH#KEY; never write a secret itself into the lab files',
+  }),
+  SOPS_UNAVAILABLE: entry<{ ref: string; field?: string }>({
+    kind: 'environment',
+    title: 'sops is not installed',
+    message: (a) => `secret ${a.ref}${a.field ? ` (for ${a.field})` : ''} cannot be resolved: sops was not found`,
+    why: () => 'sops: references are decrypted by the sops binary, looked up on PATH and then in ahl\'s cache ($AHL_CACHE_DIR/bin or ~/.cache/ahl/bin)',
+    hint: () => 'install sops and age (`bash scripts/bootstrap` does, into ~/.cache/ahl/bin), or use an env: or file: reference instead',
+  }),
+  SOPS_FAILED: entry<{ ref: string; reason: string; field?: string }>({
+    kind: 'environment',
+    title: 'sops could not decrypt a secret file',
+    message: (a) => `secret ${a.ref}${a.field ? ` (for ${a.field})` : ''} cannot be resolved: sops failed: ${a.reason}`,
+    why: () => 'sops decrypts the file with a key it finds in the environment; without the right key, or when the file is not a valid SOPS file or was changed without sops (MAC mismatch), it refuses',
+    hint: () =>
+      'point SOPS_AGE_KEY_FILE at the age key the file was encrypted for (or set SOPS_AGE_KEY), and check the file with `sops decrypt PATH`',
   }),
   USAGE: entry<{ message: string; command?: string }>({
     kind: 'usage',
@@ -180,6 +197,13 @@ export function ahlError<C extends ErrorCode>(
 
 export function isAhlError(e: unknown): e is AhlError {
   return e instanceof AhlError;
+}
+
+/** For `sops:PATH#KEY`: where to add the key. */
+function sopsMissingHint(ref: string): string {
+  const hash = ref.lastIndexOf('#');
+  const path = ref.slice(5, hash);
+  return `add ${ref.slice(hash + 1)} to ${path} with \`sops edit ${path}\` (create the file with \`sops encrypt\` first if it does not exist)`;
 }
 
 export function plural(n: number, word: string): string {

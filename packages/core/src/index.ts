@@ -1,5 +1,5 @@
 export { AhlError, ahlError, catalogue, isAhlError, plural, type ErrorCode, type ErrorKind } from './errors.js';
-export { Redactor, Secrets, isSecretRef, SECRET_REF_RE, type SecretRef, type SecretSource } from './secrets.js';
+export { Redactor, Secrets, findSops, isSecretRef, SECRET_REF_RE, type SecretRef, type SecretSource } from './secrets.js';
 export { MemoryReporter, silentReporter, type Reporter } from './reporter.js';
 export {
   ImageSchema,

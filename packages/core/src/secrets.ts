@@ -1,15 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { ahlError } from './errors.js';
 
 /**
- * A reference to a secret held outside the lab files: `env:NAME` (an environment variable) or
- * `file:PATH` (a file's content, relative paths from the lab root, `~` for the home directory).
+ * A reference to a secret held outside the lab files: `env:NAME` (an environment variable),
+ * `file:PATH` (a file's content, relative paths from the lab root, `~` for the home directory) or
+ * `sops:PATH#KEY` (a value in a SOPS-encrypted YAML or JSON file, PATH as for `file:`, KEY a dotted
+ * path into the decrypted document whose digit segments index arrays, e.g.
+ * `sops:secrets/lab.sops.yaml#proxmox.token_secret`).
  */
-export type SecretRef = `env:${string}` | `file:${string}`;
+export type SecretRef = `env:${string}` | `file:${string}` | `sops:${string}#${string}`;
 
-export const SECRET_REF_RE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\S.*)$/;
+export const SECRET_REF_RE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\S.*|sops:[^\s#][^#]*#[^.\s#]+(\.[^.\s#]+)*)$/;
 
 export function isSecretRef(s: string): s is SecretRef {
   return SECRET_REF_RE.test(s);
@@ -64,18 +68,29 @@ function escapeRegExp(s: string): string {
 }
 
 export interface SecretSource {
+  /**
+   * The caller's environment: `env:` values, and for `sops:` the PATH sops is looked up on,
+   * AHL_CACHE_DIR (sops's fallback location) and what sops reads (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, …).
+   */
   env: Readonly<Record<string, string | undefined>>;
-  /** The directory relative `file:` paths start from (the lab root). */
+  /** The directory relative `file:` and `sops:` paths start from (the lab root). */
   baseDir: string;
   readFile?: (path: string) => string;
+  /**
+   * Decrypts the SOPS file at an absolute path and returns the document as JSON text; throws with
+   * sops's stderr (as `stderr` or the message) when it cannot. The default runs the sops binary.
+   */
+  runSops?: (path: string) => string;
 }
 
 /**
  * Resolves secret references on demand and registers each value with the redactor, so a secret is
- * masked from the moment it is known. Values are cached; the refs, never the values, appear in errors.
+ * masked from the moment it is known. Values are cached, and each SOPS file is decrypted once; the
+ * refs, never the values, appear in errors.
  */
 export class Secrets {
   private readonly cache = new Map<string, string>();
+  private readonly sopsDocs = new Map<string, unknown>();
 
   constructor(
     private readonly source: SecretSource,
@@ -86,7 +101,7 @@ export class Secrets {
     const cached = this.cache.get(ref);
     if (cached !== undefined) return cached;
     if (!isSecretRef(ref)) throw ahlError('SECRET_REF_INVALID', { ref: ref.includes(':') ? ref.split(':')[0] + ':…' : '…' });
-    const value = ref.startsWith('env:') ? this.fromEnv(ref, field) : this.fromFile(ref, field);
+    const value = ref.startsWith('env:') ? this.fromEnv(ref, field) : ref.startsWith('file:') ? this.fromFile(ref, field) : this.fromSops(ref, field);
     this.redactor.add(value);
     this.cache.set(ref, value);
     return value;
@@ -99,8 +114,7 @@ export class Secrets {
   }
 
   private fromFile(ref: string, field?: string): string {
-    const raw = ref.slice(5);
-    const path = raw.startsWith('~/') ? resolve(homedir(), raw.slice(2)) : isAbsolute(raw) ? raw : resolve(this.source.baseDir, raw);
+    const path = this.path(ref.slice(5));
     let text: string;
     try {
       text = (this.source.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(path);
@@ -112,4 +126,98 @@ export class Secrets {
     if (value === '') throw ahlError('SECRET_MISSING', { ref, ...(field ? { field } : {}) });
     return value;
   }
+
+  private fromSops(ref: string, field?: string): string {
+    const hash = ref.lastIndexOf('#');
+    const path = this.path(ref.slice(5, hash));
+    const missing = () => ahlError('SECRET_MISSING', { ref, ...(field ? { field } : {}) });
+    let doc = this.sopsDocs.get(path);
+    if (doc === undefined) {
+      doc = this.decrypt(ref, path, missing, field);
+      this.sopsDocs.set(path, doc);
+    }
+    let node: unknown = doc;
+    for (const segment of ref.slice(hash + 1).split('.')) {
+      if (Array.isArray(node) && /^\d+$/.test(segment)) node = node[Number(segment)];
+      else if (node !== null && typeof node === 'object' && !Array.isArray(node) && Object.hasOwn(node, segment))
+        node = (node as Record<string, unknown>)[segment];
+      else throw missing();
+    }
+    if (typeof node === 'number' && Number.isFinite(node)) return String(node);
+    if (typeof node !== 'string' || node === '') throw missing();
+    return node;
+  }
+
+  /** The decrypted document of one SOPS file. */
+  private decrypt(ref: string, path: string, missing: () => Error, field?: string): unknown {
+    const failed = (reason: string) => ahlError('SOPS_FAILED', { ref, reason: this.redactor.redact(reason), ...(field ? { field } : {}) });
+    let run = this.source.runSops;
+    if (!run) {
+      // sops would say "no such file" too, but a missing file is a missing secret, as for file:.
+      if (!existsSync(path)) throw missing();
+      const sops = findSops(this.source.env);
+      if (!sops) throw ahlError('SOPS_UNAVAILABLE', { ref, ...(field ? { field } : {}) });
+      run = (p) => runSopsBinary(sops, p, this.source.env);
+    }
+    let text: string;
+    try {
+      text = run(path);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code === 'ENOENT' && !this.source.runSops) throw ahlError('SOPS_UNAVAILABLE', { ref, ...(field ? { field } : {}) });
+      throw failed(firstMeaningfulLine(e));
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw failed('sops did not print a JSON document');
+    }
+  }
+
+  /** A `file:` or `sops:` path: relative to the lab root, `~/` for the home directory, or absolute. */
+  private path(raw: string): string {
+    return raw.startsWith('~/') ? resolve(homedir(), raw.slice(2)) : isAbsolute(raw) ? raw : resolve(this.source.baseDir, raw);
+  }
+}
+
+/** sops on the caller's PATH, else where scripts/bootstrap installs it (`${AHL_CACHE_DIR:-~/.cache/ahl}/bin`). */
+export function findSops(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const cacheDir = env.AHL_CACHE_DIR || join(env.HOME || homedir(), '.cache', 'ahl');
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter((d) => d !== ''), join(cacheDir, 'bin')];
+  for (const dir of dirs) {
+    const candidate = join(dir, 'sops');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function runSopsBinary(sops: string, path: string, env: Readonly<Record<string, string | undefined>>): string {
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
+  return execFileSync(sops, ['--decrypt', '--output-type', 'json', path], {
+    env: childEnv,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 120_000,
+  });
+}
+
+/** The first line of a failed sops run's stderr that says something, without a leading "Error:". */
+function firstMeaningfulLine(e: unknown): string {
+  const err = e as { stderr?: unknown; message?: unknown };
+  const stderr = typeof err.stderr === 'string' ? err.stderr : Buffer.isBuffer(err.stderr) ? err.stderr.toString('utf8') : '';
+  const text = stderr.trim() !== '' ? stderr : typeof err.message === 'string' ? err.message : String(e);
+  const line = text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim())
+    .find((l) => l !== '');
+  if (!line) return 'sops exited without saying why';
+  const clean = line.replace(/^error:\s*/i, '');
+  return clean.length > 300 ? `${clean.slice(0, 300)}…` : clean;
 }

@@ -17,8 +17,8 @@ const pveId = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'must start with a l
 
 const secretRef = z
   .string()
-  .regex(SECRET_REF_RE, 'must be a secret reference (env:NAME or file:PATH); never write a secret itself into the lab files')
-  .meta({ description: 'A secret reference: env:NAME or file:PATH' });
+  .regex(SECRET_REF_RE, 'must be a secret reference (env:NAME, file:PATH or sops:PATH#KEY); never write a secret itself into the lab files')
+  .meta({ description: 'A secret reference: env:NAME, file:PATH or sops:PATH#KEY' });
 
 const ipv4 = z.string().refine(isIpv4, 'must be an IPv4 address like 192.168.1.10');
 const ipv4Cidr = z
