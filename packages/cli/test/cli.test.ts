@@ -78,7 +78,7 @@ describe('ahl --help and --version', () => {
 describe('ahl validate', () => {
   it('accepts the example lab (exit 0, summary on stderr, nothing on stdout)', async () => {
     const r = await ahl(['validate']);
-    expect(r).toEqual({ code: 0, stdout: '', stderr: '✓ lab "allans-home-lab" is valid: 4 personas, 7 hosts, 3 images, 2 stacks\n' });
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '✓ lab "allans-home-lab" is valid: 5 personas, 8 hosts, 4 images, 2 stacks\n' });
   });
 
   it('finds the lab from a nested folder', async () => {

@@ -147,4 +147,28 @@ describe('diffLabs', () => {
     ]);
     expect(grown.counts.dangerous).toBe(0);
   });
+
+  it('passthrough disks by slot: attached by ahl passthrough, never detached, a swapped disk left to the operator', async () => {
+    const lab = (await loadLab(REPO)).lab!;
+    const side = (l: Lab) => ({ lab: l, stackDigests: new Map<string, string>() });
+    const nas = lab.hosts.find((h) => h.name === 'nas-01')!;
+    const [one, two] = nas.passthrough as [Host['passthrough'][number], Host['passthrough'][number]];
+    const next: Host = {
+      ...nas,
+      passthrough: [
+        { ...two, device: '/dev/disk/by-id/ata-NEW_DISK_X2', options: { ...two.options } },
+        { slot: 'scsi3', device: '/dev/disk/by-id/ata-NEW_DISK_X3', options: { backup: false } },
+        { ...one, slot: 'scsi4', options: { ...one.options, iothread: true } },
+      ],
+    };
+    const d = diffLabs(side(lab), side({ ...lab, hosts: lab.hosts.map((h) => (h.name === 'nas-01' ? next : h)) }), { base: 'a', head: 'b' });
+    expect(d.hosts[0]!.changes.map((c) => [c.path, c.before, c.after, c.note])).toEqual([
+      ['passthrough.scsi1', one.device, undefined, 'ahl never detaches a disk: it stays attached, reported, until detached by hand'],
+      ['passthrough.scsi2', two.device, '/dev/disk/by-id/ata-NEW_DISK_X2', 'the slot holds the old disk: `ahl passthrough` reports a conflict until it is swapped by hand'],
+      ['passthrough.scsi3', undefined, '/dev/disk/by-id/ata-NEW_DISK_X3', 'attached by `ahl passthrough --approve`'],
+      ['passthrough.scsi4', undefined, one.device, 'attached by `ahl passthrough --approve`'],
+    ]);
+    const opts = diffLabs(side(lab), side({ ...lab, hosts: lab.hosts.map((h) => (h.name === 'nas-01' ? { ...nas, passthrough: [{ ...one, options: { ...one.options, iothread: true } }, two] } : h)) }), { base: 'a', head: 'b' });
+    expect(opts.hosts[0]!.changes).toEqual([{ layer: 'L2', path: 'passthrough.scsi1.options.iothread', after: true, action: 'update', note: 'set in place' }]);
+  });
 });

@@ -188,7 +188,7 @@ describe('ahl status', () => {
       expect(received).toHaveLength(1);
       const literal = await ahl(['drift', '--notify', url, '--dir', dir], { env });
       expect(literal.code).toBe(2);
-      expect(literal.stderr).toContain('--notify takes a secret reference to the webhook URL (env:NAME or file:PATH), never the URL itself');
+      expect(literal.stderr).toContain('--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself');
       expect(literal.stderr).not.toContain('s3cr3t-t0ken');
     } finally {
       await new Promise((r) => hook.close(r));

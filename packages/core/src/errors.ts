@@ -121,6 +121,14 @@ export const catalogue = {
     why: () => 'only one ahl run may change a lab at a time; read-only commands (status, validate, graph) never wait',
     hint: (a) => `wait for it to finish; if no ahl is running any more on that machine, remove ${a.file}`,
   }),
+  PASSTHROUGH_NEEDS_ROOT: entry<{ hosts: string }>({
+    kind: 'invalid',
+    title: 'Passthrough disks need root@pam',
+    message: (a) => `cannot attach passthrough disks to ${a.hosts} with an API token`,
+    why: () => 'Proxmox lets only the root@pam user, logged in with its password, give a VM a device path of the node; every API token is refused, root@pam!… included',
+    hint: () =>
+      'set proxmox.rootPassword in lab.yaml (or lab.local.yaml) to a secret reference holding root@pam\'s password, used for this step alone; or run the `qm set` lines `ahl passthrough` prints on the node as root; or pass the disks\' controller (HBA) through as a PCI device with a resource mapping, which a token with Mapping.Use may attach',
+  }),
   NOT_IMPLEMENTED: entry<{ command: string }>({
     kind: 'usage',
     title: 'Not available yet',

@@ -12,6 +12,7 @@ export {
   type ImageSpec,
   type LabConfig,
   type LabLocal,
+  type PassthroughDisk,
   type PersonaSpec,
   type Resources,
   type SystemSpec,
@@ -33,7 +34,7 @@ export { encodeParams, type HttpMethod } from './proxmox/params.js';
 export { FingerprintMismatchError, ProxmoxApiError, ProxmoxUnreachableError } from './proxmox/errors.js';
 export { normaliseFingerprint, pemFingerprint, type TlsPolicy } from './proxmox/fingerprint.js';
 export { parseUpid, waitForTask, type TaskResult, type Upid, type WaitOptions } from './proxmox/tasks.js';
-export { connectLab } from './proxmox/connect.js';
+export { connectLab, connectLabAsRoot } from './proxmox/connect.js';
 export type { Proxmox } from 'proxmox-api';
 export {
   artifactsDir,

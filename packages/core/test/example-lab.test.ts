@@ -18,6 +18,7 @@ describe('the example lab at the repository root', () => {
       'docker/docker-02',
       'docker/docker-03',
       'haos/homeassistant-01',
+      'nas/nas-01',
       'openvpn/openvpn-01',
     ]);
   });
@@ -40,6 +41,7 @@ describe('the example lab at the repository root', () => {
       resources: { cores: 4, sockets: 1, cpuType: 'x86-64-v2-AES', memory: 8192, disk: 128 },
       network: { bridge: 'vmbr0', model: 'virtio', firewall: false },
       disk: { datastore: 'local-lvm', interface: 'scsi0', ssd: true, discard: true },
+      passthrough: [],
       onBoot: true,
       tags: ['ahl', 'docker', 'media'],
       groups: ['media'],
@@ -58,6 +60,16 @@ describe('the example lab at the repository root', () => {
     expect(ha.mac).toBe('02:AD:00:00:01:50');
     expect(ha.system).toBeUndefined();
     expect(ha.workloads).toEqual([]);
+  });
+
+  it('gives the nas appliance its pool disks whole, by id, kept out of vzdump', async () => {
+    const { lab } = await loadLab(REPO);
+    const nas = lab!.hosts.find((h) => h.name === 'nas-01')!;
+    expect(nas.kind).toBe('appliance');
+    expect(nas.passthrough.map((d) => [d.slot, d.device, d.options.backup])).toEqual([
+      ['scsi1', '/dev/disk/by-id/ata-WDC_WD80EFZZ-68BTXN0_WD-CA0AAAA1', false],
+      ['scsi2', '/dev/disk/by-id/ata-WDC_WD80EFZZ-68BTXN0_WD-CA0AAAA2', false],
+    ]);
   });
 
   it('has the docker persona of the original lab: three hosts, 4 cores, 8 GiB, 64-128 GiB disks', async () => {

@@ -1,5 +1,5 @@
 import { manifestForChannel, vmHosts, type ImageRecords, type Lab } from '@ahl/core';
-import { isManaged, type RunwayFacts } from './facts.js';
+import { isManaged, type DiskFact, type RunwayFacts } from './facts.js';
 import { minimalRole, missingPrivileges, privilegeNeeds, type MissingPrivilege } from './privileges.js';
 import { runwayRequirements } from './requirements.js';
 
@@ -28,6 +28,16 @@ export interface RunwayReport {
 export const MIN_PVE_VERSION = '8.0';
 
 const GiB = 1024 ** 3;
+const BY_ID = '/dev/disk/by-id/';
+
+/**
+ * The node's disk a /dev/disk/by-id name points at, matched the way udev builds the names:
+ * `wwn-<wwn>`, or `<bus>-<model>_<serial>` (with `-partN` for a partition). The disk list has no links.
+ */
+export function diskById(device: string, disks: readonly DiskFact[]): DiskFact | undefined {
+  const id = device.slice(BY_ID.length).replace(/-part\d+$/, '');
+  return disks.find((d) => (d.wwn !== undefined && id === `wwn-${d.wwn}`) || (d.serial !== undefined && id.endsWith(`_${d.serial}`)));
+}
 
 function versionAtLeast(version: string, min: string): boolean {
   const a = version.split(/[.-]/).map(Number);
@@ -123,7 +133,20 @@ export function planRunway(lab: Lab, facts: RunwayFacts, records: Readonly<Recor
       else if (content.includes('images') && freePct < minFreePctVm) add(id, 'FAIL', `${storage} is ${freePct.toFixed(1)}% free, below ${minFreePctVm}%`, 'free space or raise runway.minFreePctVm knowingly');
       else add(id, 'PASS', `${storage} (${content.join(', ')}): ${freeGiB.toFixed(1)} GiB free, ${freePct.toFixed(0)}%`);
     }
+
+    for (const p of n.passthrough) {
+      const id = `disk:${n.node}/${p.device.slice(BY_ID.length)}`;
+      const list = facts.disks?.[n.node];
+      const d = list && diskById(p.device, list);
+      if (!list) add(id, 'WARN', `could not read ${n.node}'s disks for ${p.host}'s ${p.slot}`);
+      else if (!d) add(id, 'FAIL', `${p.device} (${p.host} ${p.slot}) is not a disk of ${n.node}`, `list the node's ids with \`ls -l ${BY_ID}\` on ${n.node} and fix the persona's passthrough device`);
+      else if (d.used === 'LVM' || d.used === 'mounted') add(id, 'FAIL', `${p.device} is ${d.devpath}, which ${n.node} itself uses (${d.used})`, 'a disk the node uses must not be given to a VM; pick another disk');
+      else add(id, 'PASS', `${p.device} is ${d.devpath} on ${n.node}${d.model ? ` (${d.model}, ${(d.size / GiB).toFixed(0)} GiB)` : ''} for ${p.host} ${p.slot}`);
+    }
   }
+  const withDisks = req.nodes.flatMap((n) => n.passthrough.map((p) => p.host));
+  if (withDisks.length && !lab.config.proxmox.rootPassword)
+    add('passthrough:root', 'WARN', `attaching passthrough disks (${[...new Set(withDisks)].join(', ')}) needs root@pam, and no proxmox.rootPassword is set`, 'set proxmox.rootPassword to a secret reference, or run the `qm set` lines `ahl passthrough` prints on the node as root');
 
   const guests = facts.guests ?? [];
   const refs = [...new Set(vmHosts(lab).map((h) => h.template.ref))].sort();

@@ -30,6 +30,16 @@ export interface InterfaceFact {
   readonly active: boolean;
 }
 
+/** A physical disk of a node, from /nodes/{node}/disks/list. */
+export interface DiskFact {
+  readonly devpath: string;
+  readonly size: number;
+  readonly model?: string;
+  readonly serial?: string;
+  readonly wwn?: string;
+  readonly used?: string;
+}
+
 /** Everything the runway checks look at, read from the API in a constant number of calls. */
 export interface RunwayFacts {
   /** Why the endpoint could not be used, when it could not. */
@@ -39,6 +49,8 @@ export interface RunwayFacts {
   readonly nodes?: readonly { readonly node: string; readonly status: string }[];
   readonly networks?: Readonly<Record<string, readonly InterfaceFact[]>>;
   readonly storages?: readonly StorageFact[];
+  /** Physical disks, read only for nodes whose VMs declare passthrough disks. */
+  readonly disks?: Readonly<Record<string, readonly DiskFact[]>>;
   readonly guests?: readonly GuestFact[];
   /** Static addresses of guests that ahl does not manage, from their cloud-init config. */
   readonly unmanagedAddresses?: Readonly<Record<number, readonly string[]>>;
@@ -61,7 +73,7 @@ function connectionFailure(e: unknown): RunwayFacts['connection'] | undefined {
 
 /**
  * Reads the facts: /version, /access/permissions, /nodes, /storage, /cluster/resources, and
- * /nodes/{node}/network per node the lab uses; plus one config read per running guest ahl does not
+ * /nodes/{node}/network per node the lab uses, /nodes/{node}/disks/list per node with passthrough disks; plus one config read per running guest ahl does not
  * manage (for address conflicts). Never changes anything.
  */
 export async function gatherFacts(client: ProxmoxClient, lab: Lab): Promise<RunwayFacts> {
@@ -97,6 +109,20 @@ export async function gatherFacts(client: ProxmoxClient, lab: Lab): Promise<Runw
       .map(async (n) => {
         const list = await tolerate(client.request<{ iface: string; type: string; active?: number }[]>('GET', `/nodes/${encodeURIComponent(n.node)}/network`));
         if (list) networks[n.node] = list.map((i) => ({ iface: i.iface, type: i.type, active: i.active === 1 })).sort((a, b) => (a.iface < b.iface ? -1 : 1));
+      }),
+  );
+  const disks: Record<string, DiskFact[]> = {};
+  await Promise.all(
+    req.nodes
+      .filter((n) => online.has(n.node) && n.passthrough.length)
+      .map(async (n) => {
+        const list = await tolerate(client.request<Record<string, unknown>[]>('GET', `/nodes/${encodeURIComponent(n.node)}/disks/list`, { skipsmart: 1 }));
+        if (list)
+          disks[n.node] = list.map((d) => ({
+            devpath: String(d.devpath),
+            size: Number(d.size ?? 0),
+            ...Object.fromEntries((['model', 'serial', 'wwn', 'used'] as const).filter((k) => typeof d[k] === 'string' && d[k] !== '').map((k) => [k, String(d[k])])),
+          }));
       }),
   );
   const disabled = new Set((storageConfig ?? []).filter((s) => s.disable === 1).map((s) => s.storage));
@@ -145,6 +171,7 @@ export async function gatherFacts(client: ProxmoxClient, lab: Lab): Promise<Runw
     ...(nodes ? { nodes: nodes.map((n) => ({ node: n.node, status: n.status })) } : {}),
     networks,
     storages,
+    disks,
     guests,
     unmanagedAddresses,
   };

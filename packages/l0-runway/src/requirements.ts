@@ -10,6 +10,8 @@ export interface NodeRequirements {
   readonly storages: Readonly<Record<string, readonly ContentType[]>>;
   /** Hosts placed on this node. */
   readonly hosts: readonly string[];
+  /** Whole disks of this node its VMs declare as passthrough, by device. */
+  readonly passthrough: readonly { readonly host: string; readonly slot: string; readonly device: string }[];
 }
 
 export interface RunwayRequirements {
@@ -28,10 +30,10 @@ export interface RunwayRequirements {
  * checks compare it with what the API reports.
  */
 export function runwayRequirements(lab: Lab): RunwayRequirements {
-  const perNode = new Map<string, { bridges: Set<string>; storages: Map<string, Set<ContentType>>; hosts: string[] }>();
+  const perNode = new Map<string, { bridges: Set<string>; storages: Map<string, Set<ContentType>>; hosts: string[]; passthrough: { host: string; slot: string; device: string }[] }>();
   const at = (node: string) => {
     let n = perNode.get(node);
-    if (!n) perNode.set(node, (n = { bridges: new Set(), storages: new Map(), hosts: [] }));
+    if (!n) perNode.set(node, (n = { bridges: new Set(), storages: new Map(), hosts: [], passthrough: [] }));
     return n;
   };
   const need = (node: string, storage: string, type: ContentType) => {
@@ -44,6 +46,7 @@ export function runwayRequirements(lab: Lab): RunwayRequirements {
   for (const h of vmHosts(lab)) {
     const n = at(h.node);
     n.hosts.push(h.name);
+    for (const d of h.passthrough) n.passthrough.push({ host: h.name, slot: d.slot, device: d.device });
     n.bridges.add(h.network.bridge);
     need(h.node, h.disk.datastore, 'images');
     const r = roles(h.node);
@@ -64,6 +67,7 @@ export function runwayRequirements(lab: Lab): RunwayRequirements {
       bridges: [...n.bridges].sort(),
       storages: Object.fromEntries([...n.storages.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, t]) => [id, [...t].sort()])),
       hosts: n.hosts.sort(),
+      passthrough: n.passthrough.sort((a, b) => (a.device < b.device ? -1 : 1)),
     }));
   return {
     nodes,

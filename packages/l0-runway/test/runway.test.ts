@@ -136,6 +136,42 @@ describe('runway against pve-sim', () => {
     expect(byId(r, 'node:pve2')).toMatchObject({ status: 'FAIL', reason: 'pve2 is offline' });
   });
 
+  it('finds passthrough disks on the node by id, and says root@pam is needed to attach them', async () => {
+    const s = seed();
+    s.nodes = [
+      {
+        ...s.nodes![0]!,
+        disks: [
+          { devpath: '/dev/nvme0n1', size: 1000, model: 'Samsung SSD 980 PRO 1TB', serial: 'S5GXNF0R100001', used: 'LVM' },
+          { devpath: '/dev/sdb', size: '7452G', model: 'WDC WD80EFZZ-68BTXN0', serial: 'WD-CA0AAAA1' },
+          { devpath: '/dev/sdc', size: '7452G', model: 'WDC WD80EFZZ-68BTXN0', serial: 'WD-CA0AAAA2', wwn: '0x50014ee2b0000002' },
+        ],
+      },
+    ];
+    const disks = [
+      '/dev/disk/by-id/ata-WDC_WD80EFZZ-68BTXN0_WD-CA0AAAA1',
+      '/dev/disk/by-id/wwn-0x50014ee2b0000002',
+      '/dev/disk/by-id/ata-WDC_WD80EFZZ-68BTXN0_WD-GONE0001',
+      '/dev/disk/by-id/nvme-Samsung_SSD_980_PRO_1TB_S5GXNF0R100001',
+    ];
+    const r = await runway({
+      seed: s,
+      edit: (files) => {
+        files['personas/docker.yaml'] = files['personas/docker.yaml']!.replace(
+          'docker-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}',
+          `docker-02:\n    node: pve1\n    ip: 10.0.0.32/24\n    gateway: 10.0.0.1\n    vmid: 302\n    passthrough:\n${disks.map((d, i) => `      - {slot: scsi${i + 1}, device: ${d}}`).join('\n')}`,
+        );
+      },
+    });
+    expect(r.checks.filter((c) => c.id.startsWith('disk:') || c.id.startsWith('passthrough')).map((c) => [c.status, c.id, c.reason])).toEqual([
+      ['PASS', 'disk:pve1/ata-WDC_WD80EFZZ-68BTXN0_WD-CA0AAAA1', '/dev/disk/by-id/ata-WDC_WD80EFZZ-68BTXN0_WD-CA0AAAA1 is /dev/sdb on pve1 (WDC WD80EFZZ-68BTXN0, 7452 GiB) for docker-02 scsi1'],
+      ['FAIL', 'disk:pve1/ata-WDC_WD80EFZZ-68BTXN0_WD-GONE0001', '/dev/disk/by-id/ata-WDC_WD80EFZZ-68BTXN0_WD-GONE0001 (docker-02 scsi3) is not a disk of pve1'],
+      ['FAIL', 'disk:pve1/nvme-Samsung_SSD_980_PRO_1TB_S5GXNF0R100001', '/dev/disk/by-id/nvme-Samsung_SSD_980_PRO_1TB_S5GXNF0R100001 is /dev/nvme0n1, which pve1 itself uses (LVM)'],
+      ['PASS', 'disk:pve1/wwn-0x50014ee2b0000002', '/dev/disk/by-id/wwn-0x50014ee2b0000002 is /dev/sdc on pve1 (WDC WD80EFZZ-68BTXN0, 7452 GiB) for docker-02 scsi2'],
+      ['WARN', 'passthrough:root', 'attaching passthrough disks (docker-02) needs root@pam, and no proxmox.rootPassword is set'],
+    ]);
+  });
+
   it('finds vmid, name and address conflicts with unmanaged guests', async () => {
     const r = await runway({
       seed: seed({

@@ -11,6 +11,7 @@ describe('imageUsage', () => {
     expect(imageUsage(lab!)).toEqual([
       { image: 'debian-bookworm', channels: { stable: ['devops-01'] } },
       { image: 'haos', channels: { stable: ['homeassistant-01'] } },
+      { image: 'truenas', channels: { stable: ['nas-01'] } },
       { image: 'ubuntu-noble', channels: { stable: ['docker-01', 'docker-02', 'docker-03', 'openvpn-01'] } },
     ]);
   });

@@ -39,6 +39,7 @@ export const ENDPOINTS = [
   'GET /nodes',
   'GET /nodes/{node}/status',
   'GET /nodes/{node}/network',
+  'GET /nodes/{node}/disks/list',
   'GET /nodes/{node}/query-url-metadata',
   'GET /nodes/{node}/tasks',
   'GET /nodes/{node}/tasks/{upid}/status',

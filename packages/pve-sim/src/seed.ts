@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Rng } from './model/rng.js';
 import { GiB, parseVolid, volumeContent, volumeOwner, fileFormat } from './model/storage.js';
-import type { AclEntry, Guest, NetworkIface, NodeInfo, SimStateData, StorageDef, StorageType, Volume } from './model/types.js';
+import type { AclEntry, Guest, NetworkIface, NodeDisk, NodeInfo, SimStateData, StorageDef, StorageType, Volume } from './model/types.js';
 import { parseSize } from './schema/formats.js';
 
 /**
@@ -35,6 +35,11 @@ export interface SeedNode {
   memoryGiB?: number;
   online?: boolean;
   bridges?: { iface: string; cidr?: string; gateway?: string; ports?: string; vlanAware?: boolean; comments?: string }[];
+  /**
+   * Physical disks; default one SSD holding the node's LVM. `byId` defaults to what udev names
+   * it: `ata-<model>_<serial>` (`nvme-…` for NVMe) and `wwn-<wwn>`.
+   */
+  disks?: { devpath: string; size?: number | string; type?: NodeDisk['type']; model?: string; serial?: string; vendor?: string; wwn?: string; used?: string; byId?: string[] }[];
 }
 
 export interface SeedStorage {
@@ -100,6 +105,17 @@ function sizeOf(v: number | string | undefined, fallback: number): number {
   return n;
 }
 
+function seedDisk(d: NonNullable<SeedNode['disks']>[number]): NodeDisk {
+  const type = d.type ?? (d.devpath.startsWith('/dev/nvme') ? 'nvme' : 'hdd');
+  const links = d.byId ?? [
+    ...(d.model && d.serial ? [`${type === 'nvme' ? 'nvme' : 'ata'}-${d.model.replace(/\s+/g, '_')}_${d.serial}`] : []),
+    ...(d.wwn ? [`wwn-${d.wwn}`] : []),
+  ];
+  const disk: NodeDisk = { devpath: d.devpath, size: sizeOf(d.size, 1000 * GiB), type, byId: links.map((l) => (l.startsWith('/') ? l : `/dev/disk/by-id/${l}`)) };
+  for (const k of ['model', 'serial', 'vendor', 'wwn', 'used'] as const) if (d[k] !== undefined) disk[k] = d[k];
+  return disk;
+}
+
 function fakeFingerprint(name: string): string {
   return createHash('sha256')
     .update(`pve-sim:${name}`)
@@ -144,6 +160,7 @@ export function buildState(input: SeedConfig | undefined, now: number): SimState
       network,
       sslFingerprint: fakeFingerprint(n.name),
       bootTime: now - 86400,
+      disks: (n.disks ?? [{ devpath: '/dev/sda', size: 500, type: 'ssd', model: 'Samsung SSD 870 EVO 500GB', serial: `S6PXNS0T${String(100001 + i)}`, wwn: `0x5002538f${String(42000000 + i)}`, used: 'LVM' }]).map(seedDisk),
     };
   });
   if (nodes.length === 0) throw new Error('seed: at least one node is required');

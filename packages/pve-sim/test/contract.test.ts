@@ -59,6 +59,23 @@ describe('cluster, nodes and access', () => {
     expect(bridges).toEqual([expect.objectContaining({ iface: 'vmbr0', type: 'bridge', cidr: '10.0.0.11/24', bridge_vlan_aware: 1 })]);
   });
 
+  it('GET /nodes/{node}/disks/list: the default disk holds the node\'s LVM, so none is unused', async () => {
+    const disks = await node().disks.list.$get();
+    expect(disks).toEqual([expect.objectContaining({ devpath: '/dev/sda', type: 'ssd', used: 'LVM', model: 'Samsung SSD 870 EVO 500GB', size: 500 * 1024 ** 3, health: 'PASSED' })]);
+    expect(await node().disks.list.$get({ type: 'unused' })).toEqual([]);
+  });
+
+  it('a device path is root@pam\'s alone: tokens get 403, root is sized from the node or told it does not exist', async () => {
+    await waitTask(px, (await node().qemu.$post({ vmid: 180, name: 'pt' })) as string);
+    const byId = '/dev/disk/by-id/ata-Samsung_SSD_870_EVO_500GB_S6PXNS0T100001';
+    expect(await failure(vm(180).config.$put({ scsi1: byId }))).toMatch(/403 Only root can pass arbitrary filesystem paths\./);
+    const root = passwordClient(sim, 'root@pam', 'root');
+    await root.nodes.$(NODE).qemu.$(180).config.$put({ scsi1: `${byId},backup=0` });
+    expect((await vm(180).config.$get()).scsi1).toBe(`${byId},backup=0,size=500G`);
+    expect(await failure(root.nodes.$(NODE).qemu.$(180).config.$put({ scsi2: '/dev/disk/by-id/ata-NOPE_1' }))).toMatch(/500 volume \/dev\/disk\/by-id\/ata-NOPE_1 does not exist/);
+    await waitTask(px, (await vm(180).$delete()) as string);
+  });
+
   it('GET /cluster/status, /cluster/nextid', async () => {
     const status = await px.cluster.status.$get();
     expect(status[0]).toMatchObject({ type: 'cluster', name: 'lab', nodes: 2, quorate: 1 });

@@ -12,6 +12,7 @@ import {
 import { convergeSystemCommand } from './converge.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
 import { diffCommand, driftCommand, graphCommand, powerCommand, statusCommand } from './ops.js';
+import { passthroughCommand } from './passthrough.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandDef[] = [
   imageCaptureCommand,
   imageRestoreCaptureCommand,
   imageSeedCommand,
+  passthroughCommand,
   convergeSystemCommand,
   convergeWorkloadCommand,
   backupCommand,

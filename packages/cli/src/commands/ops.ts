@@ -75,7 +75,7 @@ export const driftCommand: CommandDef = {
     'changed since), "template moved", or "never converged here" (no record on this machine), with the command that\n' +
     'reconciles it. Changes nothing; the checks are remembered for `ahl status`.\n' +
     '--notify REF posts the report as JSON to a webhook when it is not clean; REF is a secret reference to the URL\n' +
-    '(env:NAME or file:PATH: webhook URLs carry tokens). The payload: {"lab", "at", "clean", "summary", "findings":\n' +
+    '(env:NAME, file:PATH or sops:PATH#KEY: webhook URLs carry tokens). The payload: {"lab", "at", "clean", "summary", "findings":\n' +
     '[{"layer", "host", "cause", "what", "reconcile"}], "unchecked": [{"layer", "host", "reason"}]}. A failed post is a\n' +
     'warning; the exit status still says whether there was drift.\n' +
     'Exit status: 0 no drift, 1 drift found or a host could not be checked, 2 ahl could not run.',
@@ -103,7 +103,7 @@ export const driftCommand: CommandDef = {
     if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L3 or L4 (L2 is not part of this version)`, command: 'drift' });
     const notify = ctx.options.notify;
     if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
-      throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME or file:PATH), never the URL itself', command: 'drift' });
+      throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself', command: 'drift' });
     const lab = await loadValidLab(ctx);
     const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'drift' });
     const names = new Set(selected.map((h) => h.name));

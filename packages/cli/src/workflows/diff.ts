@@ -75,6 +75,21 @@ function vmChange(c: { path: string; before?: unknown; after?: unknown }): Chang
   return { layer: 'L2', ...c, action: 'update' };
 }
 
+/** Passthrough disks by slot: attached by `ahl passthrough`, never detached by it. */
+function passthroughChanges(a: Host, b: Host): Change[] {
+  const before = new Map(a.passthrough.map((d) => [d.slot, d]));
+  const after = new Map(b.passthrough.map((d) => [d.slot, d]));
+  return [...new Set([...before.keys(), ...after.keys()])].sort().flatMap((slot): Change[] => {
+    const x = before.get(slot);
+    const y = after.get(slot);
+    const path = `passthrough.${slot}`;
+    if (!x) return [{ layer: 'L2', path, after: y!.device, action: 'update', note: 'attached by `ahl passthrough --approve`' }];
+    if (!y) return [{ layer: 'L2', path, before: x.device, action: 'update', note: 'ahl never detaches a disk: it stays attached, reported, until detached by hand' }];
+    if (x.device !== y.device) return [{ layer: 'L2', path, before: x.device, after: y.device, action: 'update', note: 'the slot holds the old disk: `ahl passthrough` reports a conflict until it is swapped by hand' }];
+    return fieldChanges(x.options, y.options, `${path}.options`).map((c): Change => ({ layer: 'L2', ...c, action: 'update', note: 'set in place' }));
+  });
+}
+
 /** The backed-up and not backed-up data directories of a host's stacks. */
 function dataDirs(h: Host): { backedUp: string[]; notBackedUp: string[] } {
   const all = h.workloads.flatMap((w) => w.data);
@@ -114,6 +129,7 @@ function hostChanges(a: Host, b: Host, sa: DiffSide, sb: DiffSide): Change[] {
   if (a.template.ref !== b.template.ref && b.runtime === 'vm') changes.push({ layer: 'L1', path: 'template', before: a.template.ref, after: b.template.ref, action: 'rebuild', note: 'the VM follows the new template when rebuilt (`ahl rebuild`)' });
   const vm = (h: Host) => ({ runtime: h.runtime, kind: h.kind, node: h.node, vmid: h.vmid, mac: h.mac, ip: h.ip?.cidr, gateway: h.gateway, dns: h.dns, searchDomain: h.searchDomain, resources: h.resources, network: h.network, disk: h.disk, onBoot: h.onBoot, tags: h.tags, description: h.description });
   changes.push(...fieldChanges(vm(a), vm(b)).map(vmChange));
+  changes.push(...passthroughChanges(a, b));
   changes.push(...fieldChanges({ system: a.system, groups: a.groups }, { system: b.system, groups: b.groups }).map((c): Change => ({ layer: 'L3', ...c, action: 'converge' })));
   changes.push(...workloadChanges(a, b, sa, sb));
   changes.push(...fieldChanges({ backup: a.backup }, { backup: b.backup }).map((c): Change => ({ layer: 'backup', ...c, action: 'converge' })));

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { DEFAULT_RESOURCES, deepFreeze, type Host, type Image, type Lab, type Persona, type Stack } from '../model/lab.js';
 import { inSubnet, isNetworkOrBroadcast, parseIpv4Cidr } from '../model/net.js';
-import { ImageSchema, LabLocalSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ImageSpec, type LabConfig, type LabLocal, type PersonaSpec } from '../model/schema.js';
+import { ImageSchema, LabLocalSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ImageSpec, type LabConfig, type HostSpec, type LabLocal, type PersonaSpec } from '../model/schema.js';
 import { knownKeysAt } from '../model/schema-walk.js';
 import { diagnostic, didYouMean, issuesToDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { checkCompose, interpolate, publishedPorts, type ComposeSummary } from './compose.js';
@@ -204,6 +204,7 @@ function crossCheck(
   const firstVmid = new Map<number, string>();
   const firstIp = new Map<string, string>();
   const firstMac = new Map<string, string>();
+  const firstDevice = new Map<string, string>();
   const hosts: Host[] = [];
   const resolvedPersonas: Record<string, Persona> = {};
 
@@ -291,6 +292,8 @@ function crossCheck(
         else firstMac.set(key, `${name} (${out.where(parsed, at('mac'))})`);
       }
 
+      checkPassthrough(name, h, spec.disk.interface, (i, field) => at('passthrough', i, ...field), firstDevice, (path, msg) => out.error(parsed, path, msg), (path) => out.where(parsed, path));
+
       const ip = h.ip ? parseIpv4Cidr(h.ip) : undefined;
       if (spec.kind === 'vm') {
         if (!h.ip) out.error(parsed, at('ip'), `is required: cloud-init gives every ${h.runtime === 'baremetal' ? 'host' : 'VM'} a static IPv4 address (like 192.168.1.31/24)`);
@@ -338,6 +341,7 @@ function crossCheck(
           ssd: spec.disk.ssd,
           discard: spec.disk.discard,
         },
+        passthrough: [...h.passthrough].sort((a, b) => a.slot.localeCompare(b.slot, 'en', { numeric: true })),
         onBoot: spec.onBoot,
         tags: [...new Set(['ahl', p.name, ...spec.tags, ...h.tags])].sort(),
         groups: [...new Set(h.groups)].sort(),
@@ -361,6 +365,37 @@ function crossCheck(
     personas: resolvedPersonas,
     hosts: hosts.sort((a, b) => (a.name < b.name ? -1 : 1)),
     stacks,
+  });
+}
+
+/**
+ * Passthrough disks: VMs only, one disk per slot, never the boot disk's slot, no option the slot's
+ * bus lacks, and one VM per physical disk across the lab (two guests writing one disk destroy it).
+ */
+function checkPassthrough(
+  name: string,
+  h: HostSpec,
+  bootSlot: string,
+  at: (i: number, field: (string | number)[]) => FieldPath,
+  firstDevice: Map<string, string>,
+  error: (path: FieldPath, message: string) => void,
+  where: (path: FieldPath) => string,
+): void {
+  if (h.runtime === 'baremetal' && h.passthrough.length) {
+    error(at(0, []).slice(0, -1), 'a bare-metal host has its disks already; passthrough is for VMs');
+    return;
+  }
+  const slots = new Map<string, number>();
+  h.passthrough.forEach((d, i) => {
+    if (d.slot === bootSlot) error(at(i, ['slot']), `${d.slot} holds the VM's boot disk; pick another slot`);
+    const prior = slots.get(d.slot);
+    if (prior !== undefined) error(at(i, ['slot']), `slot ${d.slot} is already used by passthrough[${prior}]`);
+    else slots.set(d.slot, i);
+    if (d.slot.startsWith('virtio') && d.options.ssd !== undefined) error(at(i, ['options', 'ssd']), 'virtio disks have no ssd option; use a scsi or sata slot');
+    if (d.slot.startsWith('sata') && d.options.iothread !== undefined) error(at(i, ['options', 'iothread']), 'sata disks have no iothread option; use a scsi or virtio slot');
+    const first = firstDevice.get(d.device);
+    if (first) error(at(i, ['device']), `${d.device} is already passed to ${first}; a disk belongs to one VM`);
+    else firstDevice.set(d.device, `${name} (${where(at(i, ['device']))})`);
   });
 }
 

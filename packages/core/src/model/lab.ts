@@ -1,5 +1,5 @@
 import type { Ipv4Cidr } from './net.js';
-import type { BackupPolicy, ImageSpec, LabConfig, PersonaSpec, SystemSpec, WorkloadSpec } from './schema.js';
+import type { BackupPolicy, ImageSpec, LabConfig, PassthroughDisk, PersonaSpec, SystemSpec, WorkloadSpec } from './schema.js';
 
 /*
  * The resolved lab: every file checked and cross-checked, defaults applied, hosts flattened with
@@ -53,6 +53,8 @@ export interface Host {
   readonly resources: HostResources;
   readonly network: { readonly bridge: string; readonly vlan?: number; readonly model: string; readonly firewall: boolean };
   readonly disk: { readonly datastore: string; readonly interface: string; readonly ssd: boolean; readonly discard: boolean };
+  /** Whole disks of the node handed to the VM, by slot (sorted). */
+  readonly passthrough: readonly PassthroughDisk[];
   readonly onBoot: boolean;
   /** Proxmox tags: `ahl`, the persona, then the persona's and the host's own, sorted and unique. */
   readonly tags: readonly string[];

@@ -66,6 +66,12 @@ export const LabSchema = z
         .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|[^@\s!]+@[^@\s!]+![A-Za-z][A-Za-z0-9._-]*)$/, 'must be an API token id USER@REALM!NAME (or env:NAME)')
         .meta({ description: 'API token id, USER@REALM!NAME, or env:NAME' }),
       tokenSecret: secretRef,
+      rootPassword: secretRef
+        .optional()
+        .meta({
+          description:
+            'The root@pam password, used only for what Proxmox lets root alone do (passthrough disks by device path); API tokens, even root@pam!x, cannot',
+        }),
       tls: z
         .strictObject({
           verify: z.boolean().default(true).meta({ description: 'Verify the server certificate' }),
@@ -319,6 +325,30 @@ const backupPolicy = z.strictObject({
   keep: z.number().int().min(1).default(7),
 });
 
+const passthroughDisk = z.strictObject({
+  slot: z
+    .string()
+    .regex(/^(scsi([0-9]|[12][0-9]|30)|sata[0-5]|virtio([0-9]|1[0-5]))$/, 'must be a disk slot: scsi0-scsi30, sata0-sata5 or virtio0-virtio15')
+    .meta({ description: 'The VM disk slot, e.g. scsi1' }),
+  device: z
+    .string()
+    .regex(/^\/dev\/disk\/by-id\/[^/\s,=]+$/, 'must be a /dev/disk/by-id/… path: names like /dev/sdb change between boots')
+    .meta({ description: 'The whole disk on the node, by its stable id' }),
+  options: z
+    .strictObject({
+      backup: z.boolean().default(false).meta({ description: 'Include the disk in vzdump backups and captures (default false: a data disk is not part of the appliance)' }),
+      replicate: z.boolean().optional(),
+      serial: z.string().regex(/^[A-Za-z0-9_.-]{1,20}$/, 'must be 1-20 letters, digits, ".", "_" or "-"').optional().meta({ description: 'The serial the guest sees' }),
+      ssd: z.boolean().optional(),
+      discard: z.boolean().optional(),
+      iothread: z.boolean().optional(),
+      readonly: z.boolean().optional(),
+      cache: z.enum(['none', 'writethrough', 'writeback', 'directsync', 'unsafe']).optional(),
+      aio: z.enum(['native', 'threads', 'io_uring']).optional(),
+    })
+    .prefault({}),
+});
+
 const host = z.strictObject({
   description: z.string().optional(),
   runtime: z
@@ -333,6 +363,10 @@ const host = z.strictObject({
   vmid: z.number().int().min(100).max(999999999).optional(),
   mac: mac.optional(),
   resources: resources.optional(),
+  passthrough: z
+    .array(passthroughDisk)
+    .default([])
+    .meta({ description: 'Physical disks of the node handed whole to this VM (a NAS\'s pool disks); converged by `ahl passthrough`' }),
   tags: z.array(tag).default([]),
   groups: z.array(dnsLabel).default([]).meta({ description: 'Extra inventory groups' }),
   workloads: z
@@ -386,6 +420,7 @@ export type SystemSpec = NonNullable<PersonaSpec['system']>;
 export type WorkloadSpec = PersonaSpec['workloads'][number];
 export type BackupPolicy = NonNullable<PersonaSpec['backup']>;
 export type Resources = z.output<typeof resources>;
+export type PassthroughDisk = z.output<typeof passthroughDisk>;
 
 // ---------------------------------------------------------------- lab.local.yaml
 
@@ -400,6 +435,7 @@ export const LabLocalSchema = z
         endpoint: httpUrl.optional(),
         tokenId: z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|[^@\s!]+@[^@\s!]+![A-Za-z][A-Za-z0-9._-]*)$/, 'must be an API token id USER@REALM!NAME (or env:NAME)').optional(),
         tokenSecret: secretRef.optional(),
+        rootPassword: secretRef.optional(),
         tls: z
           .strictObject({
             verify: z.boolean().optional(),

@@ -11,6 +11,11 @@ export interface ProxmoxConnection {
   /** USER@REALM!NAME */
   readonly tokenId: string;
   readonly tokenSecret: string;
+  /**
+   * Log in with a password instead of the token (a ticket, renewed when it nears its 2 h life): for
+   * what Proxmox lets root@pam alone do. The token fields then only name the connection.
+   */
+  readonly login?: { readonly username: string; readonly password: string };
   readonly tls: TlsPolicy;
   /** Per request; default 30 s. */
   readonly timeoutMs?: number;
@@ -30,6 +35,7 @@ export class ProxmoxClient implements ApiRequestable {
   private readonly base: URL;
   private readonly dispatcher: Dispatcher;
   private readonly auth: string;
+  private ticket: { cookie: string; csrf: string; at: number } | undefined;
 
   constructor(readonly connection: ProxmoxConnection) {
     this.base = new URL(connection.endpoint);
@@ -59,7 +65,7 @@ export class ProxmoxClient implements ApiRequestable {
     const body = encodeParams(params);
     const withBody = method === 'POST' || method === 'PUT';
     if (!withBody) body.forEach((v, k) => url.searchParams.append(k, v));
-    const headers: Record<string, string> = { Authorization: this.auth, Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: 'application/json', ...(key === 'POST /access/ticket' ? {} : await this.authHeaders(method)) };
     if (withBody) headers['Content-Type'] = 'application/x-www-form-urlencoded';
 
     let res;
@@ -88,6 +94,21 @@ export class ProxmoxClient implements ApiRequestable {
     }
     if (res.status !== 200) throw new ProxmoxApiError(method, shownPath, res.status, res.statusText || json?.message?.trim() || '', json?.errors);
     return json?.data ?? null;
+  }
+
+  private async authHeaders(method: HttpMethod): Promise<Record<string, string>> {
+    const login = this.connection.login;
+    if (!login) return { Authorization: this.auth };
+    // Tickets last two hours; a fresh one is taken well before that.
+    if (!this.ticket || Date.now() - this.ticket.at > 90 * 60_000) {
+      this.ticket = undefined;
+      const data = (await this.doRequest('POST', '/api2/json/access/ticket', '/access/ticket', { username: login.username, password: login.password })) as {
+        ticket: string;
+        CSRFPreventionToken: string;
+      };
+      this.ticket = { cookie: `PVEAuthCookie=${encodeURIComponent(data.ticket)}`, csrf: data.CSRFPreventionToken, at: Date.now() };
+    }
+    return { Cookie: this.ticket.cookie, ...(method === 'GET' ? {} : { CSRFPreventionToken: this.ticket.csrf }) };
   }
 
   async close(): Promise<void> {

@@ -50,6 +50,32 @@ export function nodeNetwork(ctx: HandlerCtx): unknown {
     .sort((a, b) => a.iface.localeCompare(b.iface));
 }
 
+/** Diskmanage's list: whole disks (partitions are not simulated), `type=unused` keeps the free ones. */
+export function nodeDisks(ctx: HandlerCtx): unknown {
+  const n = ctx.core.node(reqStr(ctx, 'node'))!;
+  const type = str(ctx, 'type');
+  return (n.disks ?? [])
+    .filter((d) => type !== 'unused' || d.used === undefined)
+    .map((d) => ({
+      devpath: d.devpath,
+      size: d.size,
+      type: d.type,
+      gpt: d.used === 'partitions' || d.used === 'LVM' ? 1 : 0,
+      mounted: 0,
+      health: 'PASSED',
+      osdid: -1,
+      'osdid-list': null,
+      rpm: d.type === 'hdd' ? 7200 : 0,
+      wearout: d.type === 'hdd' ? 'N/A' : 100,
+      ...(d.model !== undefined ? { model: d.model } : {}),
+      ...(d.serial !== undefined ? { serial: d.serial } : {}),
+      ...(d.vendor !== undefined ? { vendor: d.vendor } : {}),
+      ...(d.wwn !== undefined ? { wwn: d.wwn } : {}),
+      ...(d.used !== undefined ? { used: d.used } : {}),
+    }))
+    .sort((a, b) => a.devpath.localeCompare(b.devpath));
+}
+
 // ---- tasks ---------------------------------------------------------------------
 
 /** convert_token_task: tokens show as the user plus `tokenid`. */

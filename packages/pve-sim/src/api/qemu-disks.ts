@@ -68,6 +68,13 @@ export function planDrive(core: SimCore, auth: AuthId, node: string, key: string
   if (file === 'none' || file === 'cdrom') return { key, kind: 'keep', parsed };
   if (file.startsWith('/')) {
     if (!isRoot(auth)) throw new ApiError(403, 'Only root can pass arbitrary filesystem paths.\n');
+    // A device newly put in a slot is sized from the node (create_disks); an unknown one does not exist.
+    const current = existing ? parseDriveFile({ ...existing.config, ...existing.pending }[key]) : undefined;
+    if (file.startsWith('/dev/') && current !== file) {
+      const disk = core.nodeDisk(node, file);
+      if (!disk) die(`volume ${file} does not exist`);
+      parsed.size = formatSize(disk.size);
+    }
     return { key, kind: 'keep', parsed };
   }
   const vol = parseVolid(file);
@@ -82,6 +89,10 @@ export function planDrive(core: SimCore, auth: AuthId, node: string, key: string
     die(`volume '${file}' does not exist`);
   }
   return { key, kind: 'keep', parsed };
+}
+
+function parseDriveFile(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : (value.split(',')[0] ?? '');
 }
 
 /** Allocates what a plan needs (inside a task, or synchronously for PUT config) and returns the drive value. */

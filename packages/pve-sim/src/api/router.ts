@@ -31,6 +31,7 @@ export const HANDLERS: Record<string, Handler> = {
   'GET /nodes': nodes.listNodes,
   'GET /nodes/{node}/status': nodes.nodeStatus,
   'GET /nodes/{node}/network': nodes.nodeNetwork,
+  'GET /nodes/{node}/disks/list': nodes.nodeDisks,
   'GET /nodes/{node}/query-url-metadata': storage.queryUrlMetadata,
   'GET /nodes/{node}/tasks': nodes.listTasks,
   'GET /nodes/{node}/tasks/{upid}/status': nodes.taskStatus,

@@ -365,6 +365,61 @@ export const APIDOC_SUBSET: ApiSubset = {
    "type": "array"
   }
  },
+ "GET /nodes/{node}/disks/list": {
+  "allowtoken": 1,
+  "name": "list",
+  "parameters": {
+   "additionalProperties": 0,
+   "properties": {
+    "include-partitions": {
+     "default": 0,
+     "optional": 1,
+     "type": "boolean"
+    },
+    "node": {
+     "format": "pve-node",
+     "type": "string"
+    },
+    "skipsmart": {
+     "default": 0,
+     "optional": 1,
+     "type": "boolean"
+    },
+    "type": {
+     "enum": [
+      "unused",
+      "journal_disks"
+     ],
+     "optional": 1,
+     "type": "string"
+    }
+   }
+  },
+  "permissions": {
+   "check": [
+    "or",
+    [
+     "perm",
+     "/",
+     [
+      "Sys.Audit"
+     ]
+    ],
+    [
+     "perm",
+     "/nodes/{node}",
+     [
+      "Sys.Audit"
+     ]
+    ]
+   ]
+  },
+  "protected": 1,
+  "proxyto": "node",
+  "returns": {
+   "type": "array"
+  }
+ },
  "GET /nodes/{node}/network": {
   "allowtoken": 1,
   "name": "index",

@@ -8,7 +8,7 @@ import { type AuthId, type PermissionContext, checkPrivs, hasPrivs, privilegeMem
 import { Rng } from './rng.js';
 import { storageOnNode, storageUsed } from './storage.js';
 import { TaskManager } from './tasks.js';
-import type { Guest, NodeInfo, SimStateData, StorageDef, Volume } from './types.js';
+import type { Guest, NodeDisk, NodeInfo, SimStateData, StorageDef, Volume } from './types.js';
 
 export interface CoreOptions {
   /** Task duration in ms, per task type or one value for all. */
@@ -81,6 +81,11 @@ export class SimCore {
 
   node(name: string): NodeInfo | undefined {
     return this.state.nodes.find((n) => n.name === name);
+  }
+
+  /** The node's disk a device path names: its /dev path or one of its /dev/disk/by-id links. */
+  nodeDisk(node: string, path: string): NodeDisk | undefined {
+    return this.node(node)?.disks?.find((d) => d.devpath === path || d.byId.includes(path));
   }
 
   requireClusterNode(name: string): NodeInfo {

@@ -37,6 +37,22 @@ export interface NodeInfo {
   network: NetworkIface[];
   sslFingerprint: string;
   bootTime: number;
+  /** Physical disks (GET /nodes/{node}/disks/list); absent in states saved before disks were simulated. */
+  disks?: NodeDisk[];
+}
+
+/** A physical disk of a node, with the /dev/disk/by-id links udev gives it. */
+export interface NodeDisk {
+  devpath: string;
+  size: number;
+  type: 'hdd' | 'ssd' | 'nvme' | 'usb';
+  model?: string;
+  serial?: string;
+  vendor?: string;
+  wwn?: string;
+  /** What holds it (LVM, ZFS, partitions, mounted); absent when unused. */
+  used?: string;
+  byId: string[];
 }
 
 export interface StorageDef {
