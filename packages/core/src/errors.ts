@@ -121,6 +121,30 @@ export const catalogue = {
     why: () => 'only one ahl run may change a lab at a time; read-only commands (status, validate, graph) never wait',
     hint: (a) => `wait for it to finish; if no ahl is running any more on that machine, remove ${a.file}`,
   }),
+  NODE_SHELL_FAILED: entry<{ node: string; where: string; step: string; reason: string }>({
+    kind: 'environment',
+    title: 'A command on a Proxmox node failed',
+    message: (a) => `on ${a.node} (${a.where}): \`${a.step}\` failed: ${a.reason}`,
+    why: () => 'exporting a disk reads it on the node itself, which the Proxmox API cannot do',
+    hint: (a) =>
+      a.where === 'this machine'
+        ? 'check the command\'s message; qemu-img (qemu-utils) must be installed'
+        : `check that \`ssh ${a.where}\` works without a password (nodes.${a.node}.ssh in lab.yaml sets the target) and that qemu-img is on the node`,
+  }),
+  CAPTURE_STORE_MISSING: entry<Record<string, never>>({
+    kind: 'invalid',
+    title: 'No capture store',
+    message: () => 'lab.yaml has no captureStore',
+    why: () => 'captures go to S3-compatible object storage named in lab.yaml',
+    hint: () => 'add captureStore: {bucket, prefix, endpoint, accessKeyId: env:…, secretAccessKey: env:…} to lab.yaml, or capture to the backup storage with --to storage',
+  }),
+  CAPTURE_STORE_FAILED: entry<{ operation: string; reason: string }>({
+    kind: 'environment',
+    title: 'The capture store failed',
+    message: (a) => `${a.operation} failed: ${a.reason}`,
+    why: () => 'the S3-compatible store named by lab.yaml captureStore refused or could not be reached',
+    hint: () => 'check captureStore (endpoint, bucket, pathStyle) and the credentials its secret references hold; the bucket must exist',
+  }),
   PASSTHROUGH_NEEDS_ROOT: entry<{ hosts: string }>({
     kind: 'invalid',
     title: 'Passthrough disks need root@pam',

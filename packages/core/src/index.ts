@@ -65,3 +65,4 @@ export {
   type LayerRun,
   type LockHolder,
 } from './model/state.js';
+export { nodeShell, shellQuote, type NodeShell } from './node-shell.js';

@@ -29,6 +29,11 @@ export interface BuildOptions {
   readonly wait?: WaitOptions;
   /** The version of ahl, recorded in the manifest. */
   readonly toolVersion?: string;
+  /**
+   * Build from this instead of the image's cloud-image URL (a capture in the store, by a presigned
+   * URL): its digest is known, `shown` replaces the URL in progress and `record` in the manifest.
+   */
+  readonly source?: { readonly url: string; readonly digest: string; readonly shown: string; readonly record: TemplateManifest['source'] };
 }
 
 class StepFailure extends Error {
@@ -76,10 +81,11 @@ export async function buildTemplate(lab: Lab, client: ProxmoxClient, imageName: 
     });
 
   try {
-    const sourceUrl = image.source.url;
+    const sourceUrl = opts.source?.url ?? image.source.url;
     if (!sourceUrl) throw new StepFailure('checksum', `${imageName} has no source URL: appliance templates come from \`ahl image restore-capture\``);
+    const shown = opts.source?.shown ?? sourceUrl;
     step('checksum', 'start');
-    let digest = image.source.checksum;
+    let digest = opts.source?.digest ?? image.source.checksum;
     if (!digest) {
       const sums = await (opts.fetchText ?? defaultFetchText)(image.source.checksumUrl!).catch((e: Error) => {
         throw new StepFailure('checksum', `cannot read ${image.source.checksumUrl}: ${e.message}`);
@@ -101,7 +107,7 @@ export async function buildTemplate(lab: Lab, client: ProxmoxClient, imageName: 
     const [algorithm, hex] = digest.split(':') as [string, string];
     const fileName = importFileName(imageName, digest);
     const importVolid = `${where.importStorage}:import/${fileName}`;
-    step('download', 'start', `${sourceUrl} → ${importVolid}`);
+    step('download', 'start', `${shown} → ${importVolid}`);
     const present = await api('download', () => client.request<{ volid: string }[]>('GET', `/nodes/${node}/storage/${encodeURIComponent(where.importStorage)}/content`, { content: 'import' }));
     const existed = (present ?? []).some((c) => c.volid === importVolid);
     const dl = await api('download', () =>
@@ -148,7 +154,7 @@ export async function buildTemplate(lab: Lab, client: ProxmoxClient, imageName: 
       node: where.node,
       storage: where.storage,
       templateName: name,
-      source: { url: sourceUrl, digest },
+      source: opts.source?.record ?? { url: sourceUrl, digest },
       specDigest: spec,
       toolVersion: opts.toolVersion ?? '0.0.0',
       createdAt: (opts.now ?? (() => new Date()))().toISOString(),

@@ -1,20 +1,46 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readImageRecords, recordJson, waitForTask, type Lab, type ProxmoxClient, type TemplateManifest, type WaitOptions } from '@ahl/core';
+import { PassThrough } from 'node:stream';
+import { readImageRecords, recordJson, shellQuote, waitForTask, type Lab, type NodeShell, type ProxmoxClient, type Reporter, type TemplateManifest, type WaitOptions } from '@ahl/core';
+import { buildTemplate } from './build.js';
 import { writeChannels, writeManifest } from './records.js';
 import { placement, specDigest, templateName, versionAt } from './spec.js';
+import type { CaptureStore } from './store.js';
 
-/** A captured appliance boot disk: a vzdump archive on a backup storage. */
-export interface CaptureManifest {
+interface CaptureBase {
   readonly image: string;
   readonly version: string;
   readonly sourceVmid: number;
   readonly sourceName: string;
   readonly node: string;
-  readonly volid: string;
+  /** Bytes of the archive or image. */
   readonly size: number;
   readonly createdAt: string;
 }
+
+/** A vzdump archive of the whole VM on the lab's backup storage (records before stores have no `where`). */
+export interface StorageCapture extends CaptureBase {
+  readonly where?: 'storage';
+  readonly volid: string;
+}
+
+/** The boot disk as a qcow2 image in the capture store, with its digest. */
+export interface StoreCapture extends CaptureBase {
+  readonly where: 'store';
+  /** s3://bucket/key of the image; the manifest sits beside it as KEY.json. */
+  readonly url: string;
+  readonly key: string;
+  readonly format: 'qcow2';
+  /** sha256:HEX of the image file. */
+  readonly digest: string;
+  readonly virtualSize: number;
+  /** The drive it was read from, e.g. scsi0. */
+  readonly disk: string;
+}
+
+/** A captured appliance boot disk. */
+export type CaptureManifest = StorageCapture | StoreCapture;
 
 export const capturesDir = (root: string, image: string) => join(root, 'images', image, 'captures');
 
@@ -28,9 +54,36 @@ export async function readCaptures(root: string, image: string): Promise<Capture
   return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(capturesDir(root, image), n), 'utf8')) as CaptureManifest));
 }
 
-export type CaptureResult =
-  | { readonly ok: true; readonly capture: CaptureManifest; readonly file: string }
+export type CaptureResult<C extends CaptureManifest = CaptureManifest> =
+  | { readonly ok: true; readonly capture: C; readonly file: string }
   | { readonly ok: false; readonly reason: string; readonly taskLog?: readonly string[] };
+
+/**
+ * Captures an appliance VM's disks with vzdump (stop mode: a consistent boot disk) to the lab's
+ * backup storage and records the capture. A running VM is refused unless `allowRunning`, in which
+ * case vzdump's snapshot mode is used.
+ */
+type Guest = { readonly vmid: number; readonly node: string; readonly name: string; readonly running: boolean };
+
+/** The image a capture is for and the VM it reads, or why there is none. */
+async function captureTarget(lab: Lab, client: ProxmoxClient, target: { host?: string; vmid?: number; image?: string }): Promise<{ image: string; guest: Guest } | { reason: string }> {
+  const host = target.host ? lab.hosts.find((h) => h.name === target.host) : undefined;
+  if (target.host && !host) return { reason: `host "${target.host}" is not declared` };
+  const image = target.image ?? host?.template.image;
+  if (!image || !lab.images[image]) return { reason: image ? `image "${image}" is not declared` : 'name the image the capture is for (--image)' };
+  if (lab.images[image].kind !== 'appliance') return { reason: `${image} is a cloud image; captures are for appliance images` };
+  const guests = (await client.request<Record<string, unknown>[]>('GET', '/cluster/resources', { type: 'vm' })) ?? [];
+  const g = guests.find((r) => (target.vmid !== undefined ? Number(r.vmid) === target.vmid : r.name === host?.name));
+  if (!g) return { reason: `no VM ${target.vmid ?? host?.name} on the server` };
+  return { image, guest: { vmid: Number(g.vmid), node: String(g.node), name: String(g.name ?? ''), running: g.status === 'running' } };
+}
+
+async function recordCapture(lab: Lab, cap: CaptureManifest): Promise<string> {
+  await mkdir(capturesDir(lab.recordsRoot, cap.image), { recursive: true });
+  const file = join(capturesDir(lab.recordsRoot, cap.image), `${cap.version}.json`);
+  await writeFile(file, recordJson(cap));
+  return file;
+}
 
 /**
  * Captures an appliance VM's disks with vzdump (stop mode: a consistent boot disk) to the lab's
@@ -42,18 +95,11 @@ export async function capture(
   client: ProxmoxClient,
   target: { host?: string; vmid?: number; image?: string },
   opts: { allowRunning?: boolean; now?: () => Date; wait?: WaitOptions } = {},
-): Promise<CaptureResult> {
-  const host = target.host ? lab.hosts.find((h) => h.name === target.host) : undefined;
-  if (target.host && !host) return { ok: false, reason: `host "${target.host}" is not declared` };
-  const image = target.image ?? host?.template.image;
-  if (!image || !lab.images[image]) return { ok: false, reason: image ? `image "${image}" is not declared` : 'name the image the capture is for (--image)' };
-  if (lab.images[image].kind !== 'appliance') return { ok: false, reason: `${image} is a cloud image; captures are for appliance images` };
-  const guests = (await client.request<Record<string, unknown>[]>('GET', '/cluster/resources', { type: 'vm' })) ?? [];
-  const g = guests.find((r) => (target.vmid !== undefined ? Number(r.vmid) === target.vmid : r.name === host?.name));
-  if (!g) return { ok: false, reason: `no VM ${target.vmid ?? host?.name} on the server` };
-  const vmid = Number(g.vmid);
-  const node = String(g.node);
-  const running = g.status === 'running';
+): Promise<CaptureResult<StorageCapture>> {
+  const t = await captureTarget(lab, client, target);
+  if ('reason' in t) return { ok: false, reason: t.reason };
+  const { image, guest } = t;
+  const { vmid, node, running } = guest;
   if (running && !opts.allowRunning) return { ok: false, reason: `VM ${vmid} is running; stop it first for a consistent boot disk, or allow a snapshot-mode capture` };
   const storage = { ...lab.config.defaults.storage, ...(lab.config.nodes[node]?.storage ?? {}) }.backup;
   if (!storage) return { ok: false, reason: 'lab.yaml has no backup storage (defaults.storage.backup) to capture to' };
@@ -64,11 +110,128 @@ export async function capture(
   const newest = content.sort((a, b) => b.ctime - a.ctime)[0];
   if (!newest) return { ok: false, reason: `vzdump finished but no archive of VM ${vmid} is on ${storage}`, taskLog: task.log };
   const now = (opts.now ?? (() => new Date()))();
-  const cap: CaptureManifest = { image, version: versionAt(now), sourceVmid: vmid, sourceName: String(g.name ?? ''), node, volid: newest.volid, size: newest.size, createdAt: now.toISOString() };
-  await mkdir(capturesDir(lab.recordsRoot, image), { recursive: true });
-  const file = join(capturesDir(lab.recordsRoot, image), `${cap.version}.json`);
-  await writeFile(file, recordJson(cap));
-  return { ok: true, capture: cap, file };
+  const cap: StorageCapture = { image, version: versionAt(now), sourceVmid: vmid, sourceName: guest.name, node, volid: newest.volid, size: newest.size, createdAt: now.toISOString() };
+  return { ok: true, capture: cap, file: await recordCapture(lab, cap) };
+}
+
+/** Drive keys in the order a boot disk is looked for when the config has no boot order. */
+const DISK_KEYS = ['scsi0', 'virtio0', 'sata0', 'ide0'];
+
+/** The boot disk of a VM config: the first disk of `boot: order=…`, else the first usual disk slot. Pure. */
+export function bootDisk(config: Readonly<Record<string, unknown>>): { key: string; volid: string } | undefined {
+  const isDisk = (k: string) => typeof config[k] === 'string' && !/media=cdrom/.test(config[k] as string) && /^(ide|sata|scsi|virtio)\d+$/.test(k);
+  const order = /order=([^,\s]+)/.exec(String(config.boot ?? ''))?.[1]?.split(';') ?? [];
+  const key = order.find(isDisk) ?? DISK_KEYS.find(isDisk);
+  if (!key) return undefined;
+  const volid = (config[key] as string).split(',')[0]!;
+  return volid.startsWith('/') ? undefined : { key, volid };
+}
+
+/**
+ * Captures an appliance's boot disk to the capture store: the node converts it to a qcow2 image
+ * (qemu-img, over its shell: the API cannot read disks), ahl streams that to S3 while hashing it and
+ * checks the digest against the node's, then writes a manifest (size, digest) beside it and records
+ * the capture. A running VM is refused unless `stop`: then it is shut down first and started again
+ * afterwards, whatever happened.
+ */
+export async function captureToStore(
+  lab: Lab,
+  client: ProxmoxClient,
+  store: CaptureStore,
+  shellFor: (node: string) => NodeShell,
+  target: { host?: string; vmid?: number; image?: string },
+  opts: { stop?: boolean; now?: () => Date; wait?: WaitOptions; reporter?: Reporter } = {},
+): Promise<CaptureResult<StoreCapture>> {
+  const t = await captureTarget(lab, client, target);
+  if ('reason' in t) return { ok: false, reason: t.reason };
+  const { image, guest } = t;
+  const { vmid, node } = guest;
+  const progress = (step: string, detail?: string) => opts.reporter?.progress({ step, target: image, status: 'start', ...(detail ? { detail } : {}) });
+  const vmPath = `/nodes/${encodeURIComponent(node)}/qemu/${vmid}`;
+  if (guest.running && !opts.stop) return { ok: false, reason: `VM ${vmid} is running; stop it first for a consistent boot disk, or let ahl shut it down and start it again (--stop)` };
+  let restart = false;
+  try {
+    if (guest.running) {
+      progress('shutdown', `VM ${vmid}`);
+      const down = await waitForTask(client, await client.request<string>('POST', `${vmPath}/status/shutdown`, { timeout: 180, forceStop: 0 }), opts.wait);
+      if (!down.ok) return { ok: false, reason: `VM ${vmid} did not shut down: ${down.exitstatus}`, taskLog: down.log };
+      restart = true;
+    }
+    const config = await client.request<Record<string, unknown>>('GET', `${vmPath}/config`);
+    const disk = bootDisk(config);
+    if (!disk) return { ok: false, reason: `VM ${vmid} has no boot disk on a storage` };
+    const storage = disk.volid.split(':')[0]!;
+    const { path } = await client.request<{ path: string }>('GET', `/nodes/${encodeURIComponent(node)}/storage/${encodeURIComponent(storage)}/content/${encodeURIComponent(disk.volid)}`);
+    const shell = shellFor(node);
+    const now = (opts.now ?? (() => new Date()))();
+    const version = versionAt(now);
+    const key = `${store.prefix}/${image}/${version}.qcow2`;
+    progress('convert', `${disk.key} (${path}) to qcow2 on ${node}`);
+    const tmp = await shell.run('mktemp -d /var/tmp/ahl-capture.XXXXXX');
+    const file = `${tmp}/disk.qcow2`;
+    try {
+      const [sha, bytes, ...info] = (
+        await shell.run(`set -e; qemu-img convert -O qcow2 ${shellQuote(path)} ${shellQuote(file)}; sha256sum ${shellQuote(file)} | cut -d' ' -f1; stat -c %s ${shellQuote(file)}; qemu-img info --output=json ${shellQuote(file)}`)
+      ).split('\n');
+      const virtualSize = Number((JSON.parse(info.join('\n')) as { 'virtual-size': number })['virtual-size']);
+      progress('upload', `${Math.round(Number(bytes) / 1024 / 1024)} MiB to ${store.url(key)}`);
+      const hash = createHash('sha256');
+      let sent = 0;
+      const tap = new PassThrough();
+      tap.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        sent += chunk.length;
+      });
+      const out = await shell.stream(`cat ${shellQuote(file)}`);
+      out.stdout.pipe(tap);
+      await Promise.all([store.upload(key, tap, 'application/x-qemu-disk'), out.done]).catch((e: unknown) => {
+        // A refused upload stops reading: end the reader on the node too, rather than leave it blocked.
+        out.stdout.destroy();
+        throw e;
+      });
+      const digest = hash.digest('hex');
+      if (digest !== sha || sent !== Number(bytes)) return { ok: false, reason: `the upload of ${store.url(key)} does not match the image on ${node} (${sent} bytes, sha256 ${digest}; the node has ${bytes} bytes, sha256 ${sha})` };
+      const cap: StoreCapture = { image, version, sourceVmid: vmid, sourceName: guest.name, node, where: 'store', url: store.url(key), key, format: 'qcow2', size: sent, digest: `sha256:${digest}`, virtualSize, disk: disk.key, createdAt: now.toISOString() };
+      await store.putJson(`${key}.json`, cap);
+      return { ok: true, capture: cap, file: await recordCapture(lab, cap) };
+    } finally {
+      await shell.run(`rm -rf ${shellQuote(tmp)}`).catch(() => undefined);
+    }
+  } finally {
+    if (restart) {
+      progress('start', `VM ${vmid} again`);
+      await client
+        .request<string>('POST', `${vmPath}/status/start`)
+        .then((upid) => waitForTask(client, upid, opts.wait))
+        .catch(() => undefined);
+    }
+  }
+}
+
+/** A template from a capture in the store: the node downloads the image by a presigned URL and checks its digest. */
+async function restoreFromStore(
+  lab: Lab,
+  client: ProxmoxClient,
+  cap: StoreCapture,
+  opts: { now?: () => Date; wait?: WaitOptions; store?: CaptureStore; reporter?: Reporter; force?: boolean },
+): Promise<{ ok: true; manifest: TemplateManifest; promoted?: string; skipped?: string } | { ok: false; reason: string; taskLog?: readonly string[] }> {
+  const store = opts.store;
+  if (!store) return { ok: false, reason: `capture ${cap.version} is in the capture store (${cap.url}), and lab.yaml names no captureStore` };
+  const size = await store.size(cap.key);
+  if (size === undefined) return { ok: false, reason: `${cap.url} is no longer in the capture store` };
+  if (size !== cap.size) return { ok: false, reason: `${cap.url} holds ${size} bytes; its manifest says ${cap.size}` };
+  // An hour is long enough for the node to fetch a large image and short enough to be worth little if it leaks.
+  const url = await store.presign(cap.key, 3600);
+  const r = await buildTemplate(lab, client, cap.image, {
+    ...(opts.force ? { force: true } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.wait ? { wait: opts.wait } : {}),
+    ...(opts.reporter ? { reporter: opts.reporter } : {}),
+    source: { url, digest: cap.digest, shown: cap.url, record: { capture: cap.url, digest: cap.digest } },
+  });
+  if (r.outcome === 'failed') return { ok: false, reason: `${r.step}: ${r.message}`, ...(r.taskLog ? { taskLog: r.taskLog } : {}) };
+  if (r.outcome === 'skipped') return { ok: true, manifest: r.manifest, skipped: r.reason };
+  return { ok: true, manifest: r.manifest, ...(r.promoted ? { promoted: r.promoted } : {}) };
 }
 
 /**
@@ -79,13 +242,24 @@ export async function restoreCapture(
   lab: Lab,
   client: ProxmoxClient,
   image: string,
-  opts: { version?: string; now?: () => Date; wait?: WaitOptions } = {},
-): Promise<{ ok: true; manifest: TemplateManifest; promoted?: string } | { ok: false; reason: string; taskLog?: readonly string[] }> {
+  opts: { version?: string; now?: () => Date; wait?: WaitOptions; store?: CaptureStore; reporter?: Reporter; force?: boolean } = {},
+): Promise<{ ok: true; manifest: TemplateManifest; promoted?: string; skipped?: string } | { ok: false; reason: string; taskLog?: readonly string[] }> {
   const spec = lab.images[image];
   if (!spec) return { ok: false, reason: `image "${image}" is not declared` };
   const caps = await readCaptures(lab.recordsRoot, image);
+  // Captures in the store that this machine has no record of (a new machine, the local lab) count too.
+  if (opts.store) {
+    const known = new Set(caps.map((c) => c.version));
+    const keys = (await opts.store.list(`${opts.store.prefix}/${image}/`)).filter((k) => k.endsWith('.qcow2.json'));
+    for (const k of keys) {
+      const m = await opts.store.getJson<StoreCapture>(k);
+      if (m && m.where === 'store' && m.image === image && !known.has(m.version)) caps.push(m);
+    }
+    caps.sort((a, b) => (a.version < b.version ? -1 : 1));
+  }
   const cap = opts.version ? caps.find((c) => c.version === opts.version) : caps[caps.length - 1];
   if (!cap) return { ok: false, reason: opts.version ? `no capture ${opts.version} of ${image}` : `${image} has no capture yet (ahl image capture HOST)` };
+  if (cap.where === 'store') return restoreFromStore(lab, client, cap, opts);
   const where = placement(lab, spec);
   const guests = (await client.request<{ vmid: number }[]>('GET', '/cluster/resources', { type: 'vm' })) ?? [];
   let vmid = spec.template.vmid ?? Number(await client.request<string>('GET', '/cluster/nextid'));

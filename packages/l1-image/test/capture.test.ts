@@ -56,3 +56,13 @@ describe('appliance capture and restore', () => {
     }
   });
 });
+
+describe('bootDisk', () => {
+  it('takes the first disk of the boot order, else the first usual slot, never a cd-rom or a device path', async () => {
+    const { bootDisk } = await import('../src/index.js');
+    expect(bootDisk({ boot: 'order=ide2;virtio0;net0', ide2: 'local:iso/x.iso,media=cdrom', virtio0: 'local-lvm:vm-1-disk-0,size=8G' })).toEqual({ key: 'virtio0', volid: 'local-lvm:vm-1-disk-0' });
+    expect(bootDisk({ scsi1: 'local-lvm:vm-1-disk-1', scsi0: 'tank:vm-1-disk-0,size=32G' })).toEqual({ key: 'scsi0', volid: 'tank:vm-1-disk-0' });
+    expect(bootDisk({ scsi0: '/dev/disk/by-id/ata-X,size=1T' })).toBeUndefined();
+    expect(bootDisk({ ide2: 'local:cloudinit,media=cdrom' })).toBeUndefined();
+  });
+});

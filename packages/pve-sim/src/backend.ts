@@ -36,6 +36,11 @@ export interface SimBackend {
    * settles is removed by the sim, so a failing backend leaves nothing behind.
    */
   writeFile(volume: Volume, storage: StorageDef, source: SimFileSource): Promise<void>;
+  /**
+   * Where the volume's data lives on the node, when the backend keeps it in a real file: what
+   * GET content/{volume} reports as `path` (otherwise the path PVE would use).
+   */
+  volumePath?(volume: Volume, storage: StorageDef): string | undefined;
   /** Starts the guest; `cloudInit` holds its NoCloud seed when it has a cloud-init drive. */
   startGuest(guest: Guest, context?: { cloudInit?: CloudInitSeed }): Promise<void>;
   /** `graceful` is a shutdown (ACPI/agent); otherwise a hard stop. */

@@ -24,30 +24,27 @@ export interface QemuBackendOptions {
 const DISK_KEYS = ['scsi0', 'virtio0', 'sata0', 'ide0'];
 
 /**
- * pve-sim's backend for the local lab: volumes are qcow2 files (a linked clone is an overlay on its
- * template's disk, a full clone a copy, resize grows the file), a started guest is a real QEMU
- * process on the lab's bridge with a NoCloud seed made from its cloud-init config, and its guest
- * agent answers for it.
+ * Volumes as qcow2 files under `dir` (a linked clone is an overlay on its template's disk, a full
+ * clone a copy, resize grows the file, downloads are kept): what a node's storage holds, without
+ * guests. Started guests exist only in the sim's bookkeeping; {@link QemuBackend} runs them for real.
+ * Volume paths are real files, and content/{volume} reports them as the node's paths.
  */
-export class QemuBackend implements SimBackend {
-  private tapIndex = 100;
-  private readonly taps = new Map<number, string>();
-
-  constructor(private readonly o: QemuBackendOptions) {
-    mkdirSync(join(o.dir, 'volumes'), { recursive: true });
+export class QcowVolumes implements SimBackend {
+  constructor(protected readonly dir: string) {
+    mkdirSync(join(dir, 'volumes'), { recursive: true });
   }
 
   /** A volume's file: one flat folder per storage, the volume name made filesystem-safe. */
   pathOf(volid: string): string {
     const [storage, name] = volid.split(/:(.*)/s) as [string, string];
-    return join(this.o.dir, 'volumes', storage, name.replace(/\//g, '__'));
+    return join(this.dir, 'volumes', storage, name.replace(/\//g, '__'));
   }
 
-  runDir(vmid: number): string {
-    return join(this.o.dir, 'run', String(vmid));
+  volumePath(volume: Volume): string {
+    return this.pathOf(volume.volid);
   }
 
-  private async qemuImg(args: string[]): Promise<void> {
+  protected async qemuImg(args: string[]): Promise<void> {
     const r = await execa('qemu-img', args, { reject: false, all: true });
     if (r.exitCode !== 0) throw new Error(`qemu-img ${args[0]} failed: ${r.all}`);
   }
@@ -114,7 +111,30 @@ export class QemuBackend implements SimBackend {
     }
   }
 
-  async startGuest(guest: Guest, context?: { cloudInit?: CloudInitSeed }): Promise<void> {
+  /** No guest runs: the sim's bookkeeping alone says it does. */
+  async startGuest(_guest: Guest, _context?: { cloudInit?: CloudInitSeed }): Promise<void> {}
+
+  async stopGuest(_guest: Guest, _graceful: boolean): Promise<void> {}
+}
+
+/**
+ * pve-sim's backend for the local lab: {@link QcowVolumes}, and a started guest is a real QEMU
+ * process on the lab's bridge with a NoCloud seed made from its cloud-init config, whose guest
+ * agent answers for it.
+ */
+export class QemuBackend extends QcowVolumes {
+  private tapIndex = 100;
+  private readonly taps = new Map<number, string>();
+
+  constructor(private readonly o: QemuBackendOptions) {
+    super(o.dir);
+  }
+
+  runDir(vmid: number): string {
+    return join(this.o.dir, 'run', String(vmid));
+  }
+
+  override async startGuest(guest: Guest, context?: { cloudInit?: CloudInitSeed }): Promise<void> {
     const c = guest.config;
     const bootKey = /order=([^;,\s]+)/.exec(c.boot ?? '')?.[1] ?? DISK_KEYS.find((k) => c[k] && !/media=cdrom/.test(c[k]!));
     const disk = bootKey ? c[bootKey] : undefined;
@@ -143,7 +163,7 @@ export class QemuBackend implements SimBackend {
     );
   }
 
-  async stopGuest(guest: Guest, graceful: boolean): Promise<void> {
+  override async stopGuest(guest: Guest, graceful: boolean): Promise<void> {
     await stopVm(this.runDir(guest.vmid), { graceful, timeoutMs: 60_000 });
     const tap = this.taps.get(guest.vmid);
     if (tap) await this.o.network.removeTap(tap);

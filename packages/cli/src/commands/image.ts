@@ -1,5 +1,5 @@
 import { isAbsolute, join, relative } from 'node:path';
-import type { Lab, ProxmoxClient } from '@ahl/core';
+import type { Lab, ProxmoxClient, Reporter } from '@ahl/core';
 import type { CommandContext, CommandDef } from '../command.js';
 import { loadValidLab } from './lab-root.js';
 
@@ -13,6 +13,18 @@ async function withClient<T>(ctx: CommandContext, fn: (lab: Lab, client: Proxmox
   } finally {
     await client.close();
   }
+}
+
+/** Progress of a long L1 operation as lines: each step, and the task log in dim. */
+function progressReporter(out: CommandContext['out']): Reporter {
+  return {
+    info: (m) => out.line(m),
+    warn: (m) => out.line(out.style('yellow', m)),
+    progress: (e) => {
+      if (e.status === 'start' && e.detail && !e.detail.startsWith('waiting')) out.line(out.style('dim', `  ${e.step}: ${e.detail}`));
+      else if (e.status !== 'start' || e.detail) out.line(`${e.status === 'ok' ? out.style('green', '✓') : e.status === 'failed' ? out.style('red', '✗') : '…'} ${e.step}${e.detail ? `: ${e.detail}` : ''}`);
+    },
+  };
 }
 
 async function knownImage(lab: Lab, name: string, command: string): Promise<void> {
@@ -47,14 +59,7 @@ export const imageBuildCommand: CommandDef = {
       const r = await buildTemplate(lab, client, name, {
         force: Boolean(ctx.options.force),
         toolVersion: VERSION,
-        reporter: {
-          info: (m) => out.line(m),
-          warn: (m) => out.line(out.style('yellow', m)),
-          progress: (e) => {
-            if (e.status === 'start' && e.detail && !e.detail.startsWith('waiting')) out.line(out.style('dim', `  ${e.step}: ${e.detail}`));
-            else if (e.status !== 'start' || e.detail) out.line(`${e.status === 'ok' ? out.style('green', '✓') : e.status === 'failed' ? out.style('red', '✗') : '…'} ${e.step}${e.detail ? `: ${e.detail}` : ''}`);
-          },
-        },
+        reporter: progressReporter(out),
       });
       if (ctx.global.json) out.json(r);
       if (r.outcome === 'skipped') out.line(`${out.style('green', '✓')} ${r.reason}`);
@@ -161,28 +166,54 @@ export const imagePruneCommand: CommandDef = {
 export const imageCaptureCommand: CommandDef = {
   name: 'image capture',
   locks: () => true,
-  summary: 'L1: capture an appliance\'s boot disk (HAOS, TrueNAS) with vzdump to the backup storage, with a manifest',
-  description: 'The VM must be stopped for a consistent disk; --running captures a running one in vzdump\'s snapshot mode.',
+  summary: 'L1: capture an appliance\'s boot disk (HAOS, TrueNAS) to the capture store (S3) or the backup storage, with a manifest',
+  description:
+    '--to store (the default when lab.yaml has a captureStore): the node converts the boot disk to qcow2 (qemu-img, over\n' +
+    'its shell: nodes.NODE.ssh, default root@ the endpoint\'s host), ahl streams it to S3 while hashing it, checks the\n' +
+    'digest against the node\'s and writes a manifest (size, sha256) beside it. --to storage: a vzdump archive of the\n' +
+    'whole VM on the backup storage. Either way the VM must be stopped for a consistent disk: --stop shuts it down and\n' +
+    'starts it again afterwards; with --to storage, --running captures it running in vzdump\'s snapshot mode.\n' +
+    'Exit status: 0 captured, 1 refused or failed, 2 ahl could not run.',
   positionals: [{ name: 'TARGET', description: 'a host of an appliance persona, or a vmid (then --image)' }],
   options: [
     { name: 'image', type: 'string', value: 'NAME', description: 'the appliance image the capture is for (default: the host\'s)' },
-    { name: 'running', type: 'boolean', description: 'allow capturing a running VM (snapshot mode)' },
+    { name: 'to', type: 'string', value: 'store|storage', description: 'where the capture goes (default: store when lab.yaml has a captureStore)' },
+    { name: 'stop', type: 'boolean', description: 'shut a running VM down for the capture, and start it again after' },
+    { name: 'running', type: 'boolean', description: 'with --to storage: capture a running VM in snapshot mode' },
   ],
   examples: [
     { command: 'ahl image capture homeassistant-01', description: 'capture the stopped Home Assistant VM' },
-    { command: 'ahl image capture 350 --image haos', description: 'capture a VM ahl does not manage yet' },
+    { command: 'ahl image capture nas-01 --stop', description: 'shut TrueNAS down, capture its boot disk to S3, start it again' },
+    { command: 'ahl image capture 350 --image haos --to storage', description: 'a vzdump capture of a VM ahl does not manage yet' },
   ],
   async run(ctx) {
-    const { capture } = await import('@ahl/l1-image');
+    const { ahlError, nodeShell } = await import('@ahl/core');
+    const { capture, captureToStore, openCaptureStore } = await import('@ahl/l1-image');
+    const { out } = ctx;
     return withClient(ctx, async (lab, client) => {
+      const to = ctx.options.to ?? (lab.config.captureStore ? 'store' : 'storage');
+      if (to !== 'store' && to !== 'storage') throw ahlError('USAGE', { message: `--to takes store or storage, not "${String(to)}"`, command: 'image capture' });
+      if (to === 'store' && ctx.options.running) throw ahlError('USAGE', { message: '--running goes with --to storage (vzdump\'s snapshot mode); to the store, use --stop', command: 'image capture' });
       const t = ctx.positionals[0]!;
-      const r = await capture(lab, client, { ...(/^\d+$/.test(t) ? { vmid: Number(t) } : { host: t }), ...(typeof ctx.options.image === 'string' ? { image: ctx.options.image } : {}) }, { allowRunning: Boolean(ctx.options.running) });
-      if (ctx.global.json) ctx.out.json(r);
+      const target = { ...(/^\d+$/.test(t) ? { vmid: Number(t) } : { host: t }), ...(typeof ctx.options.image === 'string' ? { image: ctx.options.image } : {}) };
+      let r;
+      if (to === 'store') {
+        const store = await openCaptureStore(lab.config, await ctx.secrets(lab.root));
+        try {
+          r = await captureToStore(lab, client, store, (node) => nodeShell(lab, node, { signal: ctx.signal }), target, { stop: Boolean(ctx.options.stop), reporter: progressReporter(out) });
+        } finally {
+          store.close();
+        }
+      } else r = await capture(lab, client, target, { allowRunning: Boolean(ctx.options.running) });
+      if (ctx.global.json) out.json(r);
       if (!r.ok) {
-        ctx.out.line(`${ctx.out.style('red', '✗')} ${r.reason}`);
+        out.line(`${out.style('red', '✗')} ${r.reason}`);
+        if (r.taskLog?.length) out.line(out.style('dim', r.taskLog.slice(-20).map((l) => `  | ${l}`).join('\n')));
         return 1;
       }
-      ctx.out.line(`${ctx.out.style('green', '✓')} captured VM ${r.capture.sourceVmid} to ${r.capture.volid} (${Math.round(r.capture.size / 1024 / 1024)} MiB); record ${r.file}`);
+      const c = r.capture;
+      const where = c.where === 'store' ? `${c.url} (${Math.round(c.size / 1024 / 1024)} MiB, ${c.digest})` : `${c.volid} (${Math.round(c.size / 1024 / 1024)} MiB)`;
+      out.line(`${out.style('green', '✓')} captured VM ${c.sourceVmid} to ${where}; record ${relative(lab.root, r.file)}`);
       return 0;
     });
   },
@@ -191,20 +222,46 @@ export const imageCaptureCommand: CommandDef = {
 export const imageRestoreCaptureCommand: CommandDef = {
   name: 'image restore-capture',
   locks: () => true,
-  summary: 'L1: turn an appliance capture into a template (the newest, or --version)',
+  summary: 'L1: turn an appliance capture into a template (the newest, or --version), from the store or the backup storage',
+  description:
+    'A capture in the store: the node downloads the qcow2 image by a presigned URL (valid one hour) to the import storage,\n' +
+    'checking its sha256, and a template VM imports it (as `image build` does, without cloud-init). Captures in the store\n' +
+    'that this machine has no record of count too, so a new machine restores from the store alone. A vzdump capture:\n' +
+    'restored as a new VM, then made a template. The first template of an image becomes stable.',
   positionals: [{ name: 'NAME', description: 'the appliance image' }],
-  options: [{ name: 'version', type: 'string', value: 'VERSION', description: 'which capture (default: the newest)' }],
-  examples: [{ command: 'ahl image restore-capture haos', description: 'make a HAOS template from its newest capture' }],
+  options: [
+    { name: 'version', type: 'string', value: 'VERSION', description: 'which capture (default: the newest)' },
+    { name: 'force', type: 'boolean', description: 'make a new template even when one from the same capture exists' },
+  ],
+  examples: [
+    { command: 'ahl image restore-capture haos', description: 'make a HAOS template from its newest capture' },
+    { command: 'ahl image restore-capture truenas --version 20261126-040000', description: 'from a chosen capture' },
+  ],
   async run(ctx) {
-    const { restoreCapture } = await import('@ahl/l1-image');
+    const { openCaptureStore, restoreCapture } = await import('@ahl/l1-image');
+    const { out } = ctx;
     return withClient(ctx, async (lab, client) => {
-      const r = await restoreCapture(lab, client, ctx.positionals[0]!, typeof ctx.options.version === 'string' ? { version: ctx.options.version } : {});
-      if (ctx.global.json) ctx.out.json(r);
+      await knownImage(lab, ctx.positionals[0]!, 'image restore-capture');
+      const store = lab.config.captureStore ? await openCaptureStore(lab.config, await ctx.secrets(lab.root)) : undefined;
+      let r;
+      try {
+        r = await restoreCapture(lab, client, ctx.positionals[0]!, {
+          ...(typeof ctx.options.version === 'string' ? { version: ctx.options.version } : {}),
+          ...(store ? { store } : {}),
+          ...(ctx.options.force ? { force: true } : {}),
+          reporter: progressReporter(out),
+        });
+      } finally {
+        store?.close();
+      }
+      if (ctx.global.json) out.json(r);
       if (!r.ok) {
-        ctx.out.line(`${ctx.out.style('red', '✗')} ${r.reason}`);
+        out.line(`${out.style('red', '✗')} ${r.reason}`);
+        if (r.taskLog?.length) out.line(out.style('dim', r.taskLog.slice(-20).map((l) => `  | ${l}`).join('\n')));
         return 1;
       }
-      ctx.out.line(`${ctx.out.style('green', '✓')} template ${r.manifest.templateName} (vmid ${r.manifest.vmid}) from ${r.manifest.source.capture}${r.promoted ? `, now ${r.manifest.image}@${r.promoted}` : ''}`);
+      if (r.skipped) out.line(`${out.style('green', '✓')} ${r.skipped}`);
+      else out.line(`${out.style('green', '✓')} template ${r.manifest.templateName} (vmid ${r.manifest.vmid}) from ${r.manifest.source.capture}${r.promoted ? `, now ${r.manifest.image}@${r.promoted}` : ''}`);
       return 0;
     });
   },

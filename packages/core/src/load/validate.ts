@@ -148,6 +148,11 @@ function applyLocal(cfg: LabConfig, local: { parsed: ParsedYaml; spec: LabLocal 
     // A local endpoint brings its own trust: the pin replaces lab.yaml's TLS settings rather than merging with them.
     if (tls) cfg.proxmox.tls = { verify: tls.verify ?? true, ...(tls.fingerprint ? { fingerprint: tls.fingerprint } : {}), ...(tls.ca ? { ca: tls.ca } : {}) };
   }
+  for (const [name, o] of Object.entries(local.spec.nodes ?? {})) {
+    const n = cfg.nodes[name];
+    if (!n) out.error(local.parsed, ['nodes', name], `node "${name}" is not declared in lab.yaml`, 'key');
+    else if (o.ssh !== undefined) n.ssh = o.ssh;
+  }
   for (const [name, o] of Object.entries(local.spec.images ?? {})) {
     const img = images.find((i) => i.name === name);
     if (!img) {

@@ -55,6 +55,21 @@ const storageRoles = z.strictObject({
   backup: pveId.optional().meta({ description: 'Storage with the backup content type (vzdump captures)' }),
 });
 
+/** How ahl reaches a node's shell, for what the API cannot do (reading a disk to export it). */
+const nodeShell = z
+  .string()
+  .regex(/^(local|([a-z_][a-z0-9_-]*@)?[A-Za-z0-9.-]+(:\d+)?)$/, 'must be [USER@]HOST[:PORT], or local when this machine is the node')
+  .meta({ description: 'SSH to the node as [USER@]HOST[:PORT] (default root@ the endpoint\'s host), or local when ahl runs on the node itself' });
+
+const s3Bucket = {
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"'),
+  region: z.string().default('us-east-1'),
+  endpoint: httpUrl.optional().meta({ description: 'An S3-compatible endpoint (MinIO, Garage, Ceph RGW, B2…); default AWS' }),
+  accessKeyId: secretRef,
+  secretAccessKey: secretRef,
+  pathStyle: z.boolean().default(false).meta({ description: 'Path-style URLs (most self-hosted S3 servers need them)' }),
+};
+
 export const LabSchema = z
   .strictObject({
     name: dnsLabel.meta({ description: 'The lab name, used as a prefix and in tags' }),
@@ -91,6 +106,7 @@ export const LabSchema = z
           .strictObject({
             storage: storageRoles.optional(),
             bridge: pveId.optional(),
+            ssh: nodeShell.optional(),
           })
           .nullable()
           .transform((v) => v ?? {}),
@@ -164,17 +180,19 @@ export const LabSchema = z
         }),
         z.strictObject({
           backend: z.literal('s3'),
-          bucket: z.string().min(3),
           prefix: z.string().default('ahl'),
-          region: z.string().default('us-east-1'),
-          endpoint: httpUrl.optional(),
-          accessKeyId: secretRef,
-          secretAccessKey: secretRef,
-          pathStyle: z.boolean().default(false),
+          ...s3Bucket,
         }),
       ])
       .prefault({ backend: 'local' })
       .meta({ description: 'Where Terraform state and ahl records are kept' }),
+    captureStore: z
+      .strictObject({
+        prefix: z.string().regex(/^[^/].*[^/]$|^[^/]$/, 'must not start or end with /').default('ahl/captures'),
+        ...s3Bucket,
+      })
+      .optional()
+      .meta({ description: 'S3-compatible object storage for appliance captures (boot disks as qcow2, with a manifest of size and digest)' }),
   })
   .meta({ title: 'ahl lab', description: 'The site: Proxmox endpoint, nodes, storage, network and defaults' });
 
@@ -453,6 +471,10 @@ export const LabLocalSchema = z
         }),
       )
       .optional(),
+    nodes: z
+      .record(pveId, z.strictObject({ ssh: nodeShell.optional() }))
+      .optional()
+      .meta({ description: 'Per node: how this machine reaches its shell (local for the local lab)' }),
     records: z
       .string()
       .regex(/^[^/]/, 'must be a path relative to the lab root')

@@ -157,7 +157,8 @@ export function getContent(ctx: HandlerCtx): unknown {
   const v = ctx.core.volume(volid, node);
   checkVolumeAccess(ctx, s, v, AUDIT_OR_SPACE);
   if (!v) die(`volume '${volid}' does not exist`);
-  const out: Record<string, unknown> = { path: volumePath(s, parseVolid(volid)!.name), size: v.size, used: v.parent ? 0 : v.size, format: v.format };
+  const path = ctx.core.backend.volumePath?.(v, s) ?? volumePath(s, parseVolid(volid)!.name);
+  const out: Record<string, unknown> = { path, size: v.size, used: v.parent ? 0 : v.size, format: v.format };
   if (v.notes !== undefined) out.notes = v.notes;
   if (v.protected) out.protected = 1;
   return out;
