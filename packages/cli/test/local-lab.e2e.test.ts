@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectLab, loadLab, Secrets, waitForTask, type ProxmoxClient } from '@ahl/core';
@@ -26,7 +27,10 @@ describe('the local lab', () => {
     const files: Record<string, string> = {
       'lab.yaml': `name: e2e\nproxmox:\n  endpoint: https://pve.invalid:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: env:PM_TOKEN_SECRET\nnodes:\n  pve1: {}\ndefaults:\n  storage: {vm: local-lvm, iso: local, import: local, snippets: local}\n  bridge: vmbr0\ncloudInit:\n  user: lab\n  sshKeys: [${pub}]\n`,
       'images/debian-bookworm.yaml': 'os: {family: debian, release: bookworm}\nsource:\n  url: https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2\n  checksumUrl: https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS\ntemplate: {vmid: 9000, memory: 1024}\n',
-      'personas/web.yaml': 'template: debian-bookworm@stable\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',
+      'personas/web.yaml':
+        'template: debian-bookworm@stable\nsystem:\n  files:\n    - {path: /etc/ahl-motd, content: "web: managed by ahl\\n"}\n  unattendedUpgrades: false\n  monitoring: {nodeExporter: {enabled: false}}\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',
+      // A physical machine: no VM of ahl's; it boots a stock image with the seed ISO `ahl image seed` writes.
+      'personas/metal.yaml': 'template: debian-bookworm@stable\nhosts:\n  nuc-01: {runtime: baremetal, ip: 10.79.0.21/24, gateway: 10.79.0.1, mac: "02:AD:00:00:00:21"}\n',
     };
     writeTree(dir, files);
     const up = await ahl(['lab', 'up', '--dir', dir]);
@@ -103,7 +107,7 @@ describe('the local lab', () => {
   });
 
   it('ahl status: both guests running on the current template, from one API call', async () => {
-    const r = await ahl(['status', '--json', '--dir', dir]);
+    const r = await ahl(['status', 'web', '--json', '--dir', dir]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { calls: number; hosts: { host: string; vm?: { power: string }; template: { state: string }; drift: string[] }[] };
     expect(report.calls).toBe(1);
@@ -111,6 +115,45 @@ describe('the local lab', () => {
       ['web-01', 'running', 'current', []],
       ['web-02', 'running', 'current', []],
     ]);
+  });
+
+  it('ahl converge system reaches the guests inside the lab\'s namespace, apt through its proxy', async () => {
+    const r = await ahl(['converge', 'system', 'web-01', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await ssh(target('10.79.0.11'), 'cat /etc/ahl-motd')).stdout).toBe('web: managed by ahl\n');
+  });
+
+  it('a drift check from a timer sees a hand-made change, exits 1 and tells the webhook; reconcile puts it back', async () => {
+    const received: unknown[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const env = { HOOK: `http://127.0.0.1:${(hook.address() as { port: number }).port}/drift` };
+    try {
+      await ssh(target('10.79.0.11'), 'echo changed by hand | sudo tee /etc/ahl-motd >/dev/null');
+      const drift = await ahl(['drift', 'web-01', '--layer', 'L3', '--notify', 'env:HOOK', '--dir', dir], { env });
+      expect(drift.code, drift.stderr).toBe(1);
+      expect(received).toEqual([
+        expect.objectContaining({
+          lab: 'e2e',
+          clean: false,
+          findings: [{ layer: 'L3', host: 'web-01', cause: 'changed outside ahl', what: expect.arrayContaining([expect.stringMatching(/files/)]), reconcile: 'ahl converge system web-01' }],
+        }),
+      ]);
+      const fixed = await ahl(['reconcile', 'web-01', '--layer', 'L3', '--notify', 'env:HOOK', '--dir', dir], { env });
+      expect(fixed.code, fixed.stderr).toBe(0);
+      expect(received[1]).toMatchObject({ lab: 'e2e', clean: true, reconciled: [{ layer: 'L3', host: 'web-01' }], awaitingApproval: [], failed: [] });
+      expect((await ssh(target('10.79.0.11'), 'cat /etc/ahl-motd')).stdout).toBe('web: managed by ahl\n');
+      expect((await ahl(['drift', 'web-01', '--layer', 'L3', '--dir', dir], { env })).code).toBe(0);
+    } finally {
+      hook.close();
+    }
   });
 
   it('ahl power reboot: a real rolling reboot, each guest back with its agent before the next', async () => {
@@ -137,6 +180,35 @@ describe('the local lab', () => {
     expect((await client.request<{ status: string }>('GET', '/nodes/pve1/qemu/302/status/current')).status).toBe('stopped');
     expect((await waitForTask(client, await client.request<string>('DELETE', '/nodes/pve1/qemu/302', { purge: 1 }), wait)).ok).toBe(true);
     expect(readdirSync(join(dir, '.ahl/lab/volumes/local-lvm')).filter((f) => f.includes('302'))).toEqual([]);
+  });
+
+  it('a bare-metal host: a machine booting a stock image with its `ahl image seed` ISO comes up as declared', async () => {
+    const iso = join(dir, 'nuc-01-seed.iso');
+    const seed = await ahl(['image', 'seed', 'nuc-01', '--output', iso, '--dir', dir]);
+    expect(seed.code, seed.stderr).toBe(0);
+    // Stand-in for the physical machine: a guest without a cloud-init drive, the seed ISO in its cd-rom,
+    // booting the same stock image (the template's disk); the ISO reaches the node by download-url.
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(iso)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/nuc-01-seed.iso`;
+      expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/storage/local/download-url', { content: 'iso', filename: 'nuc-01-seed.iso', url }), wait)).ok).toBe(true);
+    } finally {
+      server.close();
+    }
+    expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/9000/clone', { newid: 321, name: 'nuc-01-metal', full: 0 }), wait)).ok).toBe(true);
+    // The machine's NIC has the MAC the host declares, which the seed's network-config matches.
+    await client.request('PUT', '/nodes/pve1/qemu/321/config', { ide2: 'local:iso/nuc-01-seed.iso,media=cdrom', net0: 'virtio=02:AD:00:00:00:21,bridge=vmbr0' });
+    expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/321/status/start'), wait)).ok).toBe(true);
+    const serial = () => {
+      const f = join(dir, '.ahl/lab/run/321/serial.log');
+      return existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-40).join('\n') : '(no serial log)';
+    };
+    await waitForSsh(target('10.79.0.21'), 10 * 60_000, serial);
+    expect((await ssh(target('10.79.0.21'), 'hostname')).stdout.trim()).toBe('nuc-01');
+    expect((await ssh(target('10.79.0.21'), 'sudo -n true && echo sudo')).stdout.trim()).toBe('sudo');
+    expect((await ssh(target('10.79.0.21'), 'ping -c1 -W5 10.79.0.11 >/dev/null && echo up')).stdout.trim()).toBe('up');
+    expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/321/status/stop'), wait)).ok).toBe(true);
   });
 
   it('goes down leaving no process, namespace or file', async () => {

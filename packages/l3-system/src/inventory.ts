@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import type { Host, Lab } from '@ahl/core';
+import { knownHostsFile, type Host, type Lab } from '@ahl/core';
 import { stringify } from 'yaml';
 import { systemHosts } from './targets.js';
 
@@ -31,7 +31,8 @@ export function sshCommonArgs(lab: Lab, opts: InventoryOptions = {}): string {
   const ssh = lab.config.ssh;
   // accept-new trusts a host on first contact and refuses a changed key; strict needs it known already.
   const args = ['-o', `StrictHostKeyChecking=${ssh.hostKeyPolicy === 'strict' ? 'yes' : 'accept-new'}`, '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=10'];
-  if (opts.knownHostsFile) args.push('-o', `UserKnownHostsFile=${opts.knownHostsFile}`);
+  const known = opts.knownHostsFile ?? knownHostsFile(lab);
+  if (known) args.push('-o', `UserKnownHostsFile=${known}`);
   if (ssh.jumpHost) args.push('-o', `ProxyJump=${ssh.jumpHost}`);
   return args.join(' ');
 }

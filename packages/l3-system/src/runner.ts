@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { Redactor, silentReporter, type Lab, type Reporter } from '@ahl/core';
+import { hostsWrap, Redactor, silentReporter, type Lab, type Reporter } from '@ahl/core';
 import { execa } from 'execa';
 import { ansibleEnv, ansiblePlaybookArgv, commandLine } from './command.js';
 import { ANSIBLE_DIR, type SystemTag } from './content.js';
@@ -156,6 +156,7 @@ async function runSystemPlaybook(lab: Lab, playbook: string, hosts: readonly str
       await mkdir(dirname(join(dir, rel)), { recursive: true });
       await writeFile(join(dir, rel), text, { mode: 0o600 });
     }
+    const wrap = opts.wrap ?? hostsWrap(lab);
     const invocation = {
       ansiblePlaybook,
       contentDir: ANSIBLE_DIR,
@@ -165,7 +166,7 @@ async function runSystemPlaybook(lab: Lab, playbook: string, hosts: readonly str
       check: Boolean(opts.check),
       forks: opts.forks ?? Math.min(Math.max(hosts.length, 1), 20),
       ...(opts.tags ? { tags: opts.tags } : {}),
-      ...(opts.wrap ? { wrap: opts.wrap } : {}),
+      ...(wrap ? { wrap } : {}),
     };
     const argv = ansiblePlaybookArgv(invocation);
     const started = Date.now();

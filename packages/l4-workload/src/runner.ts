@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ahlError, Redactor, silentReporter, type Host, type Lab, type Reporter, type Secrets } from '@ahl/core';
+import { ahlError, hostsWrap, Redactor, silentReporter, type Host, type Lab, type Reporter, type Secrets } from '@ahl/core';
 import {
   commandLine,
   collectPlaybookEvents,
@@ -107,6 +107,7 @@ async function runOperation(
       await mkdir(dirname(join(dir, rel)), { recursive: true });
       await writeFile(join(dir, rel), text, { mode: 0o600 });
     }
+    const wrap = opts.wrap ?? hostsWrap(lab);
     const invocation = {
       ansiblePlaybook,
       operation,
@@ -114,7 +115,7 @@ async function runOperation(
       hosts: names,
       check: Boolean(check),
       forks: opts.forks ?? Math.min(Math.max(names.length, 1), 20),
-      ...(opts.wrap ? { wrap: opts.wrap } : {}),
+      ...(wrap ? { wrap } : {}),
     };
     const argv = workloadPlaybookArgv(invocation);
     const masked = argv.map((a) => redactor.redact(a));

@@ -152,6 +152,12 @@ export class QemuBackend extends QcowVolumes {
     if (context?.cloudInit) {
       seedIso = join(runDir, 'seed.iso');
       await writeSeedIso(seedIso, context.cloudInit);
+    } else {
+      // No cloud-init drive: an ISO in a cd-rom slot is handed over instead, as a machine booting
+      // with a NoCloud (cidata) stick or disc would see it (ahl image seed makes those).
+      const iso = Object.entries(c).find(([k, v]) => /^(ide|sata|scsi)\d+$/.test(k) && /media=cdrom/.test(v) && /:iso\//.test(v.split(',')[0]!))?.[1];
+      const file = iso ? this.pathOf(iso.split(',')[0]!) : undefined;
+      if (file && existsSync(file)) seedIso = file;
     }
     const tap = await this.o.network.addTap(this.tapIndex++, bridge);
     this.taps.set(guest.vmid, tap);

@@ -9,6 +9,7 @@ import { buildImage, markImageInUse, type GuestImage } from './image/build.js';
 import { createLabNetwork, removeStaleNamespaces, type BridgeSpec, type LabNetwork } from './net/namespace.js';
 import { newRunId } from './net/names.js';
 import { chooseAccel } from './vm/accel.js';
+import { AptProxy } from './net/apt-proxy.js';
 
 /** What `ahl lab up` records, so `status` and `down` find the lab again. */
 export interface LocalLabState {
@@ -76,7 +77,7 @@ export function localBridges(lab: Lab): BridgeSpec[] {
 }
 
 /** lab.local.yaml pointing ahl at the local lab: endpoint, pinned certificate, token file, and every cloud image served locally. Pure. */
-export function localOverlay(lab: Lab, s: { endpoint: string; fingerprint: string; tokenFile: string; imageUrl: string; sumsUrl: string }): string {
+export function localOverlay(lab: Lab, s: { endpoint: string; fingerprint: string; tokenFile: string; imageUrl: string; sumsUrl: string; namespace: string; aptProxy?: string }): string {
   const images = Object.values(lab.images).filter((i) => i.kind === 'cloud');
   return [
     '# Written by `ahl lab up`: points this checkout at the local lab. `ahl lab down` removes it. Not for Git.',
@@ -87,6 +88,12 @@ export function localOverlay(lab: Lab, s: { endpoint: string; fingerprint: strin
     '  tls:',
     `    fingerprint: "${s.fingerprint}"`,
     ...(images.length ? ['images:', ...images.flatMap((i) => [`  ${i.name}:`, '    source:', `      url: ${s.imageUrl}`, `      checksumUrl: ${s.sumsUrl}`])] : []),
+    '# The guests live in a network namespace: SSH and Ansible reach them from inside it, with a',
+    '# known_hosts of their own (new guests reuse addresses with new keys).',
+    'ssh:',
+    `  netns: ${s.namespace}`,
+    `  knownHostsFile: ${LOCAL_LAB_DIR}/known_hosts`,
+    ...(s.aptProxy ? ['# The guests have no way out but this apt proxy on the lab bridge (Debian and Ubuntu mirrors only).', 'system:', `  aptProxy: ${s.aptProxy}`] : []),
     '# The simulated nodes run on this machine: their disks are files here (image capture reads them).',
     'nodes:',
     ...Object.keys(lab.config.nodes).map((n) => `  ${n}: {ssh: local}`),
@@ -152,6 +159,16 @@ export async function startLocalLab(lab: Lab, opts: { onStep?: (s: string) => vo
     cleanup.unshift(() => backend.stopAll());
     const served = await serveImage(image);
     cleanup.unshift(() => new Promise<void>((r) => served.server.close(() => r())));
+    // Guests reach Debian's mirrors (and nothing else) through a proxy on the first bridge's address.
+    const gateway = localBridges(lab).find((b) => b.address)?.address?.split('/')[0];
+    let aptProxy: AptProxy | undefined;
+    if (gateway) {
+      step('apt proxy');
+      mkdirSync(join(dir, 'run'), { recursive: true });
+      aptProxy = await AptProxy.start({ socket: join(dir, 'run', 'apt-proxy.sock'), listenAddress: gateway, inNamespace: network.exec });
+      const proxy = aptProxy;
+      cleanup.unshift(() => proxy.stop());
+    }
     const secretFile = join(dir, 'token');
     const secret = existsSync(secretFile) ? readFileSync(secretFile, 'utf8').trim() : randomUUID();
     writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
@@ -170,7 +187,11 @@ export async function startLocalLab(lab: Lab, opts: { onStep?: (s: string) => vo
       accel,
       startedAt: new Date().toISOString(),
     };
-    writeFileSync(join(lab.root, 'lab.local.yaml'), localOverlay(lab, { endpoint: sim.url, fingerprint: sim.fingerprint!, tokenFile: state.tokenFile, imageUrl: served.url, sumsUrl: served.sumsUrl }));
+    rmSync(join(dir, 'known_hosts'), { force: true });
+    writeFileSync(
+      join(lab.root, 'lab.local.yaml'),
+      localOverlay(lab, { endpoint: sim.url, fingerprint: sim.fingerprint!, tokenFile: state.tokenFile, imageUrl: served.url, sumsUrl: served.sumsUrl, namespace: network.namespace, ...(aptProxy ? { aptProxy: aptProxy.url } : {}) }),
+    );
     writeFileSync(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
     let stopped = false;
     return {
@@ -187,6 +208,7 @@ export async function startLocalLab(lab: Lab, opts: { onStep?: (s: string) => vo
         rmSync(join(dir, 'volumes'), { recursive: true, force: true });
         rmSync(join(dir, 'sim'), { recursive: true, force: true });
         rmSync(join(dir, 'records'), { recursive: true, force: true });
+        rmSync(join(dir, 'known_hosts'), { force: true });
         rmSync(join(lab.root, 'lab.local.yaml'), { force: true });
       },
     };

@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadLab } from '@ahl/core';
 import { describe, expect, it } from 'vitest';
@@ -25,9 +28,27 @@ describe('the local lab for the example lab', () => {
 
   it('writes lab.local.yaml with the endpoint, the pin, the token file and local image sources', async () => {
     const { lab } = await loadLab(REPO);
-    const text = localOverlay(lab!, { endpoint: 'https://127.0.0.1:8006', fingerprint: 'AB:CD', tokenFile: '.ahl/lab/token', imageUrl: 'http://127.0.0.1:9/i.qcow2', sumsUrl: 'http://127.0.0.1:9/SHA256SUMS' });
+    const text = localOverlay(lab!, {
+      endpoint: 'https://127.0.0.1:8006',
+      fingerprint: 'AB:CD',
+      tokenFile: '.ahl/lab/token',
+      imageUrl: 'http://127.0.0.1:9/i.qcow2',
+      sumsUrl: 'http://127.0.0.1:9/SHA256SUMS',
+      namespace: 'ahl-lab-x1',
+      aptProxy: 'http://192.168.1.1:3142',
+    });
     expect(text).toContain('  endpoint: https://127.0.0.1:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: file:.ahl/lab/token\n  tls:\n    fingerprint: "AB:CD"\n');
     expect(text).toContain('  debian-bookworm:\n    source:\n      url: http://127.0.0.1:9/i.qcow2\n      checksumUrl: http://127.0.0.1:9/SHA256SUMS\n');
     expect(text).not.toContain('haos:');
+    // Laid over the example lab, it validates and says how to reach the guests, nodes and mirrors.
+    const dir = mkdtempSync(join(tmpdir(), 'ahl-overlay-'));
+    for (const entry of ['lab.yaml', 'images', 'personas', 'stacks']) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
+    writeFileSync(join(dir, 'lab.local.yaml'), text.replace('"AB:CD"', `"${Array(32).fill('AB').join(':')}"`));
+    const local = await loadLab(dir);
+    expect(local.errors).toEqual([]);
+    expect(local.lab!.config.ssh).toMatchObject({ netns: 'ahl-lab-x1', knownHostsFile: '.ahl/lab/known_hosts' });
+    expect(local.lab!.config.nodes.pve1!.ssh).toBe('local');
+    expect(local.lab!.personas.docker!.system!.aptProxy).toBe('http://192.168.1.1:3142');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -13,6 +13,7 @@ import { convergeSystemCommand } from './converge.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
 import { diffCommand, driftCommand, graphCommand, powerCommand, statusCommand } from './ops.js';
 import { passthroughCommand } from './passthrough.js';
+import { reconcileCommand } from './reconcile.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
@@ -37,6 +38,7 @@ export const COMMANDS: readonly CommandDef[] = [
   restoreCommand,
   statusCommand,
   driftCommand,
+  reconcileCommand,
   graphCommand,
   diffCommand,
   powerCommand,

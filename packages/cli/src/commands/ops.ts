@@ -1,5 +1,6 @@
-import type { CommandDef } from '../command.js';
-import type { CheckRun } from '../workflows/drift.js';
+import type { Lab, Secrets } from '@ahl/core';
+import type { CommandContext, CommandDef } from '../command.js';
+import type { CheckRun, DriftReport } from '../workflows/drift.js';
 import { loadValidLab } from './lab-root.js';
 
 /*
@@ -91,11 +92,8 @@ export const driftCommand: CommandDef = {
     { command: 'ahl drift --json | jq \'.findings[] | select(.cause == "changed outside ahl")\'', description: 'only hand-made changes' },
   ],
   async run(ctx) {
-    const { ahlError, connectLab, isSecretRef, readHostStates, selectTargets } = await import('@ahl/core');
-    const { gatherStatus } = await import('../workflows/status.js');
-    const { buildDrift, renderDrift } = await import('../workflows/drift.js');
-    const { systemIntent, workloadIntent } = await import('../workflows/intent.js');
-    const { rememberLayer } = await import('./memory.js');
+    const { ahlError, isSecretRef } = await import('@ahl/core');
+    const { renderDrift } = await import('../workflows/drift.js');
     const { ansibleFailure } = await import('./ansible.js');
     const { out } = ctx;
     const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L3', 'L4'];
@@ -105,31 +103,9 @@ export const driftCommand: CommandDef = {
     if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
       throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself', command: 'drift' });
     const lab = await loadValidLab(ctx);
-    const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'drift' });
-    const names = new Set(selected.map((h) => h.name));
     const secrets = await ctx.secrets(lab.root);
-    const full = layers.includes('L1') ? await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root)) : undefined;
-    const status = full && { ...full, hosts: full.hosts.filter((h) => names.has(h.host)) };
-    const states = await readHostStates(lab.root);
-    const opts = { redactor: secrets.redactor, env: ctx.env, reporter: { info: (m: string) => out.line(out.style('dim', m)), warn: (m: string) => out.line(out.style('yellow', m)), progress: () => undefined } };
     try {
-      let system: CheckRun | 'left out' | undefined = layers.includes('L3') ? undefined : 'left out';
-      const systemHosts = (await import('@ahl/l3-system')).systemHosts(lab).filter((h) => names.has(h.name));
-      if (layers.includes('L3') && systemHosts.length) {
-        const { convergeSystem } = await import('@ahl/l3-system');
-        const r = await convergeSystem(lab, { ...opts, targets: systemHosts.map((h) => h.name), check: true });
-        await rememberLayer(ctx, lab, 'system', true, r.hosts);
-        system = { hosts: r.hosts, intents: new Map(await Promise.all(systemHosts.map(async (h) => [h.name, await systemIntent(lab, h)] as const))) };
-      }
-      let workload: CheckRun | 'left out' | undefined = layers.includes('L4') ? undefined : 'left out';
-      const { workloadHosts, deployWorkloads } = await import('@ahl/l4-workload');
-      const wHosts = workloadHosts(lab).filter((h) => names.has(h.name));
-      if (layers.includes('L4') && wHosts.length) {
-        const r = await deployWorkloads(lab, { ...opts, secrets, targets: wHosts.map((h) => h.name), check: true });
-        await rememberLayer(ctx, lab, 'workload', true, r.hosts);
-        workload = { hosts: r.hosts, intents: new Map(await Promise.all(wHosts.map(async (h) => [h.name, await workloadIntent(lab, h)] as const))) };
-      }
-      const report = buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
+      const report = await gatherDrift(ctx, lab, secrets, layers, 'drift');
       out.line(renderDrift(report, (s, t) => out.style(s, t)).trimEnd());
       if (typeof notify === 'string' && !report.clean) {
         const { postDrift } = await import('../workflows/drift.js');
@@ -143,6 +119,42 @@ export const driftCommand: CommandDef = {
     }
   },
 };
+
+/**
+ * The drift report of the selected hosts (positional TARGET): one status call for L1, then the L3
+ * and L4 playbooks with --check, each remembered for `ahl status`. Shared by drift and reconcile.
+ */
+export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secrets, layers: readonly string[], command: string): Promise<DriftReport> {
+  const { connectLab, readHostStates, selectTargets } = await import('@ahl/core');
+  const { gatherStatus } = await import('../workflows/status.js');
+  const { buildDrift } = await import('../workflows/drift.js');
+  const { systemIntent, workloadIntent } = await import('../workflows/intent.js');
+  const { rememberLayer } = await import('./memory.js');
+  const { out } = ctx;
+  const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command });
+  const names = new Set(selected.map((h) => h.name));
+  const full = layers.includes('L1') ? await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root)) : undefined;
+  const status = full && { ...full, hosts: full.hosts.filter((h) => names.has(h.host)) };
+  const states = await readHostStates(lab.root);
+  const opts = { redactor: secrets.redactor, env: ctx.env, reporter: { info: (m: string) => out.line(out.style('dim', m)), warn: (m: string) => out.line(out.style('yellow', m)), progress: () => undefined } };
+  let system: CheckRun | 'left out' | undefined = layers.includes('L3') ? undefined : 'left out';
+  const systemHosts = (await import('@ahl/l3-system')).systemHosts(lab).filter((h) => names.has(h.name));
+  if (layers.includes('L3') && systemHosts.length) {
+    const { convergeSystem } = await import('@ahl/l3-system');
+    const r = await convergeSystem(lab, { ...opts, targets: systemHosts.map((h) => h.name), check: true });
+    await rememberLayer(ctx, lab, 'system', true, r.hosts);
+    system = { hosts: r.hosts, intents: new Map(await Promise.all(systemHosts.map(async (h) => [h.name, await systemIntent(lab, h)] as const))) };
+  }
+  let workload: CheckRun | 'left out' | undefined = layers.includes('L4') ? undefined : 'left out';
+  const { workloadHosts, deployWorkloads } = await import('@ahl/l4-workload');
+  const wHosts = workloadHosts(lab).filter((h) => names.has(h.name));
+  if (layers.includes('L4') && wHosts.length) {
+    const r = await deployWorkloads(lab, { ...opts, secrets, targets: wHosts.map((h) => h.name), check: true });
+    await rememberLayer(ctx, lab, 'workload', true, r.hosts);
+    workload = { hosts: r.hosts, intents: new Map(await Promise.all(wHosts.map(async (h) => [h.name, await workloadIntent(lab, h)] as const))) };
+  }
+  return buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
+}
 
 export const diffCommand: CommandDef = {
   name: 'diff',

@@ -175,9 +175,14 @@ export function driftPayload(lab: string, r: DriftReport): Record<string, unknow
 }
 
 /** Posts the payload to the webhook; a failure is a value, never an exception. */
-export async function postDrift(url: string, lab: string, r: DriftReport, timeoutMs = 10_000): Promise<{ ok: true; status: number } | { ok: false; error: string }> {
+export function postDrift(url: string, lab: string, r: DriftReport, timeoutMs = 10_000): Promise<{ ok: true; status: number } | { ok: false; error: string }> {
+  return postJson(url, driftPayload(lab, r), timeoutMs);
+}
+
+/** POSTs JSON to a webhook; a failure is a value, never an exception. */
+export async function postJson(url: string, body: unknown, timeoutMs = 10_000): Promise<{ ok: true; status: number } | { ok: false; error: string }> {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'ahl' }, body: JSON.stringify(driftPayload(lab, r)), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'ahl' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
     return res.ok ? { ok: true, status: res.status } : { ok: false, error: `HTTP ${res.status}` };
   } catch (e) {
     return { ok: false, error: (e as Error).message };

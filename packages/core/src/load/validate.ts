@@ -128,7 +128,7 @@ export function validateLab(input: LabInput): ValidationResult {
   }
   if (!labFile) out.whole(LAB_FILE, 'lab.yaml is missing: every lab needs one at its root');
 
-  if (lab?.spec && local?.spec) applyLocal(lab.spec, local as { parsed: ParsedYaml; spec: LabLocal }, images, out);
+  if (lab?.spec && local?.spec) applyLocal(lab.spec, local as { parsed: ParsedYaml; spec: LabLocal }, images, personas, out);
   const recordsRoot = local?.spec?.records ? `${input.root.replace(/\/$/, '')}/${local.spec.records.replace(/\/$/, '')}` : input.root;
   const resolved = lab?.spec ? crossCheck(input, { parsed: lab.parsed, spec: lab.spec }, images, personas, brokenImages, out, recordsRoot) : undefined;
   const diagnostics = sortDiagnostics(out.diagnostics);
@@ -140,7 +140,7 @@ export function validateLab(input: LabInput): ValidationResult {
 }
 
 /** Lays lab.local.yaml over the checked lab.yaml and image specs (in place: they are this run's own copies). */
-function applyLocal(cfg: LabConfig, local: { parsed: ParsedYaml; spec: LabLocal }, images: Checked<ImageSpec>[], out: Collector): void {
+function applyLocal(cfg: LabConfig, local: { parsed: ParsedYaml; spec: LabLocal }, images: Checked<ImageSpec>[], personas: Checked<PersonaSpec>[], out: Collector): void {
   const p = local.spec.proxmox;
   if (p) {
     const { tls, ...rest } = p;
@@ -148,6 +148,9 @@ function applyLocal(cfg: LabConfig, local: { parsed: ParsedYaml; spec: LabLocal 
     // A local endpoint brings its own trust: the pin replaces lab.yaml's TLS settings rather than merging with them.
     if (tls) cfg.proxmox.tls = { verify: tls.verify ?? true, ...(tls.fingerprint ? { fingerprint: tls.fingerprint } : {}), ...(tls.ca ? { ca: tls.ca } : {}) };
   }
+  if (local.spec.ssh) Object.assign(cfg.ssh, Object.fromEntries(Object.entries(local.spec.ssh).filter(([, v]) => v !== undefined)));
+  const aptProxy = local.spec.system?.aptProxy;
+  if (aptProxy) for (const p of personas) if (p.spec.system) (p as { spec: PersonaSpec }).spec = { ...p.spec, system: { ...p.spec.system, aptProxy } };
   for (const [name, o] of Object.entries(local.spec.nodes ?? {})) {
     const n = cfg.nodes[name];
     if (!n) out.error(local.parsed, ['nodes', name], `node "${name}" is not declared in lab.yaml`, 'key');

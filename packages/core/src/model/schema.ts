@@ -61,6 +61,16 @@ const nodeShell = z
   .regex(/^(local|([a-z_][a-z0-9_-]*@)?[A-Za-z0-9.-]+(:\d+)?)$/, 'must be [USER@]HOST[:PORT], or local when this machine is the node')
   .meta({ description: 'SSH to the node as [USER@]HOST[:PORT] (default root@ the endpoint\'s host), or local when ahl runs on the node itself' });
 
+/** How this machine reaches the hosts: usually lab.local.yaml's (the local lab writes both). */
+const machineSsh = {
+  knownHostsFile: z.string().optional().meta({ description: 'known_hosts file for the hosts (relative to the lab root, or ~/…); default SSH\'s own' }),
+  netns: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'must be a network namespace name')
+    .optional()
+    .meta({ description: 'Reach the hosts from inside this network namespace (ip netns exec), as the local lab\'s guests are' }),
+};
+
 const s3Bucket = {
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"'),
   region: z.string().default('us-east-1'),
@@ -136,6 +146,7 @@ export const LabSchema = z
           .enum(['strict', 'accept-new'])
           .default('accept-new')
           .meta({ description: 'accept-new trusts a host key on first contact and refuses a changed one; strict needs it in known_hosts' }),
+        ...machineSsh,
       })
       .prefault({}),
     runway: z
@@ -470,6 +481,10 @@ export const LabLocalSchema = z
           source: z.strictObject({ url: httpUrl, checksum: z.string().optional(), checksumUrl: httpUrl.optional() }),
         }),
       )
+      .optional(),
+    ssh: z.strictObject(machineSsh).optional().meta({ description: 'How this machine reaches the hosts' }),
+    system: z
+      .strictObject({ aptProxy: httpUrl.optional().meta({ description: 'The apt proxy every persona with a system section uses here, in place of its own' }) })
       .optional(),
     nodes: z
       .record(pveId, z.strictObject({ ssh: nodeShell.optional() }))

@@ -1,0 +1,82 @@
+import type { CommandDef } from '../command.js';
+import { loadValidLab } from './lab-root.js';
+
+export const reconcileCommand: CommandDef = {
+  name: 'reconcile',
+  summary: 'drift, then put back what is safe (L3 and L4 converges, in place); anything destructive waits for approval',
+  description:
+    'Runs `ahl drift` on the selected hosts (one status call, then the L3 and L4 playbooks with --check) and makes what\n' +
+    'reconciles the findings where it is safe: `converge system` for OS drift, then `converge workload` for stack drift,\n' +
+    'both in place (a stack no longer declared is never removed here). A rebuild for a template that moved on replaces\n' +
+    'the VM, so it is listed as awaiting approval and not made. --plan shows the steps and changes nothing. Meant for a\n' +
+    'timer as well as a terminal: --notify REF posts the outcome as JSON to a webhook whenever something was found\n' +
+    '(REF is a secret reference to the URL). The payload: {"lab", "at", "clean", "summary", "reconciled": [{"layer",\n' +
+    '"host", "detail"}], "awaitingApproval": [...], "failed": [...], "unchecked": [{"layer", "host", "reason"}]}.\n' +
+    'Exit status: 0 nothing drifted or everything was reconciled; 1 something awaits approval, failed or could not be\n' +
+    'checked (or, with --plan, there is something to do); 2 ahl could not run.',
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: all)' }],
+  options: [
+    { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L3, L4 (default: all)' },
+    { name: 'plan', type: 'boolean', description: 'show what would be made; change nothing' },
+    { name: 'notify', type: 'string', value: 'REF', description: 'post the outcome to the webhook URL this secret reference holds, when something was found' },
+  ],
+  locks: (o) => !o.plan,
+  examples: [
+    { command: 'ahl reconcile --plan', description: 'what reconcile would make, and what would wait for approval' },
+    { command: 'ahl reconcile docker --layer L4', description: 'put the docker hosts\' stacks back as declared' },
+    { command: 'ahl reconcile --notify env:AHL_WEBHOOK', description: 'from a timer: reconcile, and tell a webhook what happened' },
+  ],
+  async run(ctx) {
+    const { ahlError, isSecretRef } = await import('@ahl/core');
+    const { buildReconcile, planReconcile, reconcilePayload, renderReconcile } = await import('../workflows/reconcile.js');
+    const { renderDrift, postJson } = await import('../workflows/drift.js');
+    const { gatherDrift } = await import('./ops.js');
+    const { rememberLayer } = await import('./memory.js');
+    const { ansibleFailure } = await import('./ansible.js');
+    const { out } = ctx;
+    const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L3', 'L4'];
+    const bad = layers.find((l) => !['L1', 'L3', 'L4'].includes(l));
+    if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L3 or L4`, command: 'reconcile' });
+    const notify = ctx.options.notify;
+    if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
+      throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself', command: 'reconcile' });
+    const apply = !ctx.options.plan;
+    const lab = await loadValidLab(ctx);
+    const secrets = await ctx.secrets(lab.root);
+    try {
+      const drift = await gatherDrift(ctx, lab, secrets, layers, 'reconcile');
+      if (drift.findings.length) out.line(renderDrift(drift, (s, t) => out.style(s, t)).trimEnd());
+      const steps = planReconcile(drift);
+      const outcomes: { layer: 'L1' | 'L3' | 'L4'; host: string; result: 'reconciled' | 'awaiting approval' | 'failed'; detail: string }[] = [];
+      const opts = { redactor: secrets.redactor, env: ctx.env, reporter: { info: (m: string) => out.line(out.style('dim', m)), warn: (m: string) => out.line(out.style('yellow', m)), progress: () => undefined } };
+      for (const step of steps) {
+        ctx.signal?.throwIfAborted();
+        if (!step.safe) {
+          for (const host of step.hosts) outcomes.push({ layer: step.layer, host, result: 'awaiting approval', detail: `ahl ${step.command} ${host}` });
+          continue;
+        }
+        if (!apply) continue;
+        const r =
+          step.layer === 'L3'
+            ? await (await import('@ahl/l3-system')).convergeSystem(lab, { ...opts, targets: [...step.hosts] })
+            : await (await import('@ahl/l4-workload')).deployWorkloads(lab, { ...opts, secrets, targets: [...step.hosts] });
+        await rememberLayer(ctx, lab, step.layer === 'L3' ? 'system' : 'workload', false, r.hosts);
+        for (const h of r.hosts) {
+          const ok = h.status === 'ok' || h.status === 'changed';
+          const detail = ok ? `${h.changed.length} change${h.changed.length === 1 ? '' : 's'} made` : h.status === 'unreachable' ? `unreachable: ${(h.unreachable ?? '').split('\n')[0]}` : h.failed.map((f) => `${f.task}: ${f.message.split('\n')[0]}`).join('; ');
+          outcomes.push({ layer: step.layer, host: h.host, result: ok ? 'reconciled' : 'failed', detail });
+        }
+      }
+      const report = buildReconcile(drift, steps, outcomes, apply, new Date());
+      out.line(renderReconcile(report, (s, t) => out.style(s, t)).trimEnd());
+      if (typeof notify === 'string' && (steps.length || report.unchecked.length)) {
+        const sent = await postJson(secrets.resolve(notify, '--notify'), reconcilePayload(lab.name, report));
+        out.line(sent.ok ? out.style('dim', `notified the webhook (${sent.status})`) : out.style('yellow', `! the webhook was not notified: ${secrets.redactor.redact(sent.error)}`));
+      }
+      if (ctx.global.json) out.json({ drift, ...report });
+      return report.clean ? 0 : 1;
+    } catch (e) {
+      return ansibleFailure(ctx, e);
+    }
+  },
+};

@@ -1,0 +1,101 @@
+import type { Style } from '../output.js';
+import type { DriftReport } from './drift.js';
+
+/*
+ * `ahl reconcile`: drift, then what it takes to put the lab back, done where it is safe. Converges
+ * (L3, L4) change hosts in place and are made; a rebuild replaces a VM and waits for the operator.
+ * The plan and the rendering are pure; the command runs the converges.
+ */
+
+export interface ReconcileStep {
+  readonly layer: 'L1' | 'L3' | 'L4';
+  /** The command that reconciles these hosts. */
+  readonly command: string;
+  readonly hosts: readonly string[];
+  /** Made by reconcile; otherwise left for the operator to approve. */
+  readonly safe: boolean;
+  readonly why: string;
+}
+
+/** The steps that reconcile a drift report, in the order they run: system before workload. Pure. */
+export function planReconcile(report: DriftReport): ReconcileStep[] {
+  const hostsOf = (layer: string) => [...new Set(report.findings.filter((f) => f.layer === layer).map((f) => f.host))].sort();
+  const steps: ReconcileStep[] = [];
+  const l3 = hostsOf('L3');
+  if (l3.length) steps.push({ layer: 'L3', command: 'converge system', hosts: l3, safe: true, why: 'in place: the OS is converged back to its intent' });
+  const l4 = hostsOf('L4');
+  if (l4.length) steps.push({ layer: 'L4', command: 'converge workload', hosts: l4, safe: true, why: 'in place: changed stacks are redeployed, data stays; undeclared stacks are only removed with approval' });
+  const l1 = hostsOf('L1');
+  if (l1.length) steps.push({ layer: 'L1', command: 'rebuild', hosts: l1, safe: false, why: 'a rebuild replaces the VM: review it, then `ahl rebuild HOST` (with L2)' });
+  return steps;
+}
+
+export interface ReconcileOutcome {
+  readonly layer: 'L1' | 'L3' | 'L4';
+  readonly host: string;
+  readonly result: 'reconciled' | 'awaiting approval' | 'failed';
+  readonly detail: string;
+}
+
+export interface ReconcileReport {
+  readonly at: string;
+  /** Whether the steps were made (false with --plan). */
+  readonly applied: boolean;
+  readonly steps: readonly ReconcileStep[];
+  readonly outcomes: readonly ReconcileOutcome[];
+  /** Hosts or layers the drift check could not look at. */
+  readonly unchecked: readonly { readonly layer: string; readonly host: string; readonly reason: string }[];
+  /** Nothing drifted, or everything that did was reconciled, and every host was checked. */
+  readonly clean: boolean;
+}
+
+/** The report from the drift, the plan and what the converges did. Pure. */
+export function buildReconcile(drift: DriftReport, steps: readonly ReconcileStep[], outcomes: readonly ReconcileOutcome[], applied: boolean, at: Date): ReconcileReport {
+  const unchecked = drift.layers.flatMap((l) => l.unchecked.map((u) => ({ layer: l.layer, host: u.host, reason: u.reason })));
+  const planned = applied ? [] : steps.flatMap((s) => s.hosts);
+  // Every host checked (the API answered for L1 too), nothing left planned, waiting or failed.
+  const apiDown = drift.layers.some((l) => l.layer === 'L1' && !l.checked && (l.why ?? '').startsWith('the Proxmox API'));
+  const clean = !apiDown && unchecked.length === 0 && planned.length === 0 && outcomes.every((o) => o.result === 'reconciled');
+  return { at: at.toISOString(), applied, steps, outcomes, unchecked, clean };
+}
+
+/** For a person. Pure. */
+export function renderReconcile(r: ReconcileReport, style: (s: Style, t: string) => string): string {
+  const lines: string[] = [];
+  if (r.steps.length === 0 && r.unchecked.length === 0) return `${style('green', 'no drift: nothing to reconcile')}\n`;
+  for (const s of r.steps) {
+    const verb = !s.safe ? style('yellow', 'awaits approval') : r.applied ? style('cyan', 'made') : style('cyan', 'would run');
+    lines.push(`${style('bold', s.layer)} ahl ${s.command} ${s.hosts.join(' ')}  ${verb}  ${style('dim', s.why)}`);
+  }
+  for (const o of r.outcomes) {
+    const mark = o.result === 'reconciled' ? style('green', '✓') : o.result === 'failed' ? style('red', '✗') : style('yellow', '…');
+    lines.push(`  ${mark} ${o.host} ${o.layer}  ${o.result}${o.detail ? style('dim', `: ${o.detail}`) : ''}`);
+  }
+  for (const u of r.unchecked) lines.push(`  ${style('red', '?')} ${u.host} ${u.layer}  not checked: ${u.reason}`);
+  const count = (x: ReconcileOutcome['result']) => r.outcomes.filter((o) => o.result === x).length;
+  lines.push(
+    !r.applied
+      ? style('yellow', 'plan only (--plan): nothing was changed')
+      : r.clean
+        ? style('green', `reconciled ${count('reconciled')}`)
+        : style('yellow', `reconciled ${count('reconciled')}, awaiting approval ${count('awaiting approval')}, failed ${count('failed')}, not checked ${r.unchecked.length}`),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** The webhook payload: what changed by itself and what still needs a person. Pure. */
+export function reconcilePayload(lab: string, r: ReconcileReport): Record<string, unknown> {
+  const by = (x: ReconcileOutcome['result']) => r.outcomes.filter((o) => o.result === x).map(({ layer, host, detail }) => ({ layer, host, detail }));
+  const waiting = by('awaiting approval');
+  const failed = by('failed');
+  return {
+    lab,
+    at: r.at,
+    clean: r.clean,
+    summary: `${lab}: reconciled ${by('reconciled').length}, awaiting approval ${waiting.length}, failed ${failed.length}, not checked ${r.unchecked.length}`,
+    reconciled: by('reconciled'),
+    awaitingApproval: waiting,
+    failed,
+    unchecked: r.unchecked,
+  };
+}
