@@ -92,16 +92,10 @@ export const driftCommand: CommandDef = {
     { command: 'ahl drift --json | jq \'.findings[] | select(.cause == "changed outside ahl")\'', description: 'only hand-made changes' },
   ],
   async run(ctx) {
-    const { ahlError, isSecretRef } = await import('@ahl/core');
     const { renderDrift } = await import('../workflows/drift.js');
     const { ansibleFailure } = await import('./ansible.js');
     const { out } = ctx;
-    const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L3', 'L4'];
-    const bad = layers.find((l) => !['L1', 'L3', 'L4'].includes(l));
-    if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L3 or L4 (L2 is not part of this version)`, command: 'drift' });
-    const notify = ctx.options.notify;
-    if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
-      throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself', command: 'drift' });
+    const { layers, notify } = await driftOptions(ctx, 'drift');
     const lab = await loadValidLab(ctx);
     const secrets = await ctx.secrets(lab.root);
     try {
@@ -119,6 +113,18 @@ export const driftCommand: CommandDef = {
     }
   },
 };
+
+/** --layer and --notify, as drift and reconcile take them. */
+export async function driftOptions(ctx: CommandContext, command: string): Promise<{ layers: string[]; notify?: string }> {
+  const { ahlError, isSecretRef } = await import('@ahl/core');
+  const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L3', 'L4'];
+  const bad = layers.find((l) => !['L1', 'L3', 'L4'].includes(l));
+  if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L3 or L4 (L2 is not part of this version)`, command });
+  const notify = ctx.options.notify;
+  if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
+    throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself', command });
+  return { layers, ...(typeof notify === 'string' ? { notify } : {}) };
+}
 
 /**
  * The drift report of the selected hosts (positional TARGET): one status call for L1, then the L3

@@ -27,19 +27,13 @@ export const reconcileCommand: CommandDef = {
     { command: 'ahl reconcile --notify env:AHL_WEBHOOK', description: 'from a timer: reconcile, and tell a webhook what happened' },
   ],
   async run(ctx) {
-    const { ahlError, isSecretRef } = await import('@ahl/core');
     const { buildReconcile, planReconcile, reconcilePayload, renderReconcile } = await import('../workflows/reconcile.js');
     const { renderDrift, postJson } = await import('../workflows/drift.js');
-    const { gatherDrift } = await import('./ops.js');
+    const { driftOptions, gatherDrift } = await import('./ops.js');
     const { rememberLayer } = await import('./memory.js');
     const { ansibleFailure } = await import('./ansible.js');
     const { out } = ctx;
-    const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L3', 'L4'];
-    const bad = layers.find((l) => !['L1', 'L3', 'L4'].includes(l));
-    if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L3 or L4`, command: 'reconcile' });
-    const notify = ctx.options.notify;
-    if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
-      throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself', command: 'reconcile' });
+    const { layers, notify } = await driftOptions(ctx, 'reconcile');
     const apply = !ctx.options.plan;
     const lab = await loadValidLab(ctx);
     const secrets = await ctx.secrets(lab.root);
