@@ -25,7 +25,7 @@ describe('the local lab', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e', '-f', key]);
     const pub = readFileSync(`${key}.pub`, 'utf8').trim();
     const files: Record<string, string> = {
-      'lab.yaml': `name: e2e\nproxmox:\n  endpoint: https://pve.invalid:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: env:PM_TOKEN_SECRET\nnodes:\n  pve1: {}\ndefaults:\n  storage: {vm: local-lvm, iso: local, import: local, snippets: local}\n  bridge: vmbr0\ncloudInit:\n  user: lab\n  sshKeys: [${pub}]\n`,
+      'lab.yaml': `name: e2e\nproxmox:\n  endpoint: https://pve.invalid:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: env:PM_TOKEN_SECRET\nnodes:\n  pve1: {}\ndefaults:\n  storage: {vm: local-lvm, iso: local, import: local, snippets: local}\n  bridge: vmbr0\ncloudInit:\n  user: lab\n  sshKeys: [${pub}]\nssh: {privateKey: id_ed25519}\n`,
       'images/debian-bookworm.yaml': 'os: {family: debian, release: bookworm}\nsource:\n  url: https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2\n  checksumUrl: https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS\ntemplate: {vmid: 9000, memory: 1024}\n',
       'personas/web.yaml':
         'template: debian-bookworm@stable\nsystem:\n  files:\n    - {path: /etc/ahl-motd, content: "web: managed by ahl\\n"}\n  unattendedUpgrades: false\n  monitoring: {nodeExporter: {enabled: false}}\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',

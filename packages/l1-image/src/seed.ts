@@ -52,7 +52,8 @@ export function renderNoCloud(lab: Lab, host: Host): NoCloudSeed {
     '  lan0:',
     ...match,
     ...(host.ip ? [`    addresses: [${q(host.ip.cidr)}]`] : ['    dhcp4: true']),
-    ...(host.gateway ? [`    routes: [{to: default, via: ${q(host.gateway)}}]`] : []),
+    // `to: default` is newer than the cloud-init of Debian 12 (22.4), which rejects it; 0.0.0.0/0 works everywhere.
+    ...(host.gateway ? [`    routes: [{to: 0.0.0.0/0, via: ${q(host.gateway)}}]`] : []),
     ...(host.dns.length || host.searchDomain
       ? [`    nameservers: {${[host.dns.length ? `addresses: [${host.dns.map(q).join(', ')}]` : '', host.searchDomain ? `search: [${q(host.searchDomain)}]` : ''].filter(Boolean).join(', ')}}`]
       : []),

@@ -23,7 +23,7 @@ describe('NoCloud seed of a bare-metal host', () => {
         '    match: {macaddress: "1c:69:7a:0a:41:0e"}',
         '    set-name: lan0',
         '    addresses: ["192.168.1.41/24"]',
-        '    routes: [{to: default, via: "192.168.1.1"}]',
+        '    routes: [{to: 0.0.0.0/0, via: "192.168.1.1"}]',
         '    nameservers: {addresses: ["192.168.1.1", "1.1.1.1"]}',
         '',
       ].join('\n'),
