@@ -120,7 +120,7 @@ describe('the local lab', () => {
   it('ahl converge system reaches the guests inside the lab\'s namespace, apt through its proxy', async () => {
     const r = await ahl(['converge', 'system', 'web-01', '--dir', dir]);
     expect(r.code, r.stderr).toBe(0);
-    expect((await ssh(target('10.79.0.11'), 'cat /etc/ahl-motd')).stdout).toBe('web: managed by ahl\n');
+    expect((await ssh(target('10.79.0.11'), 'cat /etc/ahl-motd')).stdout.trim()).toBe('web: managed by ahl');
   });
 
   it('a drift check from a timer sees a hand-made change, exits 1 and tells the webhook; reconcile puts it back', async () => {
@@ -149,7 +149,7 @@ describe('the local lab', () => {
       const fixed = await ahl(['reconcile', 'web-01', '--layer', 'L3', '--notify', 'env:HOOK', '--dir', dir], { env });
       expect(fixed.code, fixed.stderr).toBe(0);
       expect(received[1]).toMatchObject({ lab: 'e2e', clean: true, reconciled: [{ layer: 'L3', host: 'web-01' }], awaitingApproval: [], failed: [] });
-      expect((await ssh(target('10.79.0.11'), 'cat /etc/ahl-motd')).stdout).toBe('web: managed by ahl\n');
+      expect((await ssh(target('10.79.0.11'), 'cat /etc/ahl-motd')).stdout.trim()).toBe('web: managed by ahl');
     } finally {
       hook.close();
     }
