@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { ResultPromise } from 'execa';
 import { ahlError } from './errors.js';
 import type { Lab } from './model/lab.js';
+import { labFile } from './reach.js';
 
 /**
  * A Proxmox node's shell, for the little the API cannot do (reading a VM disk to export it). Over
@@ -32,7 +33,7 @@ export function nodeShell(lab: Lab, node: string, opts: { signal?: AbortSignal }
     if (local) return { child: execa('sh', ['-c', script], common) };
     const args = ['-o', 'BatchMode=yes', '-o', `StrictHostKeyChecking=${cfg.ssh.hostKeyPolicy === 'strict' ? 'yes' : 'accept-new'}`, '-o', 'ConnectTimeout=10'];
     if (m?.[3]) args.push('-p', m[3]);
-    if (cfg.ssh.privateKey) args.push('-i', cfg.ssh.privateKey.startsWith('~/') ? `${process.env.HOME ?? ''}/${cfg.ssh.privateKey.slice(2)}` : cfg.ssh.privateKey);
+    if (cfg.ssh.privateKey) args.push('-i', labFile(lab, cfg.ssh.privateKey));
     if (cfg.ssh.jumpHost) args.push('-o', `ProxyJump=${cfg.ssh.jumpHost}`);
     return { child: execa('ssh', [...args, where, '--', `sh -c ${shellQuote(script)}`], common) };
   };

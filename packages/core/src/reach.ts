@@ -14,6 +14,10 @@ export function hostsWrap(lab: Lab): ((argv: readonly string[]) => string[]) | u
 
 export function knownHostsFile(lab: Lab): string | undefined {
   const f = lab.config.ssh.knownHostsFile;
-  if (!f) return undefined;
-  return f.startsWith('~/') ? join(homedir(), f.slice(2)) : isAbsolute(f) ? f : join(lab.root, f);
+  return f ? labFile(lab, f) : undefined;
+}
+
+/** A file named in the lab files: `~/…` from the home directory, a relative path from the lab root. */
+export function labFile(lab: Lab, p: string): string {
+  return p.startsWith('~/') ? join(homedir(), p.slice(2)) : isAbsolute(p) ? p : join(lab.root, p);
 }

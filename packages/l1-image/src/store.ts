@@ -7,7 +7,7 @@ export interface CaptureStore {
   readonly prefix: string;
   /** `s3://bucket/key`, for records and messages. */
   url(key: string): string;
-  /** Uploads a stream of unknown length (multipart, parts in parallel); resolves the bytes sent. */
+  /** Uploads a stream of unknown length (multipart, parts in parallel). */
   upload(key: string, body: Readable, contentType: string): Promise<void>;
   putJson(key: string, value: unknown): Promise<void>;
   getJson<T>(key: string): Promise<T | undefined>;

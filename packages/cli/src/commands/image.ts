@@ -27,6 +27,11 @@ function progressReporter(out: CommandContext['out']): Reporter {
   };
 }
 
+/** The end of a failed task's log, dim, under the failure. */
+function printTaskLog(out: CommandContext['out'], log: readonly string[] | undefined): void {
+  if (log?.length) out.line(out.style('dim', log.slice(-20).map((l) => `  | ${l}`).join('\n')));
+}
+
 async function knownImage(lab: Lab, name: string, command: string): Promise<void> {
   if (lab.images[name]) return;
   const { ahlError } = await import('@ahl/core');
@@ -66,7 +71,7 @@ export const imageBuildCommand: CommandDef = {
       else if (r.outcome === 'built') out.line(`${out.style('green', '✓')} built ${r.manifest.templateName} (vmid ${r.manifest.vmid})${r.promoted ? `, now ${name}@${r.promoted}` : `; promote it with \`ahl image promote ${name} ${r.manifest.version}\``}`);
       else {
         out.line(`${out.style('red', '✗')} ${name}: the ${r.step} step failed: ${r.message}`);
-        if (r.taskLog?.length) out.line(out.style('dim', r.taskLog.slice(-20).map((l) => `  | ${l}`).join('\n')));
+        printTaskLog(out, r.taskLog);
         out.line(r.removed.length ? `  removed what the build made: ${r.removed.join(', ')}` : '  nothing was left behind');
       }
       return r.outcome === 'failed' ? 1 : 0;
@@ -208,7 +213,7 @@ export const imageCaptureCommand: CommandDef = {
       if (ctx.global.json) out.json(r);
       if (!r.ok) {
         out.line(`${out.style('red', '✗')} ${r.reason}`);
-        if (r.taskLog?.length) out.line(out.style('dim', r.taskLog.slice(-20).map((l) => `  | ${l}`).join('\n')));
+        printTaskLog(out, r.taskLog);
         return 1;
       }
       const c = r.capture;
@@ -257,7 +262,7 @@ export const imageRestoreCaptureCommand: CommandDef = {
       if (ctx.global.json) out.json(r);
       if (!r.ok) {
         out.line(`${out.style('red', '✗')} ${r.reason}`);
-        if (r.taskLog?.length) out.line(out.style('dim', r.taskLog.slice(-20).map((l) => `  | ${l}`).join('\n')));
+        printTaskLog(out, r.taskLog);
         return 1;
       }
       if (r.skipped) out.line(`${out.style('green', '✓')} ${r.skipped}`);
