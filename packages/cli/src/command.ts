@@ -63,7 +63,7 @@ export interface CommandDef {
 }
 
 export const GLOBAL_OPTIONS: readonly OptionDef[] = [
-  { name: 'json', type: 'boolean', description: 'print the result as JSON on stdout (human text stays on stderr)' },
+  { name: 'json', type: 'boolean', description: 'print the result as JSON on stdout, and stderr as NDJSON events (AHL_LOG_FORMAT=text|json overrides)' },
   { name: 'dir', type: 'string', value: 'PATH', description: 'the lab folder (default: the nearest folder upward holding lab.yaml)' },
   { name: 'no-color', type: 'boolean', description: 'no colour (NO_COLOR and FORCE_COLOR are honoured too)' },
   { name: 'help', short: 'h', type: 'boolean', description: 'show help' },

@@ -4,7 +4,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { GLOBAL_OPTIONS, type CommandContext, type CommandDef, type OptionDef } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { commandHelp, mainHelp } from './help.js';
-import { colourEnabled, Output, type Streams } from './output.js';
+import { colourEnabled, Output, stderrFormat, type Streams } from './output.js';
 
 export const VERSION: string = pkg.version;
 
@@ -49,12 +49,21 @@ export function findCommand(commands: readonly CommandDef[], words: readonly str
 
 /** Runs the CLI and resolves to the exit status. Never calls process.exit; bin.ts does. */
 export async function main(m: MainEnv): Promise<number> {
-  const commands = m.commands ?? COMMANDS;
+  const started = Date.now();
   const argv = [...m.argv];
   const noColorFlag = argv.includes('--no-color');
-  const out = new Output(m.streams, colourEnabled(m.env, m.streams.stderr, noColorFlag ? false : undefined), m.redactor);
-  const helpOut = new Output(m.streams, colourEnabled(m.env, m.streams.stdout, noColorFlag ? false : undefined), m.redactor);
   const json = argv.includes('--json');
+  const out = new Output(m.streams, colourEnabled(m.env, m.streams.stderr, noColorFlag ? false : undefined), m.redactor, stderrFormat(m.env, json));
+  const helpOut = new Output(m.streams, colourEnabled(m.env, m.streams.stdout, noColorFlag ? false : undefined), m.redactor);
+  const seen: { command?: string } = {};
+  const code = await dispatch(m, argv, out, helpOut, json, seen);
+  // The last event of a command's stream says it is over and how, so a consumer need not wait for the process.
+  if (seen.command) out.event('done', { command: seen.command, exit: code, durationMs: Date.now() - started, msg: `exit ${code}` });
+  return code;
+}
+
+async function dispatch(m: MainEnv, argv: string[], out: Output, helpOut: Output, json: boolean, seen: { command?: string }): Promise<number> {
+  const commands = m.commands ?? COMMANDS;
 
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     out.result(json ? JSON.stringify({ version: VERSION }) : VERSION);
@@ -78,6 +87,7 @@ export async function main(m: MainEnv): Promise<number> {
       const guess = didYouMeanCommand(unknown, commands.map((c) => c.name));
       throw new UsageError(`unknown command "${unknown}"${guess ? `; did you mean "${guess}"?` : ''}`);
     }
+    seen.command = cmd.name;
     let parsed;
     try {
       parsed = parseArgs({
@@ -114,7 +124,7 @@ export async function main(m: MainEnv): Promise<number> {
     };
     const interrupted = (code: number) => {
       if (!ctx.signal.aborted) return code;
-      out.line(out.style('yellow', `interrupted: \`ahl ${cmd.name}\` stopped at a safe point; what it did is listed above (\`ahl status\` shows the lab as it is now)`));
+      out.warn(`interrupted: \`ahl ${cmd.name}\` stopped at a safe point; what it did is listed above (\`ahl status\` shows the lab as it is now)`);
       return 130;
     };
     if (!cmd.locks?.(ctx.options)) return interrupted(await cmd.run(ctx));
@@ -137,12 +147,13 @@ async function report(e: unknown, out: Output, json: boolean, command: string | 
     : e instanceof UsageError
       ? ahlError('USAGE', { message: e.message, ...(e.command ?? command ? { command: (e.command ?? command)! } : {}) })
       : ahlError('INTERNAL', { message: e instanceof Error ? e.message : String(e) });
-  out.line(`${out.style('red', `${err.code}`)}: ${err.message}`);
-  if (err.why) out.line(`  ${out.style('dim', 'why:')} ${err.why}`);
-  out.line(`  ${out.style('dim', 'fix:')} ${err.hint}`);
-  if (err.kind !== 'usage') out.line(`  ${out.style('dim', err.labChanged ? 'the lab WAS changed: see above' : 'nothing was changed')}`);
+  const lines = [`${out.style('red', `${err.code}`)}: ${err.message}`];
+  if (err.why) lines.push(`  ${out.style('dim', 'why:')} ${err.why}`);
+  lines.push(`  ${out.style('dim', 'fix:')} ${err.hint}`);
+  if (err.kind !== 'usage') lines.push(`  ${out.style('dim', err.labChanged ? 'the lab WAS changed: see above' : 'nothing was changed')}`);
   // A stack trace is for bug reports, on request only.
-  if (debug && e instanceof Error && e.stack) out.line(out.style('dim', e.stack));
+  if (debug && e instanceof Error && e.stack) lines.push(out.style('dim', e.stack));
+  out.error(err.toJSON(), lines);
   if (json) out.json({ ok: false, error: err.toJSON() });
   return EXIT[err.kind];
 }

@@ -58,7 +58,7 @@ describe('ahl --help and --version', () => {
       FILE:LINE:COL FIELD: MESSAGE. Nothing is contacted or changed.
 
       Global options:
-            --json      print the result as JSON on stdout (human text stays on stderr)
+            --json      print the result as JSON on stdout, and stderr as NDJSON events (AHL_LOG_FORMAT=text|json overrides)
             --dir PATH  the lab folder (default: the nearest folder upward holding lab.yaml)
             --no-color  no colour (NO_COLOR and FORCE_COLOR are honoured too)
         -h, --help      show help
@@ -115,11 +115,30 @@ describe('ahl validate', () => {
     ]);
   });
 
-  it('colours only when allowed: NO_COLOR wins over a TTY, FORCE_COLOR forces', async () => {
+  it('--json turns stderr into NDJSON events, ending with done; AHL_LOG_FORMAT picks either way', async () => {
+    const dir = exampleLabCopy();
+    writeFileSync(join(dir, 'personas/extra.yaml'), 'template: ubuntu-noble@stable\nhosts:\n  docker-01: {node: pve1, ip: 192.168.1.99/24, gateway: 192.168.1.1}\n');
+    const events = (text: string) => text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const r = await ahl(['validate', '--json', '--dir', dir], { tty: true, env: { FORCE_COLOR: '1' } });
+    const stream = events(r.stderr);
+    for (const e of stream) expect(e).toMatchObject({ ts: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/), type: expect.stringMatching(/^(log|progress|error|done)$/), msg: expect.any(String) });
+    expect(stream.some((e) => e.type === 'log' && String(e.msg).includes('personas/extra.yaml:3:3 hosts.docker-01'))).toBe(true);
+    expect(stream.at(-1)).toMatchObject({ type: 'done', command: 'validate', exit: 1, durationMs: expect.any(Number) });
+    expect(r.stderr).not.toContain(ESC);
+    expect(events((await ahl(['validate', '--dir', dir], { env: { AHL_LOG_FORMAT: 'json' } })).stderr).at(-1)).toMatchObject({ type: 'done', exit: 1 });
+    const text = await ahl(['validate', '--json', '--dir', dir], { env: { AHL_LOG_FORMAT: 'text' } });
+    expect(text.stderr).toContain('personas/extra.yaml:3:3 hosts.docker-01');
+    expect(text.stderr).not.toContain('"type"');
+    JSON.parse(text.stdout);
+  });
+
+  it('colours only when allowed: NO_COLOR wins over a TTY, FORCE_COLOR forces, CI does not', async () => {
     expect((await ahl(['validate'], { tty: true, env: { NO_COLOR: '1' } })).stderr).not.toContain(ESC);
     expect((await ahl(['validate', '--no-color'], { tty: true, env: { FORCE_COLOR: '1' } })).stderr).not.toContain(ESC);
     expect((await ahl(['validate'], { tty: false, env: {} })).stderr).not.toContain(ESC);
     expect((await ahl(['validate'], { tty: false, env: { FORCE_COLOR: '1' } })).stderr).toContain(ESC);
+    expect((await ahl(['validate'], { tty: true, env: { CI: 'true' } })).stderr).not.toContain(ESC);
+    expect((await ahl(['validate'], { tty: true, env: { CI: 'true', FORCE_COLOR: '1' } })).stderr).toContain(ESC);
   });
 
   it('says where it looked when there is no lab (exit 2)', async () => {
@@ -143,9 +162,13 @@ describe('usage errors exit 2 with a hint', () => {
     expect(r.stderr).toContain('fix: see `ahl');
   });
 
-  it('--json reports the error as JSON too', async () => {
+  it('--json reports the error as JSON too, and as one error event on stderr', async () => {
     const r = await ahl(['validate', '--json', '--frob']);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'USAGE', kind: 'usage' } });
+    const stream = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(stream.map((e) => e.type)).toEqual(['error', 'done']);
+    expect(stream[0]).toMatchObject({ code: 'USAGE', message: "unknown option '--frob'", msg: expect.stringContaining("USAGE: unknown option '--frob'\n  fix: see `ahl") });
+    expect(stream[1]).toMatchObject({ command: 'validate', exit: 2 });
   });
 });
 

@@ -88,8 +88,15 @@ describe('ahl power', () => {
         ['web-03', 'not reached'],
         ['web-04', 'skipped'],
       ]);
-      expect(r.stderr).toContain('✗ web-01  the reboot task failed: injected: reboot failed');
-      expect(r.stderr).toContain('stopped: web-02, web-03 were left as they were');
+      // --json: stderr is a stream of events, one per line; each host's step is a progress event.
+      const stream = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(stream.filter((e) => e.type === 'progress').map((e) => [e.target, e.step, e.status])).toEqual([
+        ['web-01', 'reboot', 'start'],
+        ['web-01', 'reboot', 'failed'],
+      ]);
+      expect(stream.find((e) => e.status === 'failed')).toMatchObject({ detail: 'the reboot task failed: injected: reboot failed', msg: '✗ web-01  the reboot task failed: injected: reboot failed' });
+      expect(stream.find((e) => e.level === 'warn' && String(e.msg).startsWith('stopped:'))?.msg).toBe('stopped: web-02, web-03 were left as they were');
+      expect(stream.at(-1)).toMatchObject({ type: 'done', command: 'power', exit: 1 });
     } finally {
       sim.faults.remove(fault);
     }

@@ -1,13 +1,18 @@
+import type { Reporter } from '@ahl/core';
 import type { CommandContext } from '../command.js';
+
+/** Live per-host progress of a playbook: a line for each task that changed (labelled `changed`) or failed. */
+export function ansibleReporter(out: CommandContext['out'], changed: string): Reporter {
+  const mark = { changed: out.style('yellow', changed), failed: out.style('red', 'failed') };
+  return out.reporter((e) => (e.status === 'changed' || e.status === 'failed' ? `  ${e.target ?? ''}  ${mark[e.status]}  ${e.step}${e.detail ? `: ${e.detail.split('\n')[0]}` : ''}` : undefined));
+}
 
 /** Ansible could not complete: the error names the command, exit status and masked output. */
 export async function ansibleFailure(ctx: CommandContext, e: unknown): Promise<number> {
   const { isConvergeError } = await import('@ahl/l3-system');
   if (!isConvergeError(e)) throw e;
   const { out } = ctx;
-  out.line(`${out.style('red', e.code)}: ${e.message}`);
-  if (e.output) out.line(e.output.replace(/^/gm, '  '));
-  out.line(`  ${out.style('dim', 'fix:')} ${e.hint}`);
+  out.error(e.toJSON(), [`${out.style('red', e.code)}: ${e.message}`, ...(e.output ? [e.output.replace(/^/gm, '  ')] : []), `  ${out.style('dim', 'fix:')} ${e.hint}`]);
   if (ctx.global.json) out.json({ ok: false, error: e.toJSON() });
   return 2;
 }

@@ -1,5 +1,5 @@
 import type { CommandDef } from '../command.js';
-import { ansibleFailure } from './ansible.js';
+import { ansibleFailure, ansibleReporter } from './ansible.js';
 import { loadValidLab } from './lab-root.js';
 import { rememberLayer } from './memory.js';
 
@@ -38,7 +38,6 @@ export const convergeSystemCommand: CommandDef = {
     if (forks !== undefined && !(Number.isInteger(forks) && forks > 0)) throw ahlError('USAGE', { message: '--forks must be a positive whole number', command: 'converge system' });
     const check = Boolean(ctx.options.check);
     const secrets = await ctx.secrets(root);
-    const mark = { ok: out.style('dim', 'ok'), changed: out.style('yellow', check ? 'drift' : 'changed'), failed: out.style('red', 'failed'), start: '', skipped: '' } as const;
     try {
       const r = await convergeSystem(lab, {
         ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}),
@@ -47,14 +46,7 @@ export const convergeSystemCommand: CommandDef = {
         ...(forks ? { forks } : {}),
         redactor: secrets.redactor,
         env: ctx.env,
-        reporter: {
-          info: (m) => out.line(m),
-          warn: (m) => out.line(out.style('yellow', m)),
-          progress: (e) => {
-            if (e.status === 'ok') return;
-            out.line(`  ${e.target ?? ''}  ${mark[e.status]}  ${e.step}${e.detail ? `: ${e.detail.split('\n')[0]}` : ''}`);
-          },
-        },
+        reporter: ansibleReporter(out, check ? 'drift' : 'changed'),
       });
       for (const h of r.hosts) {
         const state = h.status === 'ok' ? out.style('green', '✓') : h.status === 'changed' ? out.style('yellow', check ? '≠' : '✓') : out.style('red', '✗');

@@ -17,14 +17,11 @@ async function withClient<T>(ctx: CommandContext, fn: (lab: Lab, client: Proxmox
 
 /** Progress of a long L1 operation as lines: each step, and the task log in dim. */
 function progressReporter(out: CommandContext['out']): Reporter {
-  return {
-    info: (m) => out.line(m),
-    warn: (m) => out.line(out.style('yellow', m)),
-    progress: (e) => {
-      if (e.status === 'start' && e.detail && !e.detail.startsWith('waiting')) out.line(out.style('dim', `  ${e.step}: ${e.detail}`));
-      else if (e.status !== 'start' || e.detail) out.line(`${e.status === 'ok' ? out.style('green', '✓') : e.status === 'failed' ? out.style('red', '✗') : '…'} ${e.step}${e.detail ? `: ${e.detail}` : ''}`);
-    },
-  };
+  return out.reporter((e) => {
+    if (e.status === 'start' && e.detail && !e.detail.startsWith('waiting')) return out.style('dim', `  ${e.step}: ${e.detail}`);
+    if (e.status !== 'start' || e.detail) return `${e.status === 'ok' ? out.style('green', '✓') : e.status === 'failed' ? out.style('red', '✗') : '…'} ${e.step}${e.detail ? `: ${e.detail}` : ''}`;
+    return undefined;
+  });
 }
 
 /** The end of a failed task's log, dim, under the failure. */

@@ -33,7 +33,7 @@ export const statusCommand: CommandDef = {
     const secrets = await ctx.secrets(lab.root);
     const full = await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root));
     const report = { ...full, hosts: full.hosts.filter((h) => only.has(h.host)) };
-    ctx.out.line(renderStatus(report, (s, t) => ctx.out.style(s, t)).trimEnd());
+    ctx.out.report(renderStatus(report, (s, t) => ctx.out.style(s, t)).trimEnd());
     if (ctx.global.json) ctx.out.json(report);
     return report.api.ok ? 0 : 2;
   },
@@ -100,7 +100,7 @@ export const driftCommand: CommandDef = {
     const secrets = await ctx.secrets(lab.root);
     try {
       const report = await gatherDrift(ctx, lab, secrets, layers, 'drift');
-      out.line(renderDrift(report, (s, t) => out.style(s, t)).trimEnd());
+      out.report(renderDrift(report, (s, t) => out.style(s, t)).trimEnd());
       if (typeof notify === 'string' && !report.clean) {
         const { postDrift } = await import('../workflows/drift.js');
         const sent = await postDrift(secrets.resolve(notify, '--notify'), lab.name, report);
@@ -142,7 +142,7 @@ export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secret
   const full = layers.includes('L1') ? await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root)) : undefined;
   const status = full && { ...full, hosts: full.hosts.filter((h) => names.has(h.host)) };
   const states = await readHostStates(lab.root);
-  const opts = { redactor: secrets.redactor, env: ctx.env, reporter: { info: (m: string) => out.line(out.style('dim', m)), warn: (m: string) => out.line(out.style('yellow', m)), progress: () => undefined } };
+  const opts = { redactor: secrets.redactor, env: ctx.env, reporter: out.reporter(undefined, (m) => out.style('dim', m)) };
   let system: CheckRun | 'left out' | undefined = layers.includes('L3') ? undefined : 'left out';
   const systemHosts = (await import('@ahl/l3-system')).systemHosts(lab).filter((h) => names.has(h.name));
   if (layers.includes('L3') && systemHosts.length) {
@@ -200,14 +200,14 @@ export const diffCommand: CommandDef = {
     const [a, b] = [await labAt(root, base), await labAt(root, head)];
     try {
       const names = { base: await shortRef(root, base), head: await shortRef(root, head) };
-      for (const [side, name] of [[a, names.base], [b, names.head]] as const) for (const d of side.errors) out.line(out.style('red', `${name}: ${formatDiagnostic(d)}`));
+      for (const [side, name] of [[a, names.base], [b, names.head]] as const) for (const d of side.errors) out.line(out.style('red', `${name}: ${formatDiagnostic(d)}`), 'error');
       if (!a.lab || !b.lab) {
         const errors = [...a.errors, ...b.errors];
         throw ahlError('LAB_INVALID', { errors: errors.length, warnings: 0, files: new Set(errors.map((d) => d.file)).size });
       }
       const diff = diffLabs({ lab: a.lab, stackDigests: a.stackDigests }, { lab: b.lab, stackDigests: b.stackDigests }, names);
       if (format === 'markdown') out.result(renderDiffMarkdown(diff));
-      else out.line(renderDiff(diff, (s, t) => out.style(s, t)).trimEnd());
+      else out.report(renderDiff(diff, (s, t) => out.style(s, t)).trimEnd());
       if (ctx.global.json) out.json(diff);
       const changed = diff.lab.length + diff.images.length + diff.hosts.length > 0;
       return ctx.options['exit-code'] && changed ? 1 : 0;
@@ -269,19 +269,22 @@ export const powerCommand: CommandDef = {
       const acting = steps.filter((s) => s.act).length;
       for (const s of steps) out.line(`${s.act ? out.style('cyan', '→') : out.style('dim', '·')} ${s.host}${s.vmid ? out.style('dim', ` (vmid ${s.vmid} on ${s.node}, ${s.power})`) : ''}  ${s.reason}`);
       if (!ctx.options.approve) {
-        out.line(out.style('yellow', `dry run: ${acting} ${plural(acting, 'host')} would ${action}; nothing was changed (--approve to act)`));
+        out.warn(`dry run: ${acting} ${plural(acting, 'host')} would ${action}; nothing was changed (--approve to act)`);
         if (ctx.global.json) out.json({ action, approved: false, steps });
         return 0;
       }
       const results = await runPower(client, action, steps, {
         timeoutMs: timeout * 1000,
         signal: ctx.signal,
-        onStart: (s) => out.line(`  ${s.host}: ${action}…`),
-        onDone: (r) => out.line(r.status === 'done' ? `${out.style('green', '✓')} ${r.host}  ${action} done in ${Math.round((r.durationMs ?? 0) / 1000)} s` : `${out.style('red', '✗')} ${r.host}  ${r.message}`),
+        onStart: (s) => out.progress({ step: action, target: s.host, status: 'start' }, `  ${s.host}: ${action}…`),
+        onDone: (r) =>
+          r.status === 'done'
+            ? out.progress({ step: action, target: r.host, status: 'ok' }, `${out.style('green', '✓')} ${r.host}  ${action} done in ${Math.round((r.durationMs ?? 0) / 1000)} s`)
+            : out.progress({ step: action, target: r.host, status: 'failed', ...(r.message ? { detail: r.message } : {}) }, `${out.style('red', '✗')} ${r.host}  ${r.message}`),
       });
       const failed = results.filter((r) => r.status === 'failed').length;
       const untouched = results.filter((r) => r.status === 'not reached').map((r) => r.host);
-      if (untouched.length) out.line(out.style('yellow', `stopped: ${untouched.join(', ')} ${untouched.length === 1 ? 'was' : 'were'} left as ${untouched.length === 1 ? 'it was' : 'they were'}`));
+      if (untouched.length) out.warn(`stopped: ${untouched.join(', ')} ${untouched.length === 1 ? 'was' : 'were'} left as ${untouched.length === 1 ? 'it was' : 'they were'}`);
       const done = results.filter((r) => r.status === 'done').length;
       out.line(failed ? out.style('red', `${failed} ${plural(failed, 'host')} failed`) : out.style('green', `${action}: ${done} ${plural(done, 'host')} done`));
       if (ctx.global.json) out.json({ action, approved: true, steps, results });

@@ -49,15 +49,15 @@ export const passthroughCommand: CommandDef = {
           `${a.current} is not declared; left attached`;
         out.line(`  ${mark[a.kind]} ${a.slot}  ${what}`);
       }
-      if (h.pending.length) out.line(out.style('yellow', `  ${h.pending.join(', ')} ${h.pending.length === 1 ? 'waits' : 'wait'} for the next boot (ahl power reboot ${h.host} --approve)`));
-      if (h.error) out.line(out.style('red', `  ✗ ${h.error}`));
+      if (h.pending.length) out.warn(`  ${h.pending.join(', ')} ${h.pending.length === 1 ? 'waits' : 'wait'} for the next boot (ahl power reboot ${h.host} --approve)`);
+      if (h.error) out.line(out.style('red', `  ✗ ${h.error}`), 'error');
       if (h.qmSet && (!approve || run.needsRoot.includes(h.host) || h.state === 'failed')) out.line(out.style('dim', `  by hand, as root on ${h.node}: ${h.qmSet}`));
     }
     const count = (s: string) => run.hosts.filter((h) => h.state === s).length;
     const planned = count('planned') + run.hosts.filter((h) => h.state === 'conflict' && h.qmSet).length;
     if (ctx.global.json) out.json({ approved: approve, ...run });
     if (run.needsRoot.length) throw ahlError('PASSTHROUGH_NEEDS_ROOT', { hosts: run.needsRoot.join(', ') });
-    if (!approve) out.line(out.style('yellow', `dry run: ${planned} ${plural(planned, 'VM')} would change; nothing was changed (--approve to act)`));
+    if (!approve) out.warn(`dry run: ${planned} ${plural(planned, 'VM')} would change; nothing was changed (--approve to act)`);
     else
       out.line(
         [`${count('applied')} ${plural(count('applied'), 'VM')} changed`, `${count('in-sync')} in sync`, ...(count('conflict') ? [`${count('conflict')} with a conflict`] : []), ...(count('failed') ? [`${count('failed')} failed`] : [])].join(', '),

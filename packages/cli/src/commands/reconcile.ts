@@ -42,7 +42,7 @@ export const reconcileCommand: CommandDef = {
       if (drift.findings.length) out.line(renderDrift(drift, (s, t) => out.style(s, t)).trimEnd());
       const steps = planReconcile(drift);
       const outcomes: { layer: 'L1' | 'L3' | 'L4'; host: string; result: 'reconciled' | 'awaiting approval' | 'failed'; detail: string }[] = [];
-      const opts = { redactor: secrets.redactor, env: ctx.env, reporter: { info: (m: string) => out.line(out.style('dim', m)), warn: (m: string) => out.line(out.style('yellow', m)), progress: () => undefined } };
+      const opts = { redactor: secrets.redactor, env: ctx.env, reporter: out.reporter(undefined, (m) => out.style('dim', m)) };
       for (const step of steps) {
         ctx.signal?.throwIfAborted();
         if (!step.safe) {
@@ -62,7 +62,7 @@ export const reconcileCommand: CommandDef = {
         }
       }
       const report = buildReconcile(drift, steps, outcomes, apply, new Date());
-      out.line(renderReconcile(report, (s, t) => out.style(s, t)).trimEnd());
+      out.report(renderReconcile(report, (s, t) => out.style(s, t)).trimEnd());
       if (typeof notify === 'string' && (steps.length || report.unchecked.length)) {
         const sent = await postJson(secrets.resolve(notify, '--notify'), reconcilePayload(lab.name, report));
         out.line(sent.ok ? out.style('dim', `notified the webhook (${sent.status})`) : out.style('yellow', `! the webhook was not notified: ${secrets.redactor.redact(sent.error)}`));

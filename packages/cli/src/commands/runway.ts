@@ -33,7 +33,7 @@ export const runwayCommand: CommandDef = {
     const client = await connectLab(lab.config, secrets, lab.root);
     try {
       const report = await runRunway(lab, client);
-      ctx.out.line(renderRunway(report, (s, t) => ctx.out.style(s, t)).trimEnd());
+      ctx.out.report(renderRunway(report, (s, t) => ctx.out.style(s, t)).trimEnd());
       const artifact = typeof ctx.options.artifact === 'string' ? (isAbsolute(ctx.options.artifact) ? ctx.options.artifact : join(ctx.cwd, ctx.options.artifact)) : join(lab.root, 'artifacts', 'runway.json');
       await mkdir(dirname(artifact), { recursive: true });
       await writeFile(artifact, secrets.redactor.redact(runwayArtifact(report)));

@@ -1,6 +1,6 @@
 import type { CommandContext, CommandDef } from '../command.js';
 import { ago } from '../time.js';
-import { ansibleFailure } from './ansible.js';
+import { ansibleFailure, ansibleReporter } from './ansible.js';
 import { loadValidLab } from './lab-root.js';
 import { rememberBackups, rememberLayer } from './memory.js';
 
@@ -12,16 +12,7 @@ import { rememberBackups, rememberLayer } from './memory.js';
  */
 
 function progress(ctx: CommandContext, check = false) {
-  const { out } = ctx;
-  const mark = { ok: out.style('dim', 'ok'), changed: out.style('yellow', check ? 'would change' : 'changed'), failed: out.style('red', 'failed'), start: '', skipped: '' } as const;
-  return {
-    info: (m: string) => out.line(m),
-    warn: (m: string) => out.line(out.style('yellow', m)),
-    progress: (e: { step: string; target?: string; status: keyof typeof mark; detail?: string }) => {
-      if (e.status === 'ok' || e.status === 'start' || e.status === 'skipped') return;
-      out.line(`  ${e.target ?? ''}  ${mark[e.status]}  ${e.step}${e.detail ? `: ${e.detail.split('\n')[0]}` : ''}`);
-    },
-  };
+  return ansibleReporter(ctx.out, check ? 'would change' : 'changed');
 }
 
 export const convergeWorkloadCommand: CommandDef = {
@@ -76,7 +67,7 @@ export const convergeWorkloadCommand: CommandDef = {
         for (const f of h.failed) out.line(`    ${out.style('red', 'failed')} ${f.task}: ${f.message.split('\n')[0]}`);
         const kept = (h.orphans ?? []).filter((o) => !(h.removed ?? []).includes(o));
         if (h.removed?.length) out.line(`    removed (no longer declared): ${h.removed.join(', ')}`);
-        if (kept.length) out.line(out.style('yellow', `    no longer declared: ${kept.join(', ')} (run with --approve to remove; data stays)`));
+        if (kept.length) out.warn(`    no longer declared: ${kept.join(', ')} (run with --approve to remove; data stays)`);
       }
       // Only a run over every stack speaks for the host as a whole.
       if (!stacks) await rememberLayer(ctx, lab, 'workload', check, r.hosts);
@@ -126,7 +117,7 @@ export const backupCommand: CommandDef = {
         for (const h of r.hosts) {
           const mark = h.fresh ? out.style('green', '✓') : out.style('red', '✗');
           out.line(`${mark} ${h.host}  last good backup: ${h.last ? `${h.last.id} (${ago(h.ageMs)}, ${h.last.size ?? '?'} bytes, ${h.last.digest ?? ''})` : 'none'}  maxAge ${h.maxAge}`);
-          if (h.lastFailure && (!h.last || h.lastFailure.time > h.last.time)) out.line(out.style('yellow', `    last attempt ${h.lastFailure.id} failed (exit ${h.lastFailure.exitCode ?? '?'})`));
+          if (h.lastFailure && (!h.last || h.lastFailure.time > h.last.time)) out.warn(`    last attempt ${h.lastFailure.id} failed (exit ${h.lastFailure.exitCode ?? '?'})`);
           if (h.message) out.line(`    ${h.message.split('\n')[0]}`);
         }
         if (ctx.global.json) out.json(r);
