@@ -213,9 +213,9 @@ async function restoreFromStore(
   lab: Lab,
   client: ProxmoxClient,
   cap: StoreCapture,
-  opts: { now?: () => Date; wait?: WaitOptions; store?: CaptureStore; reporter?: Reporter; force?: boolean },
+  store: CaptureStore | undefined,
+  opts: { now?: () => Date; wait?: WaitOptions; reporter?: Reporter; force?: boolean },
 ): Promise<{ ok: true; manifest: TemplateManifest; promoted?: string; skipped?: string } | { ok: false; reason: string; taskLog?: readonly string[] }> {
-  const store = opts.store;
   if (!store) return { ok: false, reason: `capture ${cap.version} is in the capture store (${cap.url}), and lab.yaml names no captureStore` };
   const size = await store.size(cap.key);
   if (size === undefined) return { ok: false, reason: `${cap.url} is no longer in the capture store` };
@@ -242,24 +242,37 @@ export async function restoreCapture(
   lab: Lab,
   client: ProxmoxClient,
   image: string,
-  opts: { version?: string; now?: () => Date; wait?: WaitOptions; store?: CaptureStore; reporter?: Reporter; force?: boolean } = {},
+  opts: {
+    version?: string;
+    now?: () => Date;
+    wait?: WaitOptions;
+    /** The capture store, or how to open it: it is opened only when the capture asked for may be there. */
+    store?: CaptureStore | (() => Promise<CaptureStore>);
+    reporter?: Reporter;
+    force?: boolean;
+  } = {},
 ): Promise<{ ok: true; manifest: TemplateManifest; promoted?: string; skipped?: string } | { ok: false; reason: string; taskLog?: readonly string[] }> {
   const spec = lab.images[image];
   if (!spec) return { ok: false, reason: `image "${image}" is not declared` };
   const caps = await readCaptures(lab.recordsRoot, image);
-  // Captures in the store that this machine has no record of (a new machine, the local lab) count too.
-  if (opts.store) {
+  let store: CaptureStore | undefined;
+  const openStore = async () => (store ??= typeof opts.store === 'function' ? await opts.store() : opts.store);
+  // Captures in the store that this machine has no record of (a new machine, the local lab) count too;
+  // a version this machine has a vzdump record of needs no store at all.
+  const local = opts.version ? caps.find((c) => c.version === opts.version) : undefined;
+  if (opts.store && !(local && local.where !== 'store')) {
+    const s = (await openStore())!;
     const known = new Set(caps.map((c) => c.version));
-    const keys = (await opts.store.list(`${opts.store.prefix}/${image}/`)).filter((k) => k.endsWith('.qcow2.json'));
+    const keys = (await s.list(`${s.prefix}/${image}/`)).filter((k) => k.endsWith('.qcow2.json'));
     for (const k of keys) {
-      const m = await opts.store.getJson<StoreCapture>(k);
+      const m = await s.getJson<StoreCapture>(k);
       if (m && m.where === 'store' && m.image === image && !known.has(m.version)) caps.push(m);
     }
     caps.sort((a, b) => (a.version < b.version ? -1 : 1));
   }
   const cap = opts.version ? caps.find((c) => c.version === opts.version) : caps[caps.length - 1];
   if (!cap) return { ok: false, reason: opts.version ? `no capture ${opts.version} of ${image}` : `${image} has no capture yet (ahl image capture HOST)` };
-  if (cap.where === 'store') return restoreFromStore(lab, client, cap, opts);
+  if (cap.where === 'store') return restoreFromStore(lab, client, cap, opts.store ? await openStore() : undefined, opts);
   const where = placement(lab, spec);
   const guests = (await client.request<{ vmid: number }[]>('GET', '/cluster/resources', { type: 'vm' })) ?? [];
   let vmid = spec.template.vmid ?? Number(await client.request<string>('GET', '/cluster/nextid'));

@@ -34,7 +34,11 @@ describe('appliance capture and restore', () => {
       expect(c.capture.size).toBeGreaterThan(0);
       expect(await readCaptures(f.dir, 'haos')).toEqual([c.capture]);
 
-      const r = await restoreCapture(lab!, f.client, 'haos', { wait, now: () => new Date('2026-11-26T05:00:00Z') });
+      // A vzdump capture named by version needs no capture store: it is not even opened.
+      const store = async (): Promise<never> => {
+        throw new Error('the capture store was opened');
+      };
+      const r = await restoreCapture(lab!, f.client, 'haos', { wait, version: '20261126-040000', store, now: () => new Date('2026-11-26T05:00:00Z') });
       expect(r).toMatchObject({ ok: true, promoted: 'stable', manifest: { vmid: 9200, templateName: 'haos-20261126-050000', source: { capture: c.capture.volid } } });
       const cfg = await f.client.request<Record<string, string | number>>('GET', '/nodes/pve1/qemu/9200/config');
       expect(cfg).toMatchObject({ name: 'haos-20261126-050000', template: 1, bios: 'ovmf', memory: '4096' });

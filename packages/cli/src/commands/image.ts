@@ -1,5 +1,6 @@
 import { isAbsolute, join, relative } from 'node:path';
 import type { Lab, ProxmoxClient, Reporter } from '@ahl/core';
+import type { CaptureStore } from '@ahl/l1-image';
 import type { CommandContext, CommandDef } from '../command.js';
 import { loadValidLab } from './lab-root.js';
 
@@ -244,12 +245,14 @@ export const imageRestoreCaptureCommand: CommandDef = {
     const { out } = ctx;
     return withClient(ctx, async (lab, client) => {
       await knownImage(lab, ctx.positionals[0]!, 'image restore-capture');
-      const store = lab.config.captureStore ? await openCaptureStore(lab.config, await ctx.secrets(lab.root)) : undefined;
+      // Opened (its credentials resolved) only when the capture may be in the store.
+      let store: CaptureStore | undefined;
+      const captureStore = lab.config.captureStore;
       let r;
       try {
         r = await restoreCapture(lab, client, ctx.positionals[0]!, {
           ...(typeof ctx.options.version === 'string' ? { version: ctx.options.version } : {}),
-          ...(store ? { store } : {}),
+          ...(captureStore ? { store: async () => (store ??= await openCaptureStore(lab.config, await ctx.secrets(lab.root))) } : {}),
           ...(ctx.options.force ? { force: true } : {}),
           reporter: progressReporter(out),
         });

@@ -1,5 +1,5 @@
 import type { Lab, Secrets } from '@ahl/core';
-import type { CommandContext, CommandDef } from '../command.js';
+import type { CommandContext, CommandDef, OptionDef } from '../command.js';
 import type { CheckRun, DriftReport } from '../workflows/drift.js';
 import { loadValidLab } from './lab-root.js';
 
@@ -66,6 +66,9 @@ export const graphCommand: CommandDef = {
   },
 };
 
+/** --layer, as drift and reconcile take it. */
+export const LAYER_OPTION: OptionDef = { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L3, L4 (default: all)' };
+
 export const driftCommand: CommandDef = {
   name: 'drift',
   summary: 'one drift report across layers: template lag (L1), system (L3) and workload (L4) changes, each with its cause',
@@ -82,7 +85,7 @@ export const driftCommand: CommandDef = {
     'Exit status: 0 no drift, 1 drift found or a host could not be checked, 2 ahl could not run.',
   positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: all)' }],
   options: [
-    { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L3, L4 (default: all)' },
+    LAYER_OPTION,
     { name: 'notify', type: 'string', value: 'REF', description: 'post the report to the webhook URL this secret reference holds, when there is drift' },
   ],
   examples: [

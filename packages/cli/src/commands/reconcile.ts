@@ -1,5 +1,6 @@
 import type { CommandDef } from '../command.js';
 import { loadValidLab } from './lab-root.js';
+import { LAYER_OPTION } from './ops.js';
 
 export const reconcileCommand: CommandDef = {
   name: 'reconcile',
@@ -16,7 +17,7 @@ export const reconcileCommand: CommandDef = {
     'checked (or, with --plan, there is something to do); 2 ahl could not run.',
   positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: all)' }],
   options: [
-    { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L3, L4 (default: all)' },
+    LAYER_OPTION,
     { name: 'plan', type: 'boolean', description: 'show what would be made; change nothing' },
     { name: 'notify', type: 'string', value: 'REF', description: 'post the outcome to the webhook URL this secret reference holds, when something was found' },
   ],
