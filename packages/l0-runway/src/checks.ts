@@ -52,6 +52,12 @@ function versionAtLeast(version: string, min: string): boolean {
  * Compares what the lab needs with what the server reports. Pure: facts in, report out; every
  * problem is a check with a reason and a hint, never an exception.
  */
+/** The nodes whose shell a capture to the store needs: those running appliances, when lab.yaml has a captureStore. */
+export function shellNodes(lab: Lab): string[] {
+  if (!lab.config.captureStore) return [];
+  return [...new Set(vmHosts(lab).filter((h) => h.kind === 'appliance').map((h) => h.node))].sort();
+}
+
 export function planRunway(lab: Lab, facts: RunwayFacts, records: Readonly<Record<string, ImageRecords>>): RunwayReport {
   const checks: RunwayCheck[] = [];
   const add = (id: string, status: CheckStatus, reason: string, hint?: string) => checks.push({ id, status, reason, ...(hint ? { hint } : {}) });
@@ -147,6 +153,17 @@ export function planRunway(lab: Lab, facts: RunwayFacts, records: Readonly<Recor
   const withDisks = req.nodes.flatMap((n) => n.passthrough.map((p) => p.host));
   if (withDisks.length && !lab.config.proxmox.rootPassword)
     add('passthrough:root', 'WARN', `attaching passthrough disks (${[...new Set(withDisks)].join(', ')}) needs root@pam, and no proxmox.rootPassword is set`, 'set proxmox.rootPassword to a secret reference, or run the `qm set` lines `ahl passthrough` prints on the node as root');
+
+  for (const node of shellNodes(lab)) {
+    const sh = facts.shells?.[node];
+    if (!sh) continue;
+    const id = `shell:${node}`;
+    const fix = `set nodes.${node}.ssh in lab.yaml ([USER@]HOST[:PORT]) and authorise ssh.privateKey's public key for that user on ${node}`;
+    if (!sh.ok) add(id, 'WARN', `${node}'s shell (${sh.where}) cannot be used, so \`ahl image capture --to store\` will fail: ${sh.reason}`, fix);
+    else if (!sh.qemuImg) add(id, 'WARN', `${sh.where} has no qemu-img on its PATH, which a capture to the store runs`, `is ${sh.where} a Proxmox VE node? ${fix}`);
+    else if (sh.user !== 'root') add(id, 'WARN', `${sh.where} answers as ${sh.user}, who may not read VM disks (a capture to the store reads them)`, `use root, or give ${sh.user} read access to the VM volumes (the disk group)`);
+    else add(id, 'PASS', `${sh.where} answers as root and has qemu-img, for captures to the store`);
+  }
 
   const guests = facts.guests ?? [];
   const refs = [...new Set(vmHosts(lab).map((h) => h.template.ref))].sort();

@@ -40,6 +40,11 @@ export interface DiskFact {
   readonly used?: string;
 }
 
+/** What a node's shell (SSH, or this machine for the local lab) answered, for `image capture --to store`. */
+export type ShellFact =
+  | { readonly ok: true; readonly where: string; readonly user: string; readonly qemuImg: boolean }
+  | { readonly ok: false; readonly where: string; readonly reason: string };
+
 /** Everything the runway checks look at, read from the API in a constant number of calls. */
 export interface RunwayFacts {
   /** Why the endpoint could not be used, when it could not. */
@@ -52,6 +57,8 @@ export interface RunwayFacts {
   /** Physical disks, read only for nodes whose VMs declare passthrough disks. */
   readonly disks?: Readonly<Record<string, readonly DiskFact[]>>;
   readonly guests?: readonly GuestFact[];
+  /** Node shells, asked only when captures go to the store (it is how the boot disk is read). */
+  readonly shells?: Readonly<Record<string, ShellFact>>;
   /** Static addresses of guests that ahl does not manage, from their cloud-init config. */
   readonly unmanagedAddresses?: Readonly<Record<number, readonly string[]>>;
 }

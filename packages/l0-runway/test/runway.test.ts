@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NodeShell } from '@ahl/core';
 import { describe, expect, it } from 'vitest';
 import { renderRunway, runRunway, runwayArtifact, type RunwayReport } from '../src/index.js';
 import { AUDIT_SECRET, fixture, seed } from './fixture.js';
@@ -170,6 +171,38 @@ describe('runway against pve-sim', () => {
       ['PASS', 'disk:pve1/wwn-0x50014ee2b0000002', '/dev/disk/by-id/wwn-0x50014ee2b0000002 is /dev/sdc on pve1 (WDC WD80EFZZ-68BTXN0, 7452 GiB) for docker-02 scsi2'],
       ['WARN', 'passthrough:root', 'attaching passthrough disks (docker-02) needs root@pam, and no proxmox.rootPassword is set'],
     ]);
+  });
+
+  it('asks the node shell of an appliance node, when captures go to the store, and says what a capture would lack', async () => {
+    const edit = (files: Record<string, string>) => {
+      files['lab.yaml'] += 'captureStore: {bucket: caps, accessKeyId: env:K, secretAccessKey: env:S}\n';
+      files['images/haos.yaml'] = 'kind: appliance\nos: {family: haos, release: "16"}\nsource: {capture: haos}\ntemplate: {node: pve1, storage: local-lvm, vmid: 9200}\n';
+      files['personas/haos.yaml'] = 'kind: appliance\ntemplate: haos@stable\nhosts:\n  ha-01: {node: pve1, vmid: 350}\n';
+    };
+    const f = await fixture({ edit });
+    try {
+      const asked: string[] = [];
+      const shell = (answer: () => Promise<string>) => (node: string): NodeShell => {
+        asked.push(node);
+        return { node, where: `root@${node}`, run: answer, stream: () => Promise.reject(new Error('not used')) };
+      };
+      const check = async (answer: () => Promise<string>) => byId(await runRunway(f.lab, f.client, { shell: shell(answer) }), 'shell:pve1');
+      expect(await check(async () => 'root\n/usr/bin/qemu-img')).toEqual({ id: 'shell:pve1', status: 'PASS', reason: 'root@pve1 answers as root and has qemu-img, for captures to the store' });
+      expect(await check(async () => 'backup\n/usr/bin/qemu-img')).toMatchObject({ status: 'WARN', reason: 'root@pve1 answers as backup, who may not read VM disks (a capture to the store reads them)' });
+      expect(await check(async () => 'root\n')).toMatchObject({ status: 'WARN', reason: 'root@pve1 has no qemu-img on its PATH, which a capture to the store runs' });
+      const down = await check(() => Promise.reject(new Error('ssh: connect to host pve1 port 22: Connection refused')));
+      expect(down).toMatchObject({ status: 'WARN', reason: "pve1's shell (root@pve1) cannot be used, so `ahl image capture --to store` will fail: ssh: connect to host pve1 port 22: Connection refused" });
+      expect(down?.hint).toBe("set nodes.pve1.ssh in lab.yaml ([USER@]HOST[:PORT]) and authorise ssh.privateKey's public key for that user on pve1");
+      expect(asked).toEqual(['pve1', 'pve1', 'pve1', 'pve1']);
+      // The real thing, on this machine as the local lab does it (nodes.pve1.ssh: local).
+      const local = await runRunway({ ...f.lab, config: { ...f.lab.config, nodes: { pve1: { ssh: 'local' } } } }, f.client);
+      expect(byId(local, 'shell:pve1')?.reason).toMatch(/^this machine (answers as root and has qemu-img|has no qemu-img|answers as )/);
+    } finally {
+      await f.close();
+    }
+    // No captureStore, no question: a lab that never captures to the store needs no node shell.
+    const plain = await runway();
+    expect(plain.checks.filter((c) => c.id.startsWith('shell:'))).toEqual([]);
   });
 
   it('finds vmid, name and address conflicts with unmanaged guests', async () => {
