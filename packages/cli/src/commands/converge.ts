@@ -1,4 +1,6 @@
-import type { CommandDef } from '../command.js';
+import type { Lab, Secrets } from '@ahl/core';
+import type { ConvergeResult, SystemTag } from '@ahl/l3-system';
+import type { CommandContext, CommandDef } from '../command.js';
 import { ansibleFailure, ansibleReporter } from './ansible.js';
 import { loadValidLab } from './lab-root.js';
 import { rememberLayer } from './memory.js';
@@ -26,8 +28,8 @@ export const convergeSystemCommand: CommandDef = {
     { command: 'ahl converge system --json | jq \'.hosts[] | select(.status != "ok")\'', description: 'machine-readable per-host results' },
   ],
   async run(ctx) {
-    const { ahlError, plural } = await import('@ahl/core');
-    const { convergeSystem, SYSTEM_TAGS } = await import('@ahl/l3-system');
+    const { ahlError } = await import('@ahl/core');
+    const { SYSTEM_TAGS } = await import('@ahl/l3-system');
     const { out } = ctx;
     const lab = await loadValidLab(ctx);
     const root = lab.root;
@@ -39,39 +41,43 @@ export const convergeSystemCommand: CommandDef = {
     const check = Boolean(ctx.options.check);
     const secrets = await ctx.secrets(root);
     try {
-      const r = await convergeSystem(lab, {
-        ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}),
-        check,
-        ...(tags ? { tags: tags as (typeof SYSTEM_TAGS)[number][] } : {}),
-        ...(forks ? { forks } : {}),
-        redactor: secrets.redactor,
-        env: ctx.env,
-        reporter: ansibleReporter(out, check ? 'drift' : 'changed'),
-      });
-      for (const h of r.hosts) {
-        const state = h.status === 'ok' ? out.style('green', '✓') : h.status === 'changed' ? out.style('yellow', check ? '≠' : '✓') : out.style('red', '✗');
-        const what =
-          h.status === 'unreachable'
-            ? `unreachable: ${h.unreachable?.split('\n')[0] ?? ''}`
-            : `ok=${h.counts.ok} changed=${h.counts.changed} failed=${h.counts.failed} skipped=${h.counts.skipped}`;
-        out.line(`${state} ${h.host}  ${what}`);
-        if (check) for (const c of h.changed) out.line(`    ${c.task}${c.diff ? `\n${c.diff.replace(/^/gm, '      ')}` : ''}`);
-      }
-      // A converge limited by --tags did not look at every role: it says nothing of the host as a whole.
-      if (!tags) await rememberLayer(ctx, lab, 'system', check, r.hosts);
-      const drift = check && r.hosts.some((h) => h.status === 'changed');
-      const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
-      out.line(
-        bad
-          ? out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`)
-          : drift
-            ? out.style('yellow', 'drift found; nothing was changed (run without --check to converge)')
-            : out.style('green', check ? 'no drift' : `converged ${r.hosts.length} ${plural(r.hosts.length, 'host')}`),
-      );
-      if (ctx.global.json) out.json({ ...r, ok: r.ok && !drift });
-      return bad || drift ? 1 : 0;
+      const { code, result } = await systemRun(ctx, lab, secrets, { ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}), check, ...(tags ? { tags: tags as (typeof SYSTEM_TAGS)[number][] } : {}), ...(forks ? { forks } : {}) });
+      if (ctx.global.json) out.json({ ...result, ok: code === 0 });
+      return code;
     } catch (e) {
       return ansibleFailure(ctx, e);
     }
   },
 };
+
+/**
+ * One L3 run (a converge, or with check a drift check) with live progress, a line per host and a
+ * summary, remembered for `ahl status` (unless limited by tags). Exit 1 when a host failed or was
+ * unreachable, or a check found drift. Shared by `converge system` and `up`.
+ */
+export async function systemRun(
+  ctx: CommandContext,
+  lab: Lab,
+  secrets: Secrets,
+  opts: { targets?: string[]; check: boolean; tags?: SystemTag[]; forks?: number },
+): Promise<{ code: number; result: ConvergeResult }> {
+  const { plural } = await import('@ahl/core');
+  const { convergeSystem } = await import('@ahl/l3-system');
+  const { out } = ctx;
+  const { check, tags } = opts;
+  const r = await convergeSystem(lab, { ...opts, redactor: secrets.redactor, env: ctx.env, reporter: ansibleReporter(out, check ? 'drift' : 'changed') });
+  for (const h of r.hosts) {
+    const state = h.status === 'ok' ? out.style('green', '✓') : h.status === 'changed' ? out.style('yellow', check ? '≠' : '✓') : out.style('red', '✗');
+    const what = h.status === 'unreachable' ? `unreachable: ${h.unreachable?.split('\n')[0] ?? ''}` : `ok=${h.counts.ok} changed=${h.counts.changed} failed=${h.counts.failed} skipped=${h.counts.skipped}`;
+    out.line(`${state} ${h.host}  ${what}`);
+    if (check) for (const c of h.changed) out.line(`    ${c.task}${c.diff ? `\n${c.diff.replace(/^/gm, '      ')}` : ''}`);
+  }
+  // A converge limited by --tags did not look at every role: it says nothing of the host as a whole.
+  if (!tags) await rememberLayer(ctx, lab, 'system', check, r.hosts);
+  const drift = check && r.hosts.some((h) => h.status === 'changed');
+  const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
+  if (bad) out.line(out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`), 'error');
+  else if (drift) out.warn('drift found; nothing was changed (run without --check to converge)');
+  else out.line(out.style('green', check ? 'no drift' : `converged ${r.hosts.length} ${plural(r.hosts.length, 'host')}`));
+  return { code: bad || drift ? 1 : 0, result: r };
+}

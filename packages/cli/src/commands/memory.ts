@@ -11,7 +11,7 @@ export async function remember(ctx: CommandContext, root: string, patches: Reado
     const { recordHostStates } = await import('@ahl/core');
     await recordHostStates(root, patches);
   } catch (e) {
-    ctx.out.line(ctx.out.style('yellow', `! could not record the result for ahl status: ${(e as Error).message}`));
+    ctx.out.warn(`! could not record the result for ahl status: ${(e as Error).message}`);
   }
 }
 
@@ -46,7 +46,7 @@ async function rememberApplied(ctx: CommandContext, root: string, command: strin
     const head = await headCommit(root);
     await recordApplied(root, { ...head, at: at.toISOString(), command });
   } catch (e) {
-    if ((e as { code?: string }).code !== 'GIT_FAILED') ctx.out.line(ctx.out.style('yellow', `! could not record the applied commit: ${(e as Error).message}`));
+    if ((e as { code?: string }).code !== 'GIT_FAILED') ctx.out.warn(`! could not record the applied commit: ${(e as Error).message}`);
   }
 }
 

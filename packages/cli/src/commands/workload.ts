@@ -1,3 +1,5 @@
+import type { Lab, Secrets } from '@ahl/core';
+import type { DeployResult } from '@ahl/l4-workload';
 import type { CommandContext, CommandDef } from '../command.js';
 import { ago } from '../time.js';
 import { ansibleFailure, ansibleReporter } from './ansible.js';
@@ -39,8 +41,6 @@ export const convergeWorkloadCommand: CommandDef = {
     { command: 'ahl converge workload --approve', description: 'deploy everything and remove stacks no longer declared' },
   ],
   async run(ctx) {
-    const { deployWorkloads } = await import('@ahl/l4-workload');
-    const { plural } = await import('@ahl/core');
     const { out } = ctx;
     const lab = await loadValidLab(ctx);
     const root = lab.root;
@@ -48,45 +48,52 @@ export const convergeWorkloadCommand: CommandDef = {
     const stacks = typeof ctx.options.stack === 'string' ? ctx.options.stack.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     const secrets = await ctx.secrets(root);
     try {
-      const r = await deployWorkloads(lab, {
-        ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}),
-        ...(stacks ? { stacks } : {}),
-        check,
-        approve: Boolean(ctx.options.approve),
-        secrets,
-        env: ctx.env,
-        reporter: progress(ctx, check),
-      });
-      for (const h of r.hosts) {
-        const bad = h.status === 'failed' || h.status === 'unreachable';
-        out.line(`${bad ? out.style('red', '✗') : out.style('green', '✓')} ${h.host}${h.status === 'unreachable' ? `  unreachable: ${h.unreachable?.split('\n')[0] ?? ''}` : ''}${h.compose ? `  (${h.compose})` : ''}`);
-        for (const s of h.stacks ?? []) {
-          const what = check ? (s.changed ? 'would change' : 'unchanged') : s.action === 'recreate' ? 'updated' : s.action === 'up' ? 'started' : 'unchanged';
-          out.line(`    ${s.name}  ${what}${s.containers.length ? `  ${s.containers.join(', ')}` : ''}`);
-        }
-        for (const f of h.failed) out.line(`    ${out.style('red', 'failed')} ${f.task}: ${f.message.split('\n')[0]}`);
-        const kept = (h.orphans ?? []).filter((o) => !(h.removed ?? []).includes(o));
-        if (h.removed?.length) out.line(`    removed (no longer declared): ${h.removed.join(', ')}`);
-        if (kept.length) out.warn(`    no longer declared: ${kept.join(', ')} (run with --approve to remove; data stays)`);
-      }
-      // Only a run over every stack speaks for the host as a whole.
-      if (!stacks) await rememberLayer(ctx, lab, 'workload', check, r.hosts);
-      const changes = check && r.hosts.some((h) => h.status === 'changed');
-      const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
-      out.line(
-        bad
-          ? out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`)
-          : changes
-            ? out.style('yellow', 'changes found; nothing was changed (run without --check to deploy)')
-            : out.style('green', check ? 'no changes' : `deployed ${r.hosts.length} ${plural(r.hosts.length, 'host')}`),
-      );
-      if (ctx.global.json) out.json({ ...r, ok: r.ok && !changes });
-      return bad || changes ? 1 : 0;
+      const { code, result } = await workloadRun(ctx, lab, secrets, { ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}), ...(stacks ? { stacks } : {}), check, approve: Boolean(ctx.options.approve) });
+      if (ctx.global.json) out.json({ ...result, ok: code === 0 });
+      return code;
     } catch (e) {
       return ansibleFailure(ctx, e);
     }
   },
 };
+
+/**
+ * One L4 run (a deploy, or with check what would change) with live progress, a line per host and
+ * stack and a summary, remembered for `ahl status` (unless limited to some stacks). Exit 1 when a
+ * host failed or was unreachable, or a check found changes. Shared by `converge workload` and `up`.
+ */
+export async function workloadRun(
+  ctx: CommandContext,
+  lab: Lab,
+  secrets: Secrets,
+  opts: { targets?: string[]; stacks?: string[]; check: boolean; approve: boolean },
+): Promise<{ code: number; result: DeployResult }> {
+  const { deployWorkloads } = await import('@ahl/l4-workload');
+  const { plural } = await import('@ahl/core');
+  const { out } = ctx;
+  const { check, stacks } = opts;
+  const r = await deployWorkloads(lab, { ...opts, secrets, env: ctx.env, reporter: progress(ctx, check) });
+  for (const h of r.hosts) {
+    const bad = h.status === 'failed' || h.status === 'unreachable';
+    out.line(`${bad ? out.style('red', '✗') : out.style('green', '✓')} ${h.host}${h.status === 'unreachable' ? `  unreachable: ${h.unreachable?.split('\n')[0] ?? ''}` : ''}${h.compose ? `  (${h.compose})` : ''}`);
+    for (const s of h.stacks ?? []) {
+      const what = check ? (s.changed ? 'would change' : 'unchanged') : s.action === 'recreate' ? 'updated' : s.action === 'up' ? 'started' : 'unchanged';
+      out.line(`    ${s.name}  ${what}${s.containers.length ? `  ${s.containers.join(', ')}` : ''}`);
+    }
+    for (const f of h.failed) out.line(`    ${out.style('red', 'failed')} ${f.task}: ${f.message.split('\n')[0]}`);
+    const kept = (h.orphans ?? []).filter((o) => !(h.removed ?? []).includes(o));
+    if (h.removed?.length) out.line(`    removed (no longer declared): ${h.removed.join(', ')}`);
+    if (kept.length) out.warn(`    no longer declared: ${kept.join(', ')} (run with --approve to remove; data stays)`);
+  }
+  // Only a run over every stack speaks for the host as a whole.
+  if (!stacks) await rememberLayer(ctx, lab, 'workload', check, r.hosts);
+  const changes = check && r.hosts.some((h) => h.status === 'changed');
+  const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
+  if (bad) out.line(out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`), 'error');
+  else if (changes) out.warn('changes found; nothing was changed (run without --check to deploy)');
+  else out.line(out.style('green', check ? 'no changes' : `deployed ${r.hosts.length} ${plural(r.hosts.length, 'host')}`));
+  return { code: bad || changes ? 1 : 0, result: r };
+}
 
 export const backupCommand: CommandDef = {
   name: 'backup',
