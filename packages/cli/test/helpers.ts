@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,4 +52,25 @@ export function writeTree(dir: string, files: Readonly<Record<string, string>>):
     writeFileSync(join(dir, rel), text);
   }
   return dir;
+}
+
+/**
+ * A stand-in ansible-playbook (for AHL_ANSIBLE_PLAYBOOK) printing recorded events: each host's
+ * changed tasks, then the stats; a host listed in `failed` fails its last task.
+ */
+export function fakePlaybook(changed: Record<string, string[]>, failed: readonly string[] = []): string {
+  const bin = join(mkdtempSync(join(tmpdir(), 'ahl-cli-fake-playbook-')), 'ansible-playbook');
+  const events = [
+    ...Object.entries(changed).flatMap(([host, tasks]) => tasks.map((task) => ({ event: 'host_task', host, task, status: 'changed' }))),
+    ...failed.map((host) => ({ event: 'host_task', host, task: 'base : Install packages', status: 'failed', msg: 'injected failure' })),
+    {
+      event: 'stats',
+      hosts: Object.fromEntries(
+        [...new Set([...Object.keys(changed), ...failed])].map((h) => [h, { ok: 5, changed: changed[h]?.length ?? 0, failures: failed.includes(h) ? 1 : 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 }]),
+      ),
+    },
+  ];
+  writeFileSync(bin, `#!/bin/sh\ncat <<'EOF'\n${events.map((e) => JSON.stringify(e)).join('\n')}\nEOF\n${failed.length ? 'exit 2\n' : ''}`);
+  chmodSync(bin, 0o755);
+  return bin;
 }

@@ -117,10 +117,19 @@ describe('the local lab', () => {
     ]);
   });
 
-  it('ahl converge system reaches the guests inside the lab\'s namespace, apt through its proxy', async () => {
-    const r = await ahl(['converge', 'system', 'web-01', '--dir', dir]);
+  it('ahl up converges the guest inside the lab\'s namespace (apt through its proxy), and status shows it converged', async () => {
+    const r = await ahl(['up', 'web-01', '--approve', '--json', '--dir', dir], { env: { AHL_LOG_FORMAT: 'text' } });
     expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { layers: { layer: string; state: string }[] }).layers.map((l) => [l.layer, l.state])).toEqual([
+      ['L0', 'ok'],
+      ['L1', 'ok'],
+      ['L2', 'ok'],
+      ['L3', 'done'],
+      ['L4', 'ok'],
+    ]);
     expect((await ssh(target('10.79.0.11'), 'cat /etc/ahl-motd')).stdout.trim()).toBe('web: managed by ahl');
+    const st = JSON.parse((await ahl(['status', 'web-01', '--json', '--dir', dir])).stdout) as { hosts: { system?: { status: string } }[] };
+    expect(st.hosts[0]?.system?.status).toMatch(/^(ok|changed)$/);
   });
 
   it('a drift check from a timer sees a hand-made change, exits 1 and tells the webhook; reconcile puts it back', async () => {

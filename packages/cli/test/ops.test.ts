@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { acquireLabLock, recordHostStates } from '@ahl/core';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildStatus, renderStatus } from '../src/workflows/status.js';
-import { ahl, REPO, writeTree } from './helpers.js';
+import { ahl, fakePlaybook, REPO, writeTree } from './helpers.js';
 
 const SECRET = '5d1f0c2e-7a3b-4c8d-9e0f-1a2b3c4d5e6f';
 const V1 = '20261120-010000';
@@ -68,18 +68,6 @@ describe('ahl status', () => {
   afterAll(async () => {
     await sim?.stop();
   });
-
-  /** A stand-in ansible-playbook printing recorded events: each host's changed tasks, then the stats. */
-  function fakePlaybook(changed: Record<string, string[]>): string {
-    const bin = join(mkdtempSync(join(tmpdir(), 'ahl-cli-fake-drift-')), 'ansible-playbook');
-    const events = [
-      ...Object.entries(changed).flatMap(([host, tasks]) => tasks.map((task) => ({ event: 'host_task', host, task, status: 'changed' }))),
-      { event: 'stats', hosts: Object.fromEntries(Object.entries(changed).map(([h, t]) => [h, { ok: 5, changed: t.length, failures: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 }])) },
-    ];
-    writeFileSync(bin, `#!/bin/sh\ncat <<'EOF'\n${events.map((e) => JSON.stringify(e)).join('\n')}\nEOF\n`);
-    chmodSync(bin, 0o755);
-    return bin;
-  }
 
   it('shows every host from one API call and what this machine remembers', async () => {
     const requests = () => Object.values(sim.stats.snapshot()).reduce((n, s) => n + s.count, 0);

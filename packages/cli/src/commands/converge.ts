@@ -60,6 +60,7 @@ export async function systemRun(
   lab: Lab,
   secrets: Secrets,
   opts: { targets?: string[]; check: boolean; tags?: SystemTag[]; forks?: number },
+  summary = true,
 ): Promise<{ code: number; result: ConvergeResult }> {
   const { plural } = await import('@ahl/core');
   const { convergeSystem } = await import('@ahl/l3-system');
@@ -76,7 +77,9 @@ export async function systemRun(
   if (!tags) await rememberLayer(ctx, lab, 'system', check, r.hosts);
   const drift = check && r.hosts.some((h) => h.status === 'changed');
   const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
-  if (bad) out.line(out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`), 'error');
+  if (!summary) {
+    // The caller sums up.
+  } else if (bad) out.line(out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`), 'error');
   else if (drift) out.warn('drift found; nothing was changed (run without --check to converge)');
   else out.line(out.style('green', check ? 'no drift' : `converged ${r.hosts.length} ${plural(r.hosts.length, 'host')}`));
   return { code: bad || drift ? 1 : 0, result: r };

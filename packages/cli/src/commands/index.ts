@@ -16,12 +16,14 @@ import { passthroughCommand } from './passthrough.js';
 import { reconcileCommand } from './reconcile.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
+import { upCommand } from './up.js';
 import { validateCommand } from './validate.js';
 import { backupCommand, convergeWorkloadCommand, restoreCommand } from './workload.js';
 
 /** Every command, in the order `ahl --help` lists them. */
 export const COMMANDS: readonly CommandDef[] = [
   validateCommand,
+  upCommand,
   runwayCommand,
   imageBuildCommand,
   imagePromoteCommand,

@@ -67,6 +67,7 @@ export async function workloadRun(
   lab: Lab,
   secrets: Secrets,
   opts: { targets?: string[]; stacks?: string[]; check: boolean; approve: boolean },
+  summary = true,
 ): Promise<{ code: number; result: DeployResult }> {
   const { deployWorkloads } = await import('@ahl/l4-workload');
   const { plural } = await import('@ahl/core');
@@ -89,7 +90,9 @@ export async function workloadRun(
   if (!stacks) await rememberLayer(ctx, lab, 'workload', check, r.hosts);
   const changes = check && r.hosts.some((h) => h.status === 'changed');
   const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
-  if (bad) out.line(out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`), 'error');
+  if (!summary) {
+    // The caller sums up.
+  } else if (bad) out.line(out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`), 'error');
   else if (changes) out.warn('changes found; nothing was changed (run without --check to deploy)');
   else out.line(out.style('green', check ? 'no changes' : `deployed ${r.hosts.length} ${plural(r.hosts.length, 'host')}`));
   return { code: bad || changes ? 1 : 0, result: r };

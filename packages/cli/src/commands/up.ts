@@ -1,0 +1,200 @@
+import type { Host, Lab, ProxmoxClient, Secrets } from '@ahl/core';
+import type { CommandContext, CommandDef } from '../command.js';
+import type { UpLayer, UpPlan, UpState, UpStep } from '../workflows/up.js';
+import { printAnsibleFailure } from './ansible.js';
+import { systemRun } from './converge.js';
+import { progressReporter } from './image.js';
+import { loadValidLab } from './lab-root.js';
+import { workloadRun } from './workload.js';
+
+/** What one layer came to: its state, what it did or would do, and a note when it stops the run. */
+type Outcome = { state: UpState; items: string[]; note?: string };
+
+export const upCommand: CommandDef = {
+  name: 'up',
+  summary: 'bring hosts to their intent, layer by layer: runway, templates, VMs, system, workloads',
+  description:
+    'Runs the layers in order for the hosts of TARGET (default: the whole lab), stopping at the first that fails:\n' +
+    '  L0  the runway checks (a FAIL stops here)\n' +
+    '  L1  only the templates that are missing: a cloud image is built, an appliance restored from its newest capture\n' +
+    '  L2  VMs: passthrough disks converged onto existing VMs; a VM that does not exist yet needs Terraform (L2),\n' +
+    '      which this version does not include: up stops there and names them\n' +
+    '  L3  `converge system` on every host it manages that exists (bare metal included)\n' +
+    '  L4  `converge workload` likewise (stacks no longer declared are listed, never removed: use converge workload --approve)\n' +
+    'Without --approve nothing is changed: the runway runs, then each layer says what it would do, L3 and L4 with\n' +
+    'Ansible --check on the hosts that exist. Ctrl-C stops after the step in hand; the summary says what was done.\n' +
+    'Exit status: 0 all layers done (or planned), 1 a layer failed or is blocked, 2 ahl could not run, 130 interrupted.',
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: every host)' }],
+  options: [{ name: 'approve', type: 'boolean', description: 'apply; without it only the plan of every layer is shown' }],
+  locks: (o) => Boolean(o.approve),
+  examples: [
+    { command: 'ahl up', description: 'the plan for the whole lab, layer by layer (changes nothing)' },
+    { command: 'ahl up docker --approve', description: 'bring the docker persona up: templates, VMs, OS, stacks' },
+    { command: 'ahl up --approve --json | jq \'.layers[] | select(.state == "failed")\'', description: 'which layer stopped the run' },
+  ],
+  async run(ctx) {
+    const { connectLab, selectTargets } = await import('@ahl/core');
+    const { renderUp, UP_LAYERS } = await import('../workflows/up.js');
+    const { out } = ctx;
+    const approve = Boolean(ctx.options.approve);
+    const lab = await loadValidLab(ctx);
+    const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'up' });
+    const secrets = await ctx.secrets(lab.root);
+    const steps: UpStep[] = [];
+    const client = await connectLab(lab.config, secrets, lab.root);
+    let stopped = false;
+    try {
+      let plan: UpPlan | undefined;
+      for (const { layer, name } of UP_LAYERS) {
+        if (stopped || ctx.signal.aborted) {
+          steps.push({ layer, name, state: 'not run', items: [] });
+          continue;
+        }
+        out.progress({ step: `${layer} ${name}`, status: 'start' }, out.style('bold', `${layer} ${name}`));
+        let o: Outcome;
+        if (layer === 'L0') o = await runway(ctx, lab, client);
+        else {
+          plan ??= await planFor(lab, secrets, selected);
+          o = await LAYER_RUNS[layer](ctx, lab, client, secrets, plan, approve);
+        }
+        steps.push({ layer, name, ...o });
+        out.progress({ step: `${layer} ${name}`, status: o.state === 'failed' || o.state === 'blocked' ? 'failed' : o.state === 'done' ? 'changed' : 'ok', detail: o.state }, undefined);
+        // An apply stops at the first layer that fails or is blocked; a plan goes on to show the rest,
+        // unless the runway itself failed.
+        if (approve ? o.state === 'failed' || o.state === 'blocked' : layer === 'L0' && o.state === 'failed') stopped = true;
+      }
+    } finally {
+      await client.close();
+    }
+    out.report(renderUp(steps, approve, (s, t) => out.style(s, t)).trimEnd());
+    const ok = !steps.some((s) => s.state === 'failed' || s.state === 'blocked' || (approve && s.state === 'not run'));
+    if (ctx.global.json) out.json({ approved: approve, ok, layers: steps });
+    return ok ? 0 : 1;
+  },
+};
+
+/** The plan, from one status read (which VMs exist, which channels are built). */
+async function planFor(lab: Lab, secrets: Secrets, selected: readonly Host[]): Promise<UpPlan> {
+  const { connectLab } = await import('@ahl/core');
+  const { planUp } = await import('../workflows/up.js');
+  const { gatherStatus } = await import('../workflows/status.js');
+  const { systemHosts } = await import('@ahl/l3-system');
+  const { workloadHosts } = await import('@ahl/l4-workload');
+  const status = await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root));
+  return planUp(lab, selected, status, { system: systemHosts(lab), workload: workloadHosts(lab) });
+}
+
+async function runway(ctx: CommandContext, lab: Lab, client: ProxmoxClient): Promise<Outcome> {
+  const { runRunway } = await import('@ahl/l0-runway');
+  const { out } = ctx;
+  const r = await runRunway(lab, client);
+  // A person sees what is not PASS; the full report is `ahl runway`.
+  for (const c of r.checks.filter((x) => x.status !== 'PASS')) out.line(`  ${out.style(c.status === 'FAIL' ? 'red' : 'yellow', c.status)} ${c.id}: ${c.reason}${c.hint ? out.style('dim', ` (${c.hint})`) : ''}`, c.status === 'FAIL' ? 'error' : 'warn');
+  const items = [`${r.summary.pass} passed, ${r.summary.warn} warned, ${r.summary.fail} failed`];
+  return r.status === 'FAIL' ? { state: 'failed', items, note: 'the runway failed: fix what it says (details: ahl runway)' } : { state: 'ok', items };
+}
+
+type LayerRun = (ctx: CommandContext, lab: Lab, client: ProxmoxClient, secrets: Secrets, plan: UpPlan, approve: boolean) => Promise<Outcome>;
+
+const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
+  async L1(ctx, lab, client, secrets, plan, approve) {
+    if (!plan.images.length) return { state: 'ok', items: ['every template the hosts follow is built'] };
+    const what = (i: UpPlan['images'][number]) => `${i.kind === 'appliance' ? 'restore' : 'build'} ${i.image} for ${i.channels.join(', ')} (${i.hosts.join(', ')})`;
+    if (!approve) return { state: 'planned', items: plan.images.map(what) };
+    const { manifestForChannel, readImageRecords } = await import('@ahl/core');
+    const { buildTemplate, openCaptureStore, restoreCapture } = await import('@ahl/l1-image');
+    const { VERSION } = await import('../main.js');
+    const items: string[] = [];
+    for (const i of plan.images) {
+      if (ctx.signal.aborted) return { state: 'failed', items, note: 'interrupted' };
+      const reporter = progressReporter(ctx.out);
+      let failure: string | undefined;
+      if (i.kind === 'cloud') {
+        const r = await buildTemplate(lab, client, i.image, { toolVersion: VERSION, reporter });
+        if (r.outcome === 'failed') failure = `the ${r.step} step failed: ${r.message}`;
+        else items.push(r.outcome === 'built' ? `built ${r.manifest.templateName} (vmid ${r.manifest.vmid})` : r.reason);
+      } else {
+        let store: Awaited<ReturnType<typeof openCaptureStore>> | undefined;
+        try {
+          const r = await restoreCapture(lab, client, i.image, {
+            ...(lab.config.captureStore ? { store: async () => (store ??= await openCaptureStore(lab.config, secrets)) } : {}),
+            reporter,
+          });
+          if (!r.ok) failure = r.reason;
+          else items.push(r.skipped ?? `restored ${r.manifest.templateName} (vmid ${r.manifest.vmid}) from ${r.manifest.source.capture}`);
+        } finally {
+          store?.close();
+        }
+      }
+      if (failure) return { state: 'failed', items, note: `${i.image}: ${failure}` };
+      // A build promotes an image's first template to stable; another channel is the operator's call.
+      const records = await readImageRecords(lab.recordsRoot, i.image);
+      const unset = i.channels.filter((c) => !manifestForChannel(records, c));
+      if (unset.length) return { state: 'failed', items, note: `${i.image}@${unset.join(', @')} still points at no template: promote one (ahl image list ${i.image}; ahl image promote ${i.image} VERSION)` };
+    }
+    return { state: 'done', items };
+  },
+
+  async L2(ctx, lab, client, secrets, plan, approve) {
+    const { plural } = await import('@ahl/core');
+    const items = plan.existing.map((e) => `${e.host}: vmid ${e.vmid} on ${e.node}, ${e.power}`);
+    let state: UpState = 'ok';
+    if (plan.passthrough.length) {
+      const { connectLabAsRoot } = await import('@ahl/core');
+      const { convergePassthrough } = await import('@ahl/l2-instantiate');
+      const hosts = lab.hosts.filter((h) => plan.passthrough.includes(h.name));
+      const run = await convergePassthrough(lab, client, hosts, { apply: approve, root: () => connectLabAsRoot(lab.config, secrets, lab.root), signal: ctx.signal });
+      for (const h of run.hosts) {
+        const changes = h.actions.filter((a) => a.kind === 'add' || a.kind === 'update').length;
+        items.push(`${h.host}: passthrough ${h.state}${changes ? ` (${changes} ${plural(changes, 'disk')})` : ''}${h.error ? `: ${h.error}` : ''}`);
+      }
+      if (run.needsRoot.length) return { state: 'failed', items, note: `attaching passthrough disks to ${run.needsRoot.join(', ')} needs root@pam: set proxmox.rootPassword, or see ahl passthrough` };
+      if (run.hosts.some((h) => h.state === 'failed' || h.state === 'conflict')) return { state: 'failed', items, note: 'a passthrough disk could not be converged: see ahl passthrough' };
+      if (run.hosts.some((h) => h.state === 'planned')) state = 'planned';
+      if (run.hosts.some((h) => h.state === 'applied')) state = 'done';
+    }
+    if (plan.create.length)
+      return {
+        state: 'blocked',
+        items: [...items, ...plan.create.map((h) => `${h}: no VM yet`)],
+        note: `${plan.create.length} ${plural(plan.create.length, 'VM')} to create (${plan.create.join(', ')}): creating VMs is L2's Terraform with the bpg/proxmox provider, which this version of ahl does not include; clone them from their template by hand, then run ahl up again`,
+      };
+    return { state, items: items.length ? items : ['no VM among the selected hosts'] };
+  },
+
+  async L3(ctx, lab, _client, secrets, plan, approve) {
+    const later = plan.systemLater.length ? [`after L2: ${plan.systemLater.join(', ')}`] : [];
+    if (!plan.system.length) return { state: 'ok', items: [...later, ...(later.length ? [] : ['no selected host has a system section'])] };
+    return ansibleLayer(ctx, approve, later, 'converge', async (check) => (await systemRun(ctx, lab, secrets, { targets: [...plan.system], check }, false)).result.hosts);
+  },
+
+  async L4(ctx, lab, _client, secrets, plan, approve) {
+    const later = plan.workloadLater.length ? [`after L2: ${plan.workloadLater.join(', ')}`] : [];
+    if (!plan.workload.length) return { state: 'ok', items: [...later, ...(later.length ? [] : ['no selected host has workloads'])] };
+    return ansibleLayer(ctx, approve, later, 'deploy', async (check) => (await workloadRun(ctx, lab, secrets, { targets: [...plan.workload], check, approve: false }, false)).result.hosts);
+  },
+};
+
+/** L3 or L4 through Ansible: with approve the converge, else a --check that says what would change. */
+async function ansibleLayer(
+  ctx: CommandContext,
+  approve: boolean,
+  later: string[],
+  verb: string,
+  run: (check: boolean) => Promise<readonly { host: string; status: 'ok' | 'changed' | 'failed' | 'unreachable'; changed: readonly unknown[] }[]>,
+): Promise<Outcome> {
+  let hosts;
+  try {
+    hosts = await run(!approve);
+  } catch (e) {
+    await printAnsibleFailure(ctx, e);
+    return { state: 'failed', items: later, note: (e as Error).message };
+  }
+  const bad = hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
+  const items = [
+    ...hosts.map((h) => `${h.host}: ${approve ? h.status : h.status === 'changed' ? `would change (${h.changed.length})` : h.status === 'ok' ? 'in sync' : h.status}`),
+    ...later,
+  ];
+  if (bad.length) return { state: 'failed', items, note: `${bad.map((h) => h.host).join(', ')} ${approve ? `could not ${verb}` : 'could not be checked'}` };
+  return { state: approve ? 'done' : hosts.some((h) => h.status === 'changed') ? 'planned' : 'ok', items };
+}

@@ -1,0 +1,143 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSim, type RunningSim } from '@ahl/pve-sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderUp, type UpStep } from '../src/workflows/up.js';
+import { ahl, fakePlaybook, writeTree } from './helpers.js';
+
+const SECRET = '7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b';
+type Layers = { approved: boolean; ok: boolean; layers: UpStep[] };
+
+describe('ahl up', () => {
+  let sim: RunningSim;
+  let server: Server;
+  let dir: string;
+  const env = { T: SECRET };
+  const states = (r: { stdout: string }) => (JSON.parse(r.stdout) as Layers).layers.map((l) => [l.layer, l.state]);
+  const posts = () => Object.entries(sim.stats.snapshot()).filter(([k]) => k.startsWith('POST ') || k.startsWith('PUT ') || k.startsWith('DELETE ')).reduce((n, [, s]) => n + s.count, 0);
+
+  beforeAll(async () => {
+    const body = randomBytes(64 * 1024);
+    server = createServer((req, res) => (req.url === '/noble.img' ? res.end(body) : res.writeHead(404).end()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/noble.img`;
+    sim = await startSim({
+      https: false,
+      authFailureDelayMs: 0,
+      statsLagMs: 0,
+      taskDurationMs: 10,
+      seed: {
+        nodes: [{ name: 'pve1', bridges: [{ iface: 'vmbr0' }] }],
+        storages: [
+          { id: 'local', type: 'dir', path: '/var/lib/vz', content: ['import', 'iso', 'snippets'], size: 50 },
+          { id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 50 },
+        ],
+        users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: SECRET, privsep: false }] }],
+        acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
+        // web-01's VM exists (made earlier); web-02's does not.
+        guests: [{ vmid: 301, name: 'web-01', running: true, config: { tags: 'ahl;web' } }],
+      },
+    });
+    dir = writeTree(mkdtempSync(join(tmpdir(), 'ahl-cli-up-')), {
+      'lab.yaml': `name: cli-up\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T"}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local, import: local, snippets: local}}\ncloudInit: {sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR t@t]}\n`,
+      'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${url}\n  checksum: sha256:${createHash('sha256').update(body).digest('hex')}\ntemplate: {vmid: 9000}\n`,
+      'personas/web.yaml':
+        'template: noble@stable\nsystem: {packages: [tree]}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n',
+    });
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('without --approve shows every layer\'s plan, checks L3 on the hosts that exist, and changes nothing', async () => {
+    const before = posts();
+    const r = await ahl(['up', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': ['base : Install packages'] }) } });
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as Layers;
+    expect(doc).toMatchObject({ approved: false, ok: false });
+    expect(doc.layers).toEqual([
+      { layer: 'L0', name: 'runway', state: 'ok', items: [expect.stringMatching(/^\d+ passed, 1 warned, 0 failed$/)] },
+      { layer: 'L1', name: 'images', state: 'planned', items: ['build noble for stable (web-01, web-02)'] },
+      {
+        layer: 'L2',
+        name: 'instances',
+        state: 'blocked',
+        items: ['web-01: vmid 301 on pve1, running', 'web-02: no VM yet'],
+        note: expect.stringMatching(/^1 VM to create \(web-02\): creating VMs is L2's Terraform with the bpg\/proxmox provider, which this version of ahl does not include/),
+      },
+      { layer: 'L3', name: 'system', state: 'planned', items: ['web-01: would change (1)', 'after L2: web-02'] },
+      { layer: 'L4', name: 'workload', state: 'ok', items: ['no selected host has workloads'] },
+    ]);
+    expect(posts()).toBe(before);
+    expect(existsSync(join(dir, 'images/noble/channels.json'))).toBe(false);
+  });
+
+  it('--approve stops at the first layer that cannot be done, after doing the ones before it', async () => {
+    const r = await ahl(['up', '--approve', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) } });
+    expect(r.code).toBe(1);
+    expect(states(r)).toEqual([
+      ['L0', 'ok'],
+      ['L1', 'done'],
+      ['L2', 'blocked'],
+      ['L3', 'not run'],
+      ['L4', 'not run'],
+    ]);
+    expect((JSON.parse(r.stdout) as Layers).layers[1]!.items).toEqual([expect.stringMatching(/^built noble-\d{8}-\d{6} \(vmid 9000\)$/)]);
+    expect(existsSync(join(dir, '.ahl', 'lock'))).toBe(false);
+  });
+
+  it('brings an existing host up (L1 already built, L3 converged) and status remembers it', async () => {
+    const r = await ahl(['up', 'web-01', '--approve', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': ['base : Install packages'] }) } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('✓ L1 images    ok\n    every template the hosts follow is built');
+    expect(r.stderr).toContain('✓ L2 instances ok\n    web-01: vmid 301 on pve1, running');
+    expect(r.stderr).toContain('✓ L3 system    done\n    web-01: changed');
+    expect(r.stderr).not.toContain('web-02');
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('every layer is done: `ahl status` shows the hosts');
+    const st = JSON.parse((await ahl(['status', 'web-01', '--json', '--dir', dir], { env })).stdout);
+    expect(st.hosts[0]).toMatchObject({ host: 'web-01', system: { status: 'changed' } });
+  });
+
+  it('a host that fails to converge stops the run at L3, as an event stream says', async () => {
+    const r = await ahl(['up', 'web-01', '--approve', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({}, ['web-01']) } });
+    expect(r.code).toBe(1);
+    expect(states(r)).toEqual([
+      ['L0', 'ok'],
+      ['L1', 'ok'],
+      ['L2', 'ok'],
+      ['L3', 'failed'],
+      ['L4', 'not run'],
+    ]);
+    const events = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.filter((e) => e.type === 'progress' && String(e.step).startsWith('L')).map((e) => [e.step, e.status])).toEqual([
+      ['L0 runway', 'start'],
+      ['L0 runway', 'ok'],
+      ['L1 images', 'start'],
+      ['L1 images', 'ok'],
+      ['L2 instances', 'start'],
+      ['L2 instances', 'ok'],
+      ['L3 system', 'start'],
+      ['L3 system', 'failed'],
+    ]);
+    expect(events.find((e) => e.type === 'progress' && e.status === 'failed' && e.target === 'web-01')).toMatchObject({ step: 'base : Install packages', detail: 'injected failure' });
+    expect(events.at(-1)).toMatchObject({ type: 'done', command: 'up', exit: 1 });
+  });
+
+  it('renders a summary per layer', () => {
+    expect(
+      renderUp(
+        [
+          { layer: 'L0', name: 'runway', state: 'ok', items: ['9 passed, 0 warned, 0 failed'] },
+          { layer: 'L1', name: 'images', state: 'failed', items: [], note: 'noble: the download step failed' },
+          { layer: 'L2', name: 'instances', state: 'not run', items: [] },
+        ],
+        true,
+      ),
+    ).toBe(['ahl up', '✓ L0 runway    ok', '    9 passed, 0 warned, 0 failed', '✗ L1 images    failed', '    noble: the download step failed', '· L2 instances not run', 'stopped at L1 images; the layers after it were not run', ''].join('\n'));
+  });
+});
