@@ -213,9 +213,22 @@ describe('the local lab', () => {
       return existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-40).join('\n') : '(no serial log)';
     };
     await waitForSsh(target('10.79.0.21'), 10 * 60_000, serial);
-    expect((await ssh(target('10.79.0.21'), 'hostname')).stdout.trim()).toBe('nuc-01');
-    expect((await ssh(target('10.79.0.21'), 'sudo -n true && echo sudo')).stdout.trim()).toBe('sudo');
-    expect((await ssh(target('10.79.0.21'), 'ping -c1 -w60 10.79.0.11; echo rc=$?')).stdout).toContain('rc=0');
+    // sshd answers while cloud-init is still at work on a first boot (and may restart it): wait for
+    // cloud-init to finish, and retry a command whose connection failed (ssh's own exit status 255).
+    const onMetal = async (command: string) => {
+      let r = await ssh(target('10.79.0.21'), command);
+      for (let i = 0; i < 20 && r.exitCode === 255; i++) {
+        await new Promise((res) => setTimeout(res, 3000));
+        r = await ssh(target('10.79.0.21'), command);
+      }
+      return r;
+    };
+    await onMetal('cloud-init status --wait');
+    const name = await onMetal('hostname');
+    expect(name.stdout.trim(), `${name.stderr}\n${serial()}`).toBe('nuc-01');
+    expect((await onMetal('sudo -n true && echo sudo')).stdout.trim()).toBe('sudo');
+    const ping = await onMetal('ping -c1 -w60 10.79.0.11; echo rc=$?');
+    expect(ping.stdout, ping.stderr).toContain('rc=0');
     expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/321/status/stop'), wait)).ok).toBe(true);
   });
 

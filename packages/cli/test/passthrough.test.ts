@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
@@ -94,6 +94,31 @@ describe('ahl passthrough', () => {
     expect(second.stderr).toBe(['nas-01 (vmid 360 on pve1)  in-sync', `  = scsi1  ${WD1} as declared`, `  = scsi2  ${WD2} as declared`, '0 VMs changed, 2 in sync', ''].join('\n'));
     expect(puts()).toBe(1);
     for (const r of [first, second]) expect(r.stdout + r.stderr).not.toContain(ROOT_PW);
+  });
+
+  it('drift --layer L2: clean after the converge; a changed intent is a finding that reconcile leaves for approval', async () => {
+    const clean = await ahl(['drift', '--layer', 'L2', '--json', '--dir', dir], { env });
+    expect(clean.code, clean.stderr).toBe(0);
+    const report = JSON.parse(clean.stdout);
+    expect(report.layers[1]).toEqual({ layer: 'L2', name: 'instances', checked: true, partial: "passthrough disks only: the VM's shape needs Terraform (L2), not part of this version", hosts: ['nas-01', 'web-01'], unchecked: [] });
+    expect(report.findings).toEqual([]);
+
+    const persona = join(dir, 'personas/nas.yaml');
+    const before = readFileSync(persona, 'utf8');
+    writeFileSync(persona, before.replace(`- {slot: scsi1, device: ${WD1}}`, `- {slot: scsi1, device: ${WD1}, options: {backup: true}}`));
+    try {
+      const r = await ahl(['drift', 'nas', '--layer', 'L2', '--json', '--dir', dir], { env });
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).findings).toEqual([
+        { layer: 'L2', host: 'nas-01', cause: 'intent changed', what: [`scsi1: ${WD1} is attached as ${WD1},backup=0,size=7452G`], reconcile: 'ahl passthrough nas-01 --approve' },
+      ]);
+      const rec = await ahl(['reconcile', 'nas', '--layer', 'L2', '--json', '--dir', dir], { env });
+      expect(rec.code).toBe(1);
+      expect(JSON.parse(rec.stdout).outcomes).toEqual([{ layer: 'L2', host: 'nas-01', result: 'awaiting approval', detail: 'ahl passthrough nas-01' }]);
+      expect(puts()).toBe(1);
+    } finally {
+      writeFileSync(persona, before);
+    }
   });
 
   it('reports a device the intent lacks, leaves it attached, and a disk in another slot is a conflict (exit 1)', async () => {

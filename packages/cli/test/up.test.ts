@@ -77,6 +77,33 @@ describe('ahl up', () => {
     expect(existsSync(join(dir, 'images/noble/channels.json'))).toBe(false);
   });
 
+  it('ahl plan --format markdown: a review comment, what needs attention first', async () => {
+    const r = await ahl(['plan', 'web', '--format', 'markdown', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) } });
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(0, 8)).toEqual([
+      '### ahl plan: `cli-up` (web)',
+      '',
+      '**1 planned · 1 blocked** — nothing was changed; `ahl up --approve` applies it',
+      '',
+      '#### ⚠️ Needs attention',
+      '',
+      expect.stringMatching(/^- \*\*L2 instances\*\*: blocked — 1 VM to create \(web-02\): creating VMs is L2's Terraform/),
+      '',
+    ]);
+    expect(lines.slice(8)).toEqual([
+      '| layer | state | what |',
+      '|---|---|---|',
+      expect.stringMatching(/^\| L0 runway \| ✓ ok \| \d+ passed, 1 warned, 0 failed \|$/),
+      '| L1 images | → planned | build noble for stable (web-01, web-02) |',
+      '| L2 instances | ✗ blocked | web-01: vmid 301 on pve1, running<br>web-02: no VM yet |',
+      '| L3 system | ✓ ok | web-01: in sync<br>after L2: web-02 |',
+      '| L4 workload | ✓ ok | no selected host has workloads |',
+      '',
+    ]);
+    expect((await ahl(['plan', '--format', 'html', '--dir', dir], { env })).stderr).toContain('unknown format "html"; expected text or markdown');
+  });
+
   it('--approve stops at the first layer that cannot be done, after doing the ones before it', async () => {
     const r = await ahl(['up', '--approve', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) } });
     expect(r.code).toBe(1);

@@ -16,7 +16,7 @@ import { passthroughCommand } from './passthrough.js';
 import { reconcileCommand } from './reconcile.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
-import { upCommand } from './up.js';
+import { planCommand, upCommand } from './up.js';
 import { validateCommand } from './validate.js';
 import { backupCommand, convergeWorkloadCommand, restoreCommand } from './workload.js';
 
@@ -24,6 +24,7 @@ import { backupCommand, convergeWorkloadCommand, restoreCommand } from './worklo
 export const COMMANDS: readonly CommandDef[] = [
   validateCommand,
   upCommand,
+  planCommand,
   runwayCommand,
   imageBuildCommand,
   imagePromoteCommand,

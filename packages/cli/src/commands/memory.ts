@@ -79,3 +79,24 @@ export async function rememberBackups(ctx: CommandContext, root: string, hosts: 
   }
   return remember(ctx, root, patches);
 }
+
+/**
+ * Remembers an applied passthrough converge on each VM it left as declared (changed or already so),
+ * with the digest of the declared disks, so drift can tell a hand-made change from an intent change.
+ */
+export async function rememberPassthrough(
+  ctx: CommandContext,
+  lab: Lab,
+  hosts: readonly { readonly host: string; readonly state: string; readonly actions: readonly { readonly kind: string; readonly slot: string }[] }[],
+  at = new Date(),
+): Promise<void> {
+  const { passthroughIntent } = await import('../workflows/intent.js');
+  const patches: Record<string, HostStatePatch> = {};
+  for (const h of hosts) {
+    const host = lab.hosts.find((x) => x.name === h.host);
+    if (!host || (h.state !== 'applied' && h.state !== 'in-sync')) continue;
+    const changed = h.actions.filter((a) => a.kind === 'add' || a.kind === 'update').map((a) => a.slot);
+    patches[h.host] = { passthrough: { at: at.toISOString(), status: h.state === 'applied' ? 'changed' : 'ok', changed, intent: passthroughIntent(host) } };
+  }
+  if (Object.keys(patches).length) await remember(ctx, lab.root, patches);
+}

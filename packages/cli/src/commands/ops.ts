@@ -1,6 +1,6 @@
 import type { Lab, Secrets } from '@ahl/core';
 import type { CommandContext, CommandDef, OptionDef } from '../command.js';
-import type { CheckRun, DriftReport } from '../workflows/drift.js';
+import type { CheckRun, DriftReport, PassthroughCheck } from '../workflows/drift.js';
 import { loadValidLab } from './lab-root.js';
 
 /*
@@ -67,14 +67,16 @@ export const graphCommand: CommandDef = {
 };
 
 /** --layer, as drift and reconcile take it. */
-export const LAYER_OPTION: OptionDef = { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L3, L4 (default: all)' };
+export const LAYER_OPTION: OptionDef = { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L2, L3, L4 (default: all)' };
 
 export const driftCommand: CommandDef = {
   name: 'drift',
-  summary: 'one drift report across layers: template lag (L1), system (L3) and workload (L4) changes, each with its cause',
+  summary: 'one drift report across layers: template lag (L1), passthrough disks (L2), system (L3) and workload (L4) changes, each with its cause',
   description:
     'Asks Proxmox once for every guest (template lag: the VM was cloned from an older template than its channel points\n' +
-    'at now), then runs the L3 and L4 playbooks with --check --diff on the selected hosts. Each finding is classified:\n' +
+    'at now), reads each selected VM\'s config for its passthrough disks (L2: one declared but not attached or with other\n' +
+    'options, or a device path attached by hand), then runs the L3 and L4 playbooks with --check --diff on the selected\n' +
+    'hosts. Each finding is classified:\n' +
     '"changed outside ahl" (the host differs from the intent it was last converged with), "intent changed" (the lab\n' +
     'changed since), "template moved", or "never converged here" (no record on this machine), with the command that\n' +
     'reconciles it. Changes nothing; the checks are remembered for `ahl status`.\n' +
@@ -120,9 +122,9 @@ export const driftCommand: CommandDef = {
 /** --layer and --notify, as drift and reconcile take them. */
 export async function driftOptions(ctx: CommandContext, command: string): Promise<{ layers: string[]; notify?: string }> {
   const { ahlError, isSecretRef } = await import('@ahl/core');
-  const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L3', 'L4'];
-  const bad = layers.find((l) => !['L1', 'L3', 'L4'].includes(l));
-  if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L3 or L4 (L2 is not part of this version)`, command });
+  const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L2', 'L3', 'L4'];
+  const bad = layers.find((l) => !['L1', 'L2', 'L3', 'L4'].includes(l));
+  if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L2, L3 or L4`, command });
   const notify = ctx.options.notify;
   if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
     throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself', command });
@@ -130,8 +132,9 @@ export async function driftOptions(ctx: CommandContext, command: string): Promis
 }
 
 /**
- * The drift report of the selected hosts (positional TARGET): one status call for L1, then the L3
- * and L4 playbooks with --check, each remembered for `ahl status`. Shared by drift and reconcile.
+ * The drift report of the selected hosts (positional TARGET): one status call for L1, each VM's
+ * config for its passthrough disks (L2), then the L3 and L4 playbooks with --check, each remembered
+ * for `ahl status`. Shared by drift and reconcile.
  */
 export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secrets, layers: readonly string[], command: string): Promise<DriftReport> {
   const { connectLab, readHostStates, selectTargets } = await import('@ahl/core');
@@ -145,6 +148,19 @@ export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secret
   const full = layers.includes('L1') ? await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root)) : undefined;
   const status = full && { ...full, hosts: full.hosts.filter((h) => names.has(h.host)) };
   const states = await readHostStates(lab.root);
+  let passthrough: PassthroughCheck | 'left out' | undefined = layers.includes('L2') ? undefined : 'left out';
+  const vms = selected.filter((h) => h.runtime === 'vm');
+  if (layers.includes('L2') && vms.length) {
+    const { convergePassthrough } = await import('@ahl/l2-instantiate');
+    const { passthroughIntent } = await import('../workflows/intent.js');
+    const client = await connectLab(lab.config, secrets, lab.root);
+    try {
+      const run = await convergePassthrough(lab, client, vms, { signal: ctx.signal });
+      passthrough = { hosts: run.hosts, intents: new Map(vms.map((h) => [h.name, passthroughIntent(h)])) };
+    } finally {
+      await client.close();
+    }
+  }
   const opts = { redactor: secrets.redactor, env: ctx.env, reporter: out.reporter(undefined, (m) => out.style('dim', m)) };
   let system: CheckRun | 'left out' | undefined = layers.includes('L3') ? undefined : 'left out';
   const systemHosts = (await import('@ahl/l3-system')).systemHosts(lab).filter((h) => names.has(h.name));
@@ -162,7 +178,7 @@ export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secret
     await rememberLayer(ctx, lab, 'workload', true, r.hosts);
     workload = { hosts: r.hosts, intents: new Map(await Promise.all(wHosts.map(async (h) => [h.name, await workloadIntent(lab, h)] as const))) };
   }
-  return buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
+  return buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(passthrough ? { passthrough } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
 }
 
 export const diffCommand: CommandDef = {

@@ -42,7 +42,7 @@ export const reconcileCommand: CommandDef = {
       const drift = await gatherDrift(ctx, lab, secrets, layers, 'reconcile');
       if (drift.findings.length) out.line(renderDrift(drift, (s, t) => out.style(s, t)).trimEnd());
       const steps = planReconcile(drift);
-      const outcomes: { layer: 'L1' | 'L3' | 'L4'; host: string; result: 'reconciled' | 'awaiting approval' | 'failed'; detail: string }[] = [];
+      const outcomes: { layer: 'L1' | 'L2' | 'L3' | 'L4'; host: string; result: 'reconciled' | 'awaiting approval' | 'failed'; detail: string }[] = [];
       const opts = { redactor: secrets.redactor, env: ctx.env, reporter: out.reporter(undefined, (m) => out.style('dim', m)) };
       for (const step of steps) {
         ctx.signal?.throwIfAborted();

@@ -1,14 +1,17 @@
 import type { Host, Lab, ProxmoxClient, Secrets } from '@ahl/core';
-import type { CommandContext, CommandDef } from '../command.js';
+import type { CommandContext, CommandDef, OptionDef } from '../command.js';
 import type { UpLayer, UpPlan, UpState, UpStep } from '../workflows/up.js';
 import { printAnsibleFailure } from './ansible.js';
 import { systemRun } from './converge.js';
 import { progressReporter } from './image.js';
 import { loadValidLab } from './lab-root.js';
+import { rememberPassthrough } from './memory.js';
 import { workloadRun } from './workload.js';
 
 /** What one layer came to: its state, what it did or would do, and a note when it stops the run. */
 type Outcome = { state: UpState; items: string[]; note?: string };
+
+const FORMAT_OPTION: OptionDef = { name: 'format', type: 'string', value: 'text|markdown', description: 'text for a terminal (default), or markdown on stdout for a pull-request comment' };
 
 export const upCommand: CommandDef = {
   name: 'up',
@@ -25,53 +28,58 @@ export const upCommand: CommandDef = {
     'Ansible --check on the hosts that exist. Ctrl-C stops after the step in hand; the summary says what was done.\n' +
     'Exit status: 0 all layers done (or planned), 1 a layer failed or is blocked, 2 ahl could not run, 130 interrupted.',
   positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: every host)' }],
-  options: [{ name: 'approve', type: 'boolean', description: 'apply; without it only the plan of every layer is shown' }],
+  options: [{ name: 'approve', type: 'boolean', description: 'apply; without it only the plan of every layer is shown' }, FORMAT_OPTION],
   locks: (o) => Boolean(o.approve),
   examples: [
     { command: 'ahl up', description: 'the plan for the whole lab, layer by layer (changes nothing)' },
     { command: 'ahl up docker --approve', description: 'bring the docker persona up: templates, VMs, OS, stacks' },
     { command: 'ahl up --approve --json | jq \'.layers[] | select(.state == "failed")\'', description: 'which layer stopped the run' },
   ],
-  async run(ctx) {
-    const { connectLab, selectTargets } = await import('@ahl/core');
-    const { renderUp, UP_LAYERS } = await import('../workflows/up.js');
-    const { out } = ctx;
-    const approve = Boolean(ctx.options.approve);
-    const lab = await loadValidLab(ctx);
-    const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'up' });
-    const secrets = await ctx.secrets(lab.root);
-    const steps: UpStep[] = [];
-    const client = await connectLab(lab.config, secrets, lab.root);
-    let stopped = false;
-    try {
-      let plan: UpPlan | undefined;
-      for (const { layer, name } of UP_LAYERS) {
-        if (stopped || ctx.signal.aborted) {
-          steps.push({ layer, name, state: 'not run', items: [] });
-          continue;
-        }
-        out.progress({ step: `${layer} ${name}`, status: 'start' }, out.style('bold', `${layer} ${name}`));
-        let o: Outcome;
-        if (layer === 'L0') o = await runway(ctx, lab, client);
-        else {
-          plan ??= await planFor(lab, secrets, selected);
-          o = await LAYER_RUNS[layer](ctx, lab, client, secrets, plan, approve);
-        }
-        steps.push({ layer, name, ...o });
-        out.progress({ step: `${layer} ${name}`, status: o.state === 'failed' || o.state === 'blocked' ? 'failed' : o.state === 'done' ? 'changed' : 'ok', detail: o.state }, undefined);
-        // An apply stops at the first layer that fails or is blocked; a plan goes on to show the rest,
-        // unless the runway itself failed.
-        if (approve ? o.state === 'failed' || o.state === 'blocked' : layer === 'L0' && o.state === 'failed') stopped = true;
-      }
-    } finally {
-      await client.close();
-    }
-    out.report(renderUp(steps, approve, (s, t) => out.style(s, t)).trimEnd());
-    const ok = !steps.some((s) => s.state === 'failed' || s.state === 'blocked' || (approve && s.state === 'not run'));
-    if (ctx.global.json) out.json({ approved: approve, ok, layers: steps });
-    return ok ? 0 : 1;
-  },
+  run: (ctx) => runUp(ctx, Boolean(ctx.options.approve)),
 };
+
+/** `ahl up` (and `ahl plan`, which never applies): the layers in order, each reported. */
+async function runUp(ctx: CommandContext, approve: boolean): Promise<number> {
+  const { ahlError, connectLab, selectTargets } = await import('@ahl/core');
+  const { renderUp, renderUpMarkdown, UP_LAYERS } = await import('../workflows/up.js');
+  const { out } = ctx;
+  const format = ctx.options.format ?? 'text';
+  if (format !== 'text' && format !== 'markdown') throw ahlError('USAGE', { message: `unknown format "${String(format)}"; expected text or markdown`, command: approve ? 'up' : 'plan' });
+  const lab = await loadValidLab(ctx);
+  const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'up' });
+  const secrets = await ctx.secrets(lab.root);
+  const steps: UpStep[] = [];
+  const client = await connectLab(lab.config, secrets, lab.root);
+  let stopped = false;
+  try {
+    let plan: UpPlan | undefined;
+    for (const { layer, name } of UP_LAYERS) {
+      if (stopped || ctx.signal.aborted) {
+        steps.push({ layer, name, state: 'not run', items: [] });
+        continue;
+      }
+      out.progress({ step: `${layer} ${name}`, status: 'start' }, out.style('bold', `${layer} ${name}`));
+      let o: Outcome;
+      if (layer === 'L0') o = await runway(ctx, lab, client);
+      else {
+        plan ??= await planFor(lab, secrets, selected);
+        o = await LAYER_RUNS[layer](ctx, lab, client, secrets, plan, approve);
+      }
+      steps.push({ layer, name, ...o });
+      out.progress({ step: `${layer} ${name}`, status: o.state === 'failed' || o.state === 'blocked' ? 'failed' : o.state === 'done' ? 'changed' : 'ok', detail: o.state }, undefined);
+      // An apply stops at the first layer that fails or is blocked; a plan goes on to show the rest,
+      // unless the runway itself failed.
+      if (approve ? o.state === 'failed' || o.state === 'blocked' : layer === 'L0' && o.state === 'failed') stopped = true;
+    }
+  } finally {
+    await client.close();
+  }
+  if (format === 'markdown') out.result(renderUpMarkdown(lab.name, steps, approve, ctx.positionals[0]));
+  else out.report(renderUp(steps, approve, (s, t) => out.style(s, t)).trimEnd());
+  const ok = !steps.some((s) => s.state === 'failed' || s.state === 'blocked' || (approve && s.state === 'not run'));
+  if (ctx.global.json && format !== 'markdown') out.json({ approved: approve, ok, layers: steps });
+  return ok ? 0 : 1;
+}
 
 /** The plan, from one status read (which VMs exist, which channels are built). */
 async function planFor(lab: Lab, secrets: Secrets, selected: readonly Host[]): Promise<UpPlan> {
@@ -144,6 +152,7 @@ const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
       const { convergePassthrough } = await import('@ahl/l2-instantiate');
       const hosts = lab.hosts.filter((h) => plan.passthrough.includes(h.name));
       const run = await convergePassthrough(lab, client, hosts, { apply: approve, root: () => connectLabAsRoot(lab.config, secrets, lab.root), signal: ctx.signal });
+      if (approve) await rememberPassthrough(ctx, lab, run.hosts);
       for (const h of run.hosts) {
         const changes = h.actions.filter((a) => a.kind === 'add' || a.kind === 'update').length;
         items.push(`${h.host}: passthrough ${h.state}${changes ? ` (${changes} ${plural(changes, 'disk')})` : ''}${h.error ? `: ${h.error}` : ''}`);
@@ -198,3 +207,21 @@ async function ansibleLayer(
   if (bad.length) return { state: 'failed', items, note: `${bad.map((h) => h.host).join(', ')} ${approve ? `could not ${verb}` : 'could not be checked'}` };
   return { state: approve ? 'done' : hosts.some((h) => h.status === 'changed') ? 'planned' : 'ok', items };
 }
+
+export const planCommand: CommandDef = {
+  name: 'plan',
+  summary: 'what `ahl up` would do, layer by layer; changes nothing (--format markdown for a review comment)',
+  description:
+    '`ahl up` without --approve: runs the runway, then says per layer what it would do — the templates to build,\n' +
+    'the VMs missing (to create, L2) and passthrough disks to attach, and what L3 and L4 would change on the hosts that\n' +
+    'exist (Ansible --check). Needs the Proxmox API and SSH to the hosts, as up does. --format markdown prints the plan\n' +
+    'on stdout for a pull-request comment, what needs attention first.\n' +
+    'Exit status: 0 the plan can be applied, 1 a layer would fail or is blocked, 2 ahl could not run.',
+  positionals: [{ name: 'TARGET', optional: true, description: 'a persona, an inventory group or a host (default: every host)' }],
+  options: [FORMAT_OPTION],
+  examples: [
+    { command: 'ahl plan', description: 'the plan for the whole lab' },
+    { command: 'ahl plan docker --format markdown > plan.md', description: 'the docker persona\'s plan, as a review comment' },
+  ],
+  run: (ctx) => runUp(ctx, false),
+};

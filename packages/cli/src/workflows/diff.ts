@@ -237,7 +237,8 @@ export function renderDiff(d: LabDiff, style: (s: Style, t: string) => string): 
   return `${lines.join('\n')}\n`;
 }
 
-const md = (s: string) => s.replace(/\|/g, '\\|');
+/** Text for a Markdown table cell: pipes escaped. */
+export const md = (s: string) => s.replace(/\|/g, '\\|');
 
 /** The diff as a pull-request comment: counts, dangerous changes first, then a table per host. Pure. */
 export function renderDiffMarkdown(d: LabDiff): string {

@@ -34,6 +34,8 @@ export interface LayerCheck {
   readonly checked: boolean;
   /** Why the layer was not checked. */
   readonly why?: string;
+  /** What a checked layer did not look at. */
+  readonly partial?: string;
   readonly hosts: readonly string[];
   /** Hosts that could not be checked (unreachable, or the check failed), with the reason. */
   readonly unchecked: readonly { readonly host: string; readonly reason: string }[];
@@ -60,6 +62,49 @@ export interface CheckRun {
   readonly hosts: readonly CheckedHost[];
   /** The digest of each host's current intent for the layer. */
   readonly intents: ReadonlyMap<string, string>;
+}
+
+/** A VM's passthrough disks against its config, as `convergePassthrough` without apply reports them. */
+export interface PassthroughCheck {
+  readonly hosts: readonly {
+    readonly host: string;
+    readonly state: 'absent' | 'in-sync' | 'planned' | 'applied' | 'conflict' | 'failed';
+    readonly actions: readonly (
+      | { readonly kind: 'add' | 'keep'; readonly slot: string; readonly device: string }
+      | { readonly kind: 'update'; readonly slot: string; readonly device: string; readonly current: string }
+      | { readonly kind: 'conflict'; readonly slot: string; readonly device: string; readonly current: string; readonly reason: string }
+      | { readonly kind: 'unmanaged'; readonly slot: string; readonly current: string }
+    )[];
+  }[];
+  /** The digest of each host's declared disks. */
+  readonly intents: ReadonlyMap<string, string>;
+}
+
+/** L2 findings from the VMs' passthrough disks: what ahl would attach or set, and what it never touches. */
+function passthroughFindings(run: PassthroughCheck | 'left out' | undefined, states: ReadonlyMap<string, HostState>): { check: Omit<LayerCheck, 'layer' | 'name'>; findings: DriftFinding[] } {
+  const partial = "passthrough disks only: the VM's shape needs Terraform (L2), not part of this version";
+  if (run === 'left out') return { check: { checked: false, why: 'left out (--layer)', hosts: [], unchecked: [] }, findings: [] };
+  if (!run) return { check: { checked: false, why: "no selected host is a VM; a VM's shape needs Terraform (L2), not part of this version", hosts: [], unchecked: [] }, findings: [] };
+  const findings: DriftFinding[] = [];
+  const unchecked: { host: string; reason: string }[] = [];
+  for (const h of run.hosts) {
+    if (h.state === 'absent') {
+      if (h.actions.length) unchecked.push({ host: h.host, reason: 'no VM yet, so its passthrough disks cannot be compared' });
+      continue;
+    }
+    const ours: string[] = [];
+    const theirs: string[] = [];
+    for (const a of h.actions) {
+      if (a.kind === 'add') ours.push(`${a.slot}: ${a.device} is not attached`);
+      else if (a.kind === 'update') ours.push(`${a.slot}: ${a.device} is attached as ${a.current}`);
+      else if (a.kind === 'conflict') theirs.push(`${a.slot}: ${a.reason}`);
+      else if (a.kind === 'unmanaged') theirs.push(`${a.slot}: ${a.current} is attached and not declared`);
+    }
+    const cause = classifyDrift(states.get(h.host)?.passthrough?.intent, run.intents.get(h.host));
+    if (ours.length) findings.push({ layer: 'L2', host: h.host, cause, what: ours, reconcile: `ahl passthrough ${h.host} --approve` });
+    if (theirs.length) findings.push({ layer: 'L2', host: h.host, cause, what: theirs, reconcile: `by hand on the node (qm set), or declare it in the persona; \`ahl passthrough ${h.host}\` shows the VM` });
+  }
+  return { check: { checked: true, partial, hosts: run.hosts.map((h) => h.host), unchecked }, findings };
 }
 
 /** Why a host's layer differs, from the intent it was last converged with. Pure. */
@@ -98,6 +143,7 @@ export function buildDrift(input: {
   readonly at: Date;
   /** Absent when L1 was left out. */
   readonly status?: StatusReport;
+  readonly passthrough?: PassthroughCheck | 'left out';
   readonly system?: CheckRun | 'left out';
   readonly workload?: CheckRun | 'left out';
   readonly states: ReadonlyMap<string, HostState>;
@@ -108,6 +154,7 @@ export function buildDrift(input: {
       ? [{ layer: 'L1', host: h.host, cause: 'template moved', what: [`${h.template.ref}: cloned from ${h.template.version}, the channel is at ${h.template.channelVersion}`], reconcile: `ahl rebuild ${h.host}` }]
       : [],
   );
+  const l2 = passthroughFindings(input.passthrough, states);
   const l3 = layerFindings('L3', input.system, states);
   const l4 = layerFindings('L4', input.workload, states);
   const layers: LayerCheck[] = [
@@ -120,11 +167,11 @@ export function buildDrift(input: {
           ? { checked: true, hosts: status.hosts.map((h) => h.host), unchecked: [] }
           : { checked: false, why: `the Proxmox API could not be asked (${status.api.error})`, hosts: [], unchecked: [] }),
     },
-    { layer: 'L2', name: 'instances', checked: false, why: 'Terraform (L2) is not part of this version; `ahl status` shows missing VMs', hosts: [], unchecked: [] },
+    { layer: 'L2', name: 'instances', ...l2.check },
     { layer: 'L3', name: 'system', ...l3.check },
     { layer: 'L4', name: 'workload', ...l4.check },
   ];
-  const findings = [...l1, ...l3.findings, ...l4.findings];
+  const findings = [...l1, ...l2.findings, ...l3.findings, ...l4.findings];
   const unchecked = layers.some((l) => l.unchecked.length) || (status !== undefined && !status.api.ok);
   return { at: input.at.toISOString(), layers, findings, clean: findings.length === 0 && !unchecked };
 }
@@ -139,8 +186,8 @@ export function renderDrift(r: DriftReport, style: (s: Style, t: string) => stri
       lines.push(`${head}  ${style('dim', `not checked: ${l.why}`)}`);
       continue;
     }
-    const clean = l.hosts.length - found.length - l.unchecked.length;
-    lines.push(`${head}  ${found.length ? style('yellow', `${found.length} drifted`) : style('green', 'no drift')}${clean > 0 && found.length ? style('dim', `, ${clean} clean`) : ''}`);
+    const clean = l.hosts.length - new Set(found.map((f) => f.host)).size - l.unchecked.length;
+    lines.push(`${head}  ${found.length ? style('yellow', `${found.length} drifted`) : style('green', 'no drift')}${clean > 0 && found.length ? style('dim', `, ${clean} clean`) : ''}${l.partial ? style('dim', ` (${l.partial})`) : ''}`);
     for (const f of found) {
       lines.push(`  ${style('yellow', '≠')} ${f.host}  ${style(f.cause === 'changed outside ahl' ? 'red' : 'cyan', f.cause)}`);
       for (const w of f.what) lines.push(`      ${w}`);

@@ -49,3 +49,8 @@ export async function workloadIntent(lab: Lab, host: Host): Promise<string> {
   const stacks = await Promise.all(host.workloads.map(async (w) => [w.stack, lab.stacks[w.stack] ? await treeDigest(join(lab.root, lab.stacks[w.stack]!.dir)) : '']));
   return sha256(JSON.stringify([host.workloads, host.backup ?? null, lab.config.workloads ?? null, lab.config.backup ?? null, stacks, await content(WORKLOAD_ANSIBLE_DIR)]));
 }
+
+/** The digest of the passthrough disks `ahl passthrough` converges onto the host's VM. */
+export function passthroughIntent(host: Host): string {
+  return sha256(JSON.stringify(host.passthrough));
+}

@@ -8,7 +8,7 @@ import type { DriftReport } from './drift.js';
  */
 
 export interface ReconcileStep {
-  readonly layer: 'L1' | 'L3' | 'L4';
+  readonly layer: 'L1' | 'L2' | 'L3' | 'L4';
   /** The command that reconciles these hosts. */
   readonly command: string;
   readonly hosts: readonly string[];
@@ -25,13 +25,15 @@ export function planReconcile(report: DriftReport): ReconcileStep[] {
   if (l3.length) steps.push({ layer: 'L3', command: 'converge system', hosts: l3, safe: true, why: 'in place: the OS is converged back to its intent' });
   const l4 = hostsOf('L4');
   if (l4.length) steps.push({ layer: 'L4', command: 'converge workload', hosts: l4, safe: true, why: 'in place: changed stacks are redeployed, data stays; undeclared stacks are only removed with approval' });
+  const l2 = hostsOf('L2');
+  if (l2.length) steps.push({ layer: 'L2', command: 'passthrough', hosts: l2, safe: false, why: 'a physical disk given to a VM (as root@pam) is the operator\'s call: review `ahl passthrough HOST`, then --approve' });
   const l1 = hostsOf('L1');
   if (l1.length) steps.push({ layer: 'L1', command: 'rebuild', hosts: l1, safe: false, why: 'a rebuild replaces the VM: review it, then `ahl rebuild HOST` (with L2)' });
   return steps;
 }
 
 export interface ReconcileOutcome {
-  readonly layer: 'L1' | 'L3' | 'L4';
+  readonly layer: 'L1' | 'L2' | 'L3' | 'L4';
   readonly host: string;
   readonly result: 'reconciled' | 'awaiting approval' | 'failed';
   readonly detail: string;

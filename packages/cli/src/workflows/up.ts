@@ -1,4 +1,5 @@
 import type { Host, Lab } from '@ahl/core';
+import { md } from './diff.js';
 import type { StatusReport } from './status.js';
 
 /*
@@ -106,4 +107,24 @@ export function renderUp(steps: readonly UpStep[], approved: boolean, style: (s:
         : style('green', 'every layer is done: `ahl status` shows the hosts'),
     );
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The same as Markdown, for a pull-request comment: what needs attention (a failed or blocked layer)
+ * first, then a row per layer. Pure.
+ */
+export function renderUpMarkdown(lab: string, steps: readonly UpStep[], approved: boolean, target?: string): string {
+  const out: string[] = [`### ahl ${approved ? 'up' : 'plan'}: \`${lab}\`${target ? ` (${target})` : ''}`, ''];
+  const count = (state: UpState) => steps.filter((s) => s.state === state).length;
+  const summary = (['planned', 'done', 'blocked', 'failed', 'not run'] as const).filter((s) => count(s)).map((s) => `${count(s)} ${s}`);
+  out.push(`**${summary.length ? summary.join(' · ') : 'nothing to do'}**${approved ? '' : ' — nothing was changed; `ahl up --approve` applies it'}`, '');
+  const attention = steps.filter((s) => s.state === 'failed' || s.state === 'blocked');
+  if (attention.length) {
+    out.push('#### ⚠️ Needs attention', '');
+    for (const s of attention) out.push(`- **${s.layer} ${s.name}**: ${s.state}${s.note ? ` — ${md(s.note)}` : ''}`);
+    out.push('');
+  }
+  out.push('| layer | state | what |', '|---|---|---|');
+  for (const s of steps) out.push(`| ${s.layer} ${s.name} | ${MARK[s.state]} ${s.state} | ${s.items.map(md).join('<br>')} |`);
+  return `${out.join('\n')}\n`;
 }

@@ -42,6 +42,8 @@ export const HostStateSchema = z.strictObject({
   /** The last drift checks (`--check`); status `changed` means drift was found. */
   systemCheck: RunSchema.optional(),
   workloadCheck: RunSchema.optional(),
+  /** The last `ahl passthrough --approve` (or `ahl up`) that converged the VM's passthrough disks. */
+  passthrough: RunSchema.optional(),
   backup: BackupSeenSchema.optional(),
 });
 export type HostState = z.output<typeof HostStateSchema>;
