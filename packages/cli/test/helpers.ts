@@ -1,4 +1,6 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,4 +75,16 @@ export function fakePlaybook(changed: Record<string, string[]>, failed: readonly
   writeFileSync(bin, `#!/bin/sh\ncat <<'EOF'\n${events.map((e) => JSON.stringify(e)).join('\n')}\nEOF\n${failed.length ? 'exit 2\n' : ''}`);
   chmodSync(bin, 0o755);
   return bin;
+}
+
+/** A cloud image served over loopback HTTP (64 KiB of random bytes at /noble.img), with its sha256. */
+export async function servedImage(): Promise<{ url: string; checksum: string; close: () => Promise<void> }> {
+  const body = randomBytes(64 * 1024);
+  const server = createServer((req, res) => (req.url === '/noble.img' ? res.end(body) : res.writeHead(404).end()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/noble.img`,
+    checksum: `sha256:${createHash('sha256').update(body).digest('hex')}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

@@ -1,25 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ahl, writeTree } from './helpers.js';
+import { ahl, servedImage, writeTree } from './helpers.js';
 
 const SECRET = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 
 describe('ahl image', () => {
   let sim: RunningSim;
-  let server: Server;
+  let image: Awaited<ReturnType<typeof servedImage>>;
   let dir: string;
   const env = { T: SECRET };
 
   beforeAll(async () => {
-    const body = randomBytes(64 * 1024);
-    server = createServer((req, res) => (req.url === '/noble.img' ? res.end(body) : res.writeHead(404).end()));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/noble.img`;
+    image = await servedImage();
     sim = await startSim({
       https: false,
       authFailureDelayMs: 0,
@@ -38,7 +33,7 @@ describe('ahl image', () => {
     dir = mkdtempSync(join(tmpdir(), 'ahl-cli-image-'));
     const files: Record<string, string> = {
       'lab.yaml': `name: cli-image\nproxmox:\n  endpoint: ${sim.url}\n  tokenId: ahl@pve!ahl\n  tokenSecret: env:T\nnodes:\n  pve1: {}\ndefaults:\n  storage: {vm: local-lvm, iso: local, import: local}\ncloudInit:\n  sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR t@t]\n`,
-      'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${url}\n  checksum: sha256:${createHash('sha256').update(body).digest('hex')}\ntemplate: {vmid: 9000}\n`,
+      'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${image.url}\n  checksum: ${image.checksum}\ntemplate: {vmid: 9000}\n`,
       'personas/web.yaml': 'template: noble@stable\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1}\n',
     };
     writeTree(dir, files);
@@ -46,7 +41,7 @@ describe('ahl image', () => {
 
   afterAll(async () => {
     await sim?.stop();
-    await new Promise((r) => server?.close(r));
+    await image?.close();
   });
 
   it('builds, skips the identical rebuild, lists, refuses an unknown version and plans a prune', async () => {

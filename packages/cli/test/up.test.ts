@@ -1,29 +1,24 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderUp, type UpStep } from '../src/workflows/up.js';
-import { ahl, fakePlaybook, writeTree } from './helpers.js';
+import { ahl, fakePlaybook, servedImage, writeTree } from './helpers.js';
 
 const SECRET = '7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b';
 type Layers = { approved: boolean; ok: boolean; layers: UpStep[] };
 
 describe('ahl up', () => {
   let sim: RunningSim;
-  let server: Server;
+  let image: Awaited<ReturnType<typeof servedImage>>;
   let dir: string;
   const env = { T: SECRET };
   const states = (r: { stdout: string }) => (JSON.parse(r.stdout) as Layers).layers.map((l) => [l.layer, l.state]);
   const posts = () => Object.entries(sim.stats.snapshot()).filter(([k]) => k.startsWith('POST ') || k.startsWith('PUT ') || k.startsWith('DELETE ')).reduce((n, [, s]) => n + s.count, 0);
 
   beforeAll(async () => {
-    const body = randomBytes(64 * 1024);
-    server = createServer((req, res) => (req.url === '/noble.img' ? res.end(body) : res.writeHead(404).end()));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/noble.img`;
+    image = await servedImage();
     sim = await startSim({
       https: false,
       authFailureDelayMs: 0,
@@ -43,7 +38,7 @@ describe('ahl up', () => {
     });
     dir = writeTree(mkdtempSync(join(tmpdir(), 'ahl-cli-up-')), {
       'lab.yaml': `name: cli-up\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T"}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local, import: local, snippets: local}}\ncloudInit: {sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR t@t]}\n`,
-      'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${url}\n  checksum: sha256:${createHash('sha256').update(body).digest('hex')}\ntemplate: {vmid: 9000}\n`,
+      'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${image.url}\n  checksum: ${image.checksum}\ntemplate: {vmid: 9000}\n`,
       'personas/web.yaml':
         'template: noble@stable\nsystem: {packages: [tree]}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n',
     });
@@ -51,7 +46,7 @@ describe('ahl up', () => {
 
   afterAll(async () => {
     await sim?.stop();
-    await new Promise((r) => server?.close(r));
+    await image?.close();
   });
 
   it('without --approve shows every layer\'s plan, checks L3 on the hosts that exist, and changes nothing', async () => {

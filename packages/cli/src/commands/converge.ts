@@ -1,7 +1,7 @@
 import type { Lab, Secrets } from '@ahl/core';
 import type { ConvergeResult, SystemTag } from '@ahl/l3-system';
 import type { CommandContext, CommandDef } from '../command.js';
-import { ansibleFailure, ansibleReporter } from './ansible.js';
+import { ansibleFailure, ansibleReporter, summariseRun } from './ansible.js';
 import { loadValidLab } from './lab-root.js';
 import { rememberLayer } from './memory.js';
 
@@ -62,7 +62,6 @@ export async function systemRun(
   opts: { targets?: string[]; check: boolean; tags?: SystemTag[]; forks?: number },
   summary = true,
 ): Promise<{ code: number; result: ConvergeResult }> {
-  const { plural } = await import('@ahl/core');
   const { convergeSystem } = await import('@ahl/l3-system');
   const { out } = ctx;
   const { check, tags } = opts;
@@ -75,12 +74,5 @@ export async function systemRun(
   }
   // A converge limited by --tags did not look at every role: it says nothing of the host as a whole.
   if (!tags) await rememberLayer(ctx, lab, 'system', check, r.hosts);
-  const drift = check && r.hosts.some((h) => h.status === 'changed');
-  const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
-  if (!summary) {
-    // The caller sums up.
-  } else if (bad) out.line(out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`), 'error');
-  else if (drift) out.warn('drift found; nothing was changed (run without --check to converge)');
-  else out.line(out.style('green', check ? 'no drift' : `converged ${r.hosts.length} ${plural(r.hosts.length, 'host')}`));
-  return { code: bad || drift ? 1 : 0, result: r };
+  return { code: await summariseRun(out, r.hosts, check, summary, { found: 'drift found', none: 'no drift', did: 'converged', again: 'converge' }), result: r };
 }

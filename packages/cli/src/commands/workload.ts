@@ -2,7 +2,7 @@ import type { Lab, Secrets } from '@ahl/core';
 import type { DeployResult } from '@ahl/l4-workload';
 import type { CommandContext, CommandDef } from '../command.js';
 import { ago } from '../time.js';
-import { ansibleFailure, ansibleReporter } from './ansible.js';
+import { ansibleFailure, ansibleReporter, summariseRun } from './ansible.js';
 import { loadValidLab } from './lab-root.js';
 import { rememberBackups, rememberLayer } from './memory.js';
 
@@ -70,7 +70,6 @@ export async function workloadRun(
   summary = true,
 ): Promise<{ code: number; result: DeployResult }> {
   const { deployWorkloads } = await import('@ahl/l4-workload');
-  const { plural } = await import('@ahl/core');
   const { out } = ctx;
   const { check, stacks } = opts;
   const r = await deployWorkloads(lab, { ...opts, secrets, env: ctx.env, reporter: progress(ctx, check) });
@@ -88,14 +87,7 @@ export async function workloadRun(
   }
   // Only a run over every stack speaks for the host as a whole.
   if (!stacks) await rememberLayer(ctx, lab, 'workload', check, r.hosts);
-  const changes = check && r.hosts.some((h) => h.status === 'changed');
-  const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
-  if (!summary) {
-    // The caller sums up.
-  } else if (bad) out.line(out.style('red', `${bad} ${plural(bad, 'host')} failed or unreachable`), 'error');
-  else if (changes) out.warn('changes found; nothing was changed (run without --check to deploy)');
-  else out.line(out.style('green', check ? 'no changes' : `deployed ${r.hosts.length} ${plural(r.hosts.length, 'host')}`));
-  return { code: bad || changes ? 1 : 0, result: r };
+  return { code: await summariseRun(out, r.hosts, check, summary, { found: 'changes found', none: 'no changes', did: 'deployed', again: 'deploy' }), result: r };
 }
 
 export const backupCommand: CommandDef = {
