@@ -150,6 +150,25 @@ describe('ahl up', () => {
     expect(events.at(-1)).toMatchObject({ type: 'done', command: 'up', exit: 1 });
   });
 
+  it('a Ctrl-C stops before the next layer: the rest are not run, the lock is released, exit 130', async () => {
+    const interrupt = new AbortController();
+    const r = await ahl(['up', 'web-01', '--approve', '--json', '--dir', dir], {
+      env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) },
+      signal: interrupt.signal,
+      onStderr: (text) => text.includes('"step":"L1 images","status":"start"') && interrupt.abort(),
+    });
+    expect(r.code).toBe(130);
+    expect(states(r)).toEqual([
+      ['L0', 'ok'],
+      ['L1', 'ok'],
+      ['L2', 'not run'],
+      ['L3', 'not run'],
+      ['L4', 'not run'],
+    ]);
+    expect(r.stderr).toContain('interrupted: `ahl up` stopped at a safe point');
+    expect(existsSync(join(dir, '.ahl', 'lock'))).toBe(false);
+  });
+
   it('renders a summary per layer', () => {
     expect(
       renderUp(

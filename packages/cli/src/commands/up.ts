@@ -60,7 +60,8 @@ async function runUp(ctx: CommandContext, approve: boolean): Promise<number> {
       }
       out.progress({ step: `${layer} ${name}`, status: 'start' }, out.style('bold', `${layer} ${name}`));
       let o: Outcome;
-      if (layer === 'L0') o = await runway(ctx, lab, client);
+      // The runway of what the target needs: its nodes, storage, templates and conflicts.
+      if (layer === 'L0') o = await runway(ctx, { ...lab, hosts: selected }, client);
       else {
         plan ??= await planFor(lab, secrets, selected);
         o = await LAYER_RUNS[layer](ctx, lab, client, secrets, plan, approve);
