@@ -93,10 +93,12 @@ describe('drift of passthrough disks (L2)', () => {
     expect(r.findings).toEqual([
       { layer: 'L2', host: 'nas-01', cause: 'changed outside ahl', what: [`scsi1: ${WD} is attached as ${WD},backup=1`], reconcile: 'ahl passthrough nas-01 --approve' },
       { layer: 'L2', host: 'nas-01', cause: 'changed outside ahl', what: ['scsi3: /dev/sdz,size=1T is attached and not declared'], reconcile: 'by hand on the node (qm set), or declare it in the persona; `ahl passthrough nas-01` shows the VM' },
+      { layer: 'L2', host: 'nas-02', cause: 'never converged here', what: ['no VM on the server'], reconcile: 'ahl up nas-02 --approve' },
     ]);
-    expect(r.layers[1]).toMatchObject({ layer: 'L2', checked: true, hosts: ['nas-01', 'nas-02', 'web-01'], unchecked: [{ host: 'nas-02', reason: 'no VM yet, so its passthrough disks cannot be compared' }] });
+    expect(r.layers[1]).toMatchObject({ layer: 'L2', checked: true, hosts: ['nas-01', 'nas-02', 'web-01'], unchecked: [] });
     expect(r.clean).toBe(false);
     expect(planReconcile(r)).toEqual([
+      { layer: 'L2', command: 'up', hosts: ['nas-02'], safe: false, why: 'a VM to create: review `ahl plan HOST`, then `ahl up HOST --approve`' },
       { layer: 'L2', command: 'passthrough', hosts: ['nas-01'], safe: false, why: "a physical disk given to a VM (as root@pam) is the operator's call: review `ahl passthrough HOST`, then --approve" },
     ]);
   });

@@ -71,12 +71,12 @@ export const LAYER_OPTION: OptionDef = { name: 'layer', type: 'string', value: '
 
 export const driftCommand: CommandDef = {
   name: 'drift',
-  summary: 'one drift report across layers: template lag (L1), passthrough disks (L2), system (L3) and workload (L4) changes, each with its cause',
+  summary: 'one drift report across layers: template lag (L1), missing VMs and passthrough disks (L2), system (L3) and workload (L4) changes, each with its cause',
   description:
     'Asks Proxmox once for every guest (template lag: the VM was cloned from an older template than its channel points\n' +
-    'at now), reads each selected VM\'s config for its passthrough disks (L2: one declared but not attached or with other\n' +
-    'options, or a device path attached by hand), then runs the L3 and L4 playbooks with --check --diff on the selected\n' +
-    'hosts. Each finding is classified:\n' +
+    'at now), then for L2 whether each selected VM exists and its passthrough disks (one declared but not attached or\n' +
+    'with other options, or a device path attached by hand), then runs the L3 and L4 playbooks with --check --diff on the\n' +
+    'selected hosts. Each finding is classified:\n' +
     '"changed outside ahl" (the host differs from the intent it was last converged with), "intent changed" (the lab\n' +
     'changed since), "template moved", or "never converged here" (no record on this machine), with the command that\n' +
     'reconciles it. Changes nothing; the checks are remembered for `ahl status`.\n' +

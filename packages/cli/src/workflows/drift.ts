@@ -80,16 +80,19 @@ export interface PassthroughCheck {
   readonly intents: ReadonlyMap<string, string>;
 }
 
-/** L2 findings from the VMs' passthrough disks: what ahl would attach or set, and what it never touches. */
+/** L2 findings: VMs that do not exist, and passthrough disks ahl would attach or set, or never touches. */
 function passthroughFindings(run: PassthroughCheck | 'left out' | undefined, states: ReadonlyMap<string, HostState>): { check: Omit<LayerCheck, 'layer' | 'name'>; findings: DriftFinding[] } {
-  const partial = "passthrough disks only: the VM's shape needs Terraform (L2), not part of this version";
+  const partial = "whether each VM exists, and its passthrough disks: the VM's shape needs Terraform (L2), not part of this version";
   if (run === 'left out') return { check: { checked: false, why: 'left out (--layer)', hosts: [], unchecked: [] }, findings: [] };
   if (!run) return { check: { checked: false, why: "no selected host is a VM; a VM's shape needs Terraform (L2), not part of this version", hosts: [], unchecked: [] }, findings: [] };
   const findings: DriftFinding[] = [];
   const unchecked: { host: string; reason: string }[] = [];
   for (const h of run.hosts) {
     if (h.state === 'absent') {
-      if (h.actions.length) unchecked.push({ host: h.host, reason: 'no VM yet, so its passthrough disks cannot be compared' });
+      // A host ahl converged before lost its VM by hand; one it never did was only declared so far.
+      const seen = states.get(h.host);
+      const cause = seen?.system || seen?.workload || seen?.passthrough ? 'changed outside ahl' : 'never converged here';
+      findings.push({ layer: 'L2', host: h.host, cause, what: ['no VM on the server'], reconcile: `ahl up ${h.host} --approve` });
       continue;
     }
     const ours: string[] = [];
