@@ -53,7 +53,7 @@ export async function main(m: MainEnv): Promise<number> {
   const argv = [...m.argv];
   const noColorFlag = argv.includes('--no-color');
   const json = argv.includes('--json');
-  const out = new Output(m.streams, colourEnabled(m.env, m.streams.stderr, noColorFlag ? false : undefined), m.redactor, stderrFormat(m.env, json));
+  const out = new Output(m.streams, colourEnabled(m.env, m.streams.stderr, noColorFlag ? false : undefined), m.redactor, { format: stderrFormat(m.env, json), json });
   const helpOut = new Output(m.streams, colourEnabled(m.env, m.streams.stdout, noColorFlag ? false : undefined), m.redactor);
   const seen: { command?: string } = {};
   const code = await dispatch(m, argv, out, helpOut, json, seen);

@@ -43,15 +43,19 @@ export function stderrFormat(env: NodeJS.ProcessEnv, json: boolean): StderrForma
  */
 export class Output {
   readonly colour: boolean;
+  readonly format: StderrFormat;
+  /** --json: the command's result goes to stdout as JSON. */
+  private readonly jsonResult: boolean;
   constructor(
     private readonly streams: Streams,
     colour: boolean,
     private redactor?: Redactor,
-    readonly format: StderrFormat = 'text',
-    private readonly now: () => Date = () => new Date(),
+    opts: { format?: StderrFormat; json?: boolean } = {},
   ) {
+    this.format = opts.format ?? 'text';
+    this.jsonResult = opts.json ?? false;
     // An event's msg is plain text: colour codes have no place in JSON.
-    this.colour = format === 'text' && colour;
+    this.colour = this.format === 'text' && colour;
   }
 
   /** Masks, from now on, every secret the redactor knows or learns. */
@@ -70,7 +74,7 @@ export class Output {
   /** One event on stderr (events format only): masked, stamped, one line. */
   event(type: 'log' | 'progress' | 'error' | 'done', fields: Record<string, unknown>): void {
     if (this.format !== 'events') return;
-    const e = { ts: this.now().toISOString(), type, ...fields };
+    const e = { ts: new Date().toISOString(), type, ...fields };
     this.streams.stderr.write(`${JSON.stringify(this.redactor ? this.redactor.redactDeep(e) : e)}\n`);
   }
 
@@ -87,11 +91,11 @@ export class Output {
   }
 
   /**
-   * A report that is the command's result, rendered for a person (a status table): stderr in the
-   * text format; left out of an event stream, since --json puts the result itself on stdout.
+   * A report that is the command's result, rendered for a person (a status table), on stderr;
+   * left out with --json, which puts the result itself on stdout.
    */
   report(text: string): void {
-    if (this.format === 'text') this.line(text);
+    if (this.format === 'text' || !this.jsonResult) this.line(text);
   }
 
   /** A warning for a person: yellow text, or a `log` event at level warn. */

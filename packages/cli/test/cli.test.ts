@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, findCommand, VERSION } from '../src/index.js';
+import { Output } from '../src/output.js';
 import { ahl, exampleLabCopy, REPO } from './helpers.js';
 
 const BIN = join(REPO, 'packages/cli/dist/bin.js');
@@ -126,6 +127,14 @@ describe('ahl validate', () => {
     expect(stream.at(-1)).toMatchObject({ type: 'done', command: 'validate', exit: 1, durationMs: expect.any(Number) });
     expect(r.stderr).not.toContain(ESC);
     expect(events((await ahl(['validate', '--dir', dir], { env: { AHL_LOG_FORMAT: 'json' } })).stderr).at(-1)).toMatchObject({ type: 'done', exit: 1 });
+    // A rendered report (a status table) is the result: left out of the stream with --json, which
+    // puts the result on stdout, and kept in it without.
+    for (const json of [true, false]) {
+      let err = '';
+      const o = new Output({ stdout: { write: () => true }, stderr: { write: (t: string) => (err += t) } }, false, undefined, { format: 'events', json });
+      o.report('HOST  VM\nweb-01  101');
+      expect(err === '' ? [] : events(err).map((e) => [e.type, e.msg])).toEqual(json ? [] : [['log', 'HOST  VM\nweb-01  101']]);
+    }
     const text = await ahl(['validate', '--json', '--dir', dir], { env: { AHL_LOG_FORMAT: 'text' } });
     expect(text.stderr).toContain('personas/extra.yaml:3:3 hosts.docker-01');
     expect(text.stderr).not.toContain('"type"');
