@@ -109,7 +109,7 @@ export class Output {
    */
   progress(e: ProgressEvent, text: string | undefined): void {
     if (this.format === 'events') this.event('progress', { ...e, ...(text !== undefined ? { msg: text } : {}) });
-    else if (text !== undefined) this.streams.stderr.write(`${this.mask(text)}\n`);
+    else if (text !== undefined) this.line(text);
   }
 
   /** A Reporter for library code, showing its progress events as `render` says. */

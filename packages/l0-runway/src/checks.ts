@@ -48,16 +48,16 @@ function versionAtLeast(version: string, min: string): boolean {
   return true;
 }
 
-/**
- * Compares what the lab needs with what the server reports. Pure: facts in, report out; every
- * problem is a check with a reason and a hint, never an exception.
- */
 /** The nodes whose shell a capture to the store needs: those running appliances, when lab.yaml has a captureStore. */
 export function shellNodes(lab: Lab): string[] {
   if (!lab.config.captureStore) return [];
   return [...new Set(vmHosts(lab).filter((h) => h.kind === 'appliance').map((h) => h.node))].sort();
 }
 
+/**
+ * Compares what the lab needs with what the server reports. Pure: facts in, report out; every
+ * problem is a check with a reason and a hint, never an exception.
+ */
 export function planRunway(lab: Lab, facts: RunwayFacts, records: Readonly<Record<string, ImageRecords>>): RunwayReport {
   const checks: RunwayCheck[] = [];
   const add = (id: string, status: CheckStatus, reason: string, hint?: string) => checks.push({ id, status, reason, ...(hint ? { hint } : {}) });

@@ -272,7 +272,7 @@ export async function restoreCapture(
   }
   const cap = opts.version ? caps.find((c) => c.version === opts.version) : caps[caps.length - 1];
   if (!cap) return { ok: false, reason: opts.version ? `no capture ${opts.version} of ${image}` : `${image} has no capture yet (ahl image capture HOST)` };
-  if (cap.where === 'store') return restoreFromStore(lab, client, cap, opts.store ? await openStore() : undefined, opts);
+  if (cap.where === 'store') return restoreFromStore(lab, client, cap, await openStore(), opts);
   const where = placement(lab, spec);
   const guests = (await client.request<{ vmid: number }[]>('GET', '/cluster/resources', { type: 'vm' })) ?? [];
   let vmid = spec.template.vmid ?? Number(await client.request<string>('GET', '/cluster/nextid'));

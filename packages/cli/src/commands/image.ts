@@ -1,5 +1,5 @@
 import { isAbsolute, join, relative } from 'node:path';
-import type { Lab, ProxmoxClient, Reporter } from '@ahl/core';
+import type { Lab, ProxmoxClient, Reporter, Secrets } from '@ahl/core';
 import type { CaptureStore } from '@ahl/l1-image';
 import type { CommandContext, CommandDef } from '../command.js';
 import { loadValidLab } from './lab-root.js';
@@ -23,6 +23,28 @@ export function progressReporter(out: CommandContext['out']): Reporter {
     if (e.status !== 'start' || e.detail) return `${e.status === 'ok' ? out.style('green', '✓') : e.status === 'failed' ? out.style('red', '✗') : '…'} ${e.step}${e.detail ? `: ${e.detail}` : ''}`;
     return undefined;
   });
+}
+
+type RestoreCapture = typeof import('@ahl/l1-image').restoreCapture;
+
+/**
+ * `restoreCapture` with the lab's capture store opened only when the capture may be there (its
+ * credentials resolved only then), and closed afterwards. Shared by `image restore-capture` and `up`.
+ */
+export async function restoreCaptureLazily(
+  lab: Lab,
+  client: ProxmoxClient,
+  secrets: () => Promise<Secrets>,
+  image: string,
+  opts: Omit<NonNullable<Parameters<RestoreCapture>[3]>, 'store'>,
+): ReturnType<RestoreCapture> {
+  const { openCaptureStore, restoreCapture } = await import('@ahl/l1-image');
+  let store: CaptureStore | undefined;
+  try {
+    return await restoreCapture(lab, client, image, { ...opts, ...(lab.config.captureStore ? { store: async () => (store ??= await openCaptureStore(lab.config, await secrets())) } : {}) });
+  } finally {
+    store?.close();
+  }
 }
 
 /** The end of a failed task's log, dim, under the failure. */
@@ -241,24 +263,14 @@ export const imageRestoreCaptureCommand: CommandDef = {
     { command: 'ahl image restore-capture truenas --version 20261126-040000', description: 'from a chosen capture' },
   ],
   async run(ctx) {
-    const { openCaptureStore, restoreCapture } = await import('@ahl/l1-image');
     const { out } = ctx;
     return withClient(ctx, async (lab, client) => {
       await knownImage(lab, ctx.positionals[0]!, 'image restore-capture');
-      // Opened (its credentials resolved) only when the capture may be in the store.
-      let store: CaptureStore | undefined;
-      const captureStore = lab.config.captureStore;
-      let r;
-      try {
-        r = await restoreCapture(lab, client, ctx.positionals[0]!, {
-          ...(typeof ctx.options.version === 'string' ? { version: ctx.options.version } : {}),
-          ...(captureStore ? { store: async () => (store ??= await openCaptureStore(lab.config, await ctx.secrets(lab.root))) } : {}),
-          ...(ctx.options.force ? { force: true } : {}),
-          reporter: progressReporter(out),
-        });
-      } finally {
-        store?.close();
-      }
+      const r = await restoreCaptureLazily(lab, client, () => ctx.secrets(lab.root), ctx.positionals[0]!, {
+        ...(typeof ctx.options.version === 'string' ? { version: ctx.options.version } : {}),
+        ...(ctx.options.force ? { force: true } : {}),
+        reporter: progressReporter(out),
+      });
       if (ctx.global.json) out.json(r);
       if (!r.ok) {
         out.line(`${out.style('red', '✗')} ${r.reason}`);

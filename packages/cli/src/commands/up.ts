@@ -3,7 +3,7 @@ import type { CommandContext, CommandDef, OptionDef } from '../command.js';
 import type { UpLayer, UpPlan, UpState, UpStep } from '../workflows/up.js';
 import { printAnsibleFailure } from './ansible.js';
 import { systemRun } from './converge.js';
-import { progressReporter } from './image.js';
+import { progressReporter, restoreCaptureLazily } from './image.js';
 import { loadValidLab } from './lab-root.js';
 import { rememberPassthrough } from './memory.js';
 import { workloadRun } from './workload.js';
@@ -111,7 +111,7 @@ const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
     const what = (i: UpPlan['images'][number]) => `${i.kind === 'appliance' ? 'restore' : 'build'} ${i.image} for ${i.channels.join(', ')} (${i.hosts.join(', ')})`;
     if (!approve) return { state: 'planned', items: plan.images.map(what) };
     const { manifestForChannel, readImageRecords } = await import('@ahl/core');
-    const { buildTemplate, openCaptureStore, restoreCapture } = await import('@ahl/l1-image');
+    const { buildTemplate } = await import('@ahl/l1-image');
     const { VERSION } = await import('../main.js');
     const items: string[] = [];
     for (const i of plan.images) {
@@ -123,17 +123,9 @@ const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
         if (r.outcome === 'failed') failure = `the ${r.step} step failed: ${r.message}`;
         else items.push(r.outcome === 'built' ? `built ${r.manifest.templateName} (vmid ${r.manifest.vmid})` : r.reason);
       } else {
-        let store: Awaited<ReturnType<typeof openCaptureStore>> | undefined;
-        try {
-          const r = await restoreCapture(lab, client, i.image, {
-            ...(lab.config.captureStore ? { store: async () => (store ??= await openCaptureStore(lab.config, secrets)) } : {}),
-            reporter,
-          });
-          if (!r.ok) failure = r.reason;
-          else items.push(r.skipped ?? `restored ${r.manifest.templateName} (vmid ${r.manifest.vmid}) from ${r.manifest.source.capture}`);
-        } finally {
-          store?.close();
-        }
+        const r = await restoreCaptureLazily(lab, client, async () => secrets, i.image, { reporter });
+        if (!r.ok) failure = r.reason;
+        else items.push(r.skipped ?? `restored ${r.manifest.templateName} (vmid ${r.manifest.vmid}) from ${r.manifest.source.capture}`);
       }
       if (failure) return { state: 'failed', items, note: `${i.image}: ${failure}` };
       // A build promotes an image's first template to stable; another channel is the operator's call.
@@ -145,11 +137,10 @@ const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
   },
 
   async L2(ctx, lab, client, secrets, plan, approve) {
-    const { plural } = await import('@ahl/core');
+    const { connectLabAsRoot, plural } = await import('@ahl/core');
     const items = plan.existing.map((e) => `${e.host}: vmid ${e.vmid} on ${e.node}, ${e.power}`);
     let state: UpState = 'ok';
     if (plan.passthrough.length) {
-      const { connectLabAsRoot } = await import('@ahl/core');
       const { convergePassthrough } = await import('@ahl/l2-instantiate');
       const hosts = lab.hosts.filter((h) => plan.passthrough.includes(h.name));
       const run = await convergePassthrough(lab, client, hosts, { apply: approve, root: () => connectLabAsRoot(lab.config, secrets, lab.root), signal: ctx.signal });

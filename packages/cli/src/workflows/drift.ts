@@ -80,8 +80,11 @@ export interface PassthroughCheck {
   readonly intents: ReadonlyMap<string, string>;
 }
 
+/** What an L2 finding says of a VM host whose VM does not exist (reconcile plans `ahl up` for it). */
+export const NO_VM = 'no VM on the server';
+
 /** L2 findings: VMs that do not exist, and passthrough disks ahl would attach or set, or never touches. */
-function passthroughFindings(run: PassthroughCheck | 'left out' | undefined, states: ReadonlyMap<string, HostState>): { check: Omit<LayerCheck, 'layer' | 'name'>; findings: DriftFinding[] } {
+function instanceFindings(run: PassthroughCheck | 'left out' | undefined, states: ReadonlyMap<string, HostState>): { check: Omit<LayerCheck, 'layer' | 'name'>; findings: DriftFinding[] } {
   const partial = "whether each VM exists, and its passthrough disks: the VM's shape needs Terraform (L2), not part of this version";
   if (run === 'left out') return { check: { checked: false, why: 'left out (--layer)', hosts: [], unchecked: [] }, findings: [] };
   if (!run) return { check: { checked: false, why: "no selected host is a VM; a VM's shape needs Terraform (L2), not part of this version", hosts: [], unchecked: [] }, findings: [] };
@@ -92,7 +95,7 @@ function passthroughFindings(run: PassthroughCheck | 'left out' | undefined, sta
       // A host ahl converged before lost its VM by hand; one it never did was only declared so far.
       const seen = states.get(h.host);
       const cause = seen?.system || seen?.workload || seen?.passthrough ? 'changed outside ahl' : 'never converged here';
-      findings.push({ layer: 'L2', host: h.host, cause, what: ['no VM on the server'], reconcile: `ahl up ${h.host} --approve` });
+      findings.push({ layer: 'L2', host: h.host, cause, what: [NO_VM], reconcile: `ahl up ${h.host} --approve` });
       continue;
     }
     const ours: string[] = [];
@@ -157,7 +160,7 @@ export function buildDrift(input: {
       ? [{ layer: 'L1', host: h.host, cause: 'template moved', what: [`${h.template.ref}: cloned from ${h.template.version}, the channel is at ${h.template.channelVersion}`], reconcile: `ahl rebuild ${h.host}` }]
       : [],
   );
-  const l2 = passthroughFindings(input.passthrough, states);
+  const l2 = instanceFindings(input.passthrough, states);
   const l3 = layerFindings('L3', input.system, states);
   const l4 = layerFindings('L4', input.workload, states);
   const layers: LayerCheck[] = [

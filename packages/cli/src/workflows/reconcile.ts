@@ -1,5 +1,5 @@
 import type { Style } from '../output.js';
-import type { DriftReport } from './drift.js';
+import { NO_VM, type DriftReport } from './drift.js';
 
 /*
  * `ahl reconcile`: drift, then what it takes to put the lab back, done where it is safe. Converges
@@ -25,7 +25,7 @@ export function planReconcile(report: DriftReport): ReconcileStep[] {
   if (l3.length) steps.push({ layer: 'L3', command: 'converge system', hosts: l3, safe: true, why: 'in place: the OS is converged back to its intent' });
   const l4 = hostsOf('L4');
   if (l4.length) steps.push({ layer: 'L4', command: 'converge workload', hosts: l4, safe: true, why: 'in place: changed stacks are redeployed, data stays; undeclared stacks are only removed with approval' });
-  const missing = new Set(report.findings.filter((f) => f.layer === 'L2' && f.what.includes('no VM on the server')).map((f) => f.host));
+  const missing = new Set(report.findings.filter((f) => f.layer === 'L2' && f.what.includes(NO_VM)).map((f) => f.host));
   const l2 = hostsOf('L2').filter((h) => !missing.has(h));
   if (missing.size) steps.push({ layer: 'L2', command: 'up', hosts: [...missing].sort(), safe: false, why: 'a VM to create: review `ahl plan HOST`, then `ahl up HOST --approve`' });
   if (l2.length) steps.push({ layer: 'L2', command: 'passthrough', hosts: l2, safe: false, why: 'a physical disk given to a VM (as root@pam) is the operator\'s call: review `ahl passthrough HOST`, then --approve' });
