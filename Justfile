@@ -87,9 +87,13 @@ backup HOST:
 restore HOST SNAPSHOT="" APPROVE="":
     {{ahl}} restore {{HOST}} {{ if SNAPSHOT != "" { "--snapshot " + SNAPSHOT } else { "" } }} {{ if APPROVE != "" { "--approve" } else { "" } }}
 
-# L0→L4 for a target (plan only unless APPROVE=1)
+# L0→L4 for a target, stopping at the first layer that fails (plan only unless APPROVE=1)
 up TARGET="" APPROVE="":
-    @just _coming "up {{TARGET}}" "operator workflows"
+    {{ahl}} up {{TARGET}} {{ if APPROVE != "" { "--approve" } else { "" } }}
+
+# What `up` would do, layer by layer (FORMAT=markdown for a review comment)
+plan TARGET="" FORMAT="text":
+    {{ahl}} plan {{TARGET}} --format {{FORMAT}}
 
 # Destroy and rebuild a host from intent, restoring its data
 rebuild HOST APPROVE="":
