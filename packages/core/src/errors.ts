@@ -153,6 +153,28 @@ export const catalogue = {
     hint: () =>
       'set proxmox.rootPassword in lab.yaml (or lab.local.yaml) to a secret reference holding root@pam\'s password, used for this step alone; or run the `qm set` lines `ahl passthrough` prints on the node as root; or pass the disks\' controller (HBA) through as a PCI device with a resource mapping, which a token with Mapping.Use may attach',
   }),
+  TERRAFORM_NOT_FOUND: entry<Record<string, never>>({
+    kind: 'environment',
+    title: 'Terraform is missing',
+    message: () => 'neither terraform nor tofu was found',
+    why: () => 'L2 renders the lab\'s VMs as Terraform and runs terraform (or OpenTofu) with the bpg/proxmox provider',
+    hint: () => 'install Terraform 1.6+ or OpenTofu and put it on PATH, or set AHL_TERRAFORM to its path',
+  }),
+  TERRAFORM_FAILED: entry<{ command: string; exitCode: number | string; diagnostic: string }>({
+    kind: 'environment',
+    title: 'Terraform failed',
+    message: (a) => `\`${a.command}\` exited ${a.exitCode}: ${a.diagnostic}`,
+    why: () => 'Terraform or the bpg/proxmox provider reported an error (its diagnostics follow)',
+    hint: () =>
+      'read the diagnostics; the rendered module is in .ahl/terraform under the lab root. After a failed apply run `ahl plan` again: Terraform records what it created, so the next apply carries on from there',
+  }),
+  TEMPLATE_NOT_BUILT: entry<{ hosts: string; templates: string }>({
+    kind: 'invalid',
+    title: 'A template is not built yet',
+    message: (a) => `${a.hosts} clone ${a.templates}, which names no built template`,
+    why: () => 'a VM is cloned from the template its persona\'s channel points at, recorded by `ahl image build` and `ahl image promote`',
+    hint: (a) => `build and promote it first: \`ahl image build ${a.templates.split(', ')[0]!.split('@')[0]}\` (or \`ahl up\`, which builds missing templates)`,
+  }),
   NOT_IMPLEMENTED: entry<{ command: string }>({
     kind: 'usage',
     title: 'Not available yet',

@@ -7,3 +7,30 @@ export const layer = {
 
 export { parseDrive, passthroughOptions, passthroughValue, planPassthrough, qmSetLine, type PassthroughAction } from './passthrough.js';
 export { convergePassthrough, passthroughHosts, type PassthroughHostResult, type PassthroughRun } from './passthrough-run.js';
+export {
+  BPG_PROVIDER,
+  hostAddress,
+  PLAN_FILE,
+  renderTerraform,
+  resourceName,
+  terraformDir,
+  VM_RESOURCE,
+  type RenderedHost,
+  type RenderedModule,
+  type UnresolvedHost,
+} from './render.js';
+export { diffValues, parseUiLine, summarisePlan, type AttributeChange, type HostAction, type HostPlan, type PlanSummary, type TfDiagnostic, type TfPlanJson, type TfUiEvent } from './plan.js';
+export {
+  applyPlan,
+  channelTemplates,
+  findTerraform,
+  planHosts,
+  prepareWorkspace,
+  providerMirror,
+  terraformEnv,
+  type AppliedHost,
+  type L2Apply,
+  type L2Plan,
+  type TerraformOptions,
+  type Workspace,
+} from './terraform.js';

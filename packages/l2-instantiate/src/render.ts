@@ -1,0 +1,165 @@
+import { join, relative } from 'node:path';
+import { stateDir, vmHosts, type Lab, type TemplateManifest, type VmHost } from '@ahl/core';
+
+/*
+ * The pure half of L2: the resolved lab and its template manifests in, one Terraform root module for
+ * the whole lab out (JSON syntax). One module, not one per persona, because a lab is one state: a host
+ * may move between personas without a `terraform state mv`, one lock guards every change, and one
+ * `init` serves every plan. Scoping a plan to a persona or a host is `-target`.
+ */
+
+/** The provider this version of ahl is tested with. */
+export const BPG_PROVIDER = { source: 'bpg/proxmox', version: '0.80.0' } as const;
+
+/** Where the rendered module lives, under the lab root; ahl owns the folder and rewrites it. */
+export const terraformDir = (lab: Lab) => join(lab.root, '.ahl', 'terraform');
+
+/** The plan file `ahl apply` applies (and nothing else). */
+export const PLAN_FILE = 'ahl.tfplan';
+
+export const VM_RESOURCE = 'proxmox_virtual_environment_vm';
+
+/** A Terraform resource name for a host: host names are DNS labels, which may start with a digit. */
+export function resourceName(host: string): string {
+  return /^[A-Za-z_]/.test(host) ? host : `h_${host}`;
+}
+
+/** The resource address of a host's VM. */
+export const hostAddress = (host: string) => `${VM_RESOURCE}.${resourceName(host)}`;
+
+export interface RenderedHost {
+  readonly host: string;
+  readonly address: string;
+  /** The template version it clones. */
+  readonly template: { readonly ref: string; readonly version: string; readonly vmid: number };
+}
+
+export interface UnresolvedHost {
+  readonly host: string;
+  /** The template reference that names no built version. */
+  readonly template: string;
+}
+
+export interface RenderedModule {
+  /** File name → content, deterministic. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly hosts: readonly RenderedHost[];
+  /** Hosts left out: their channel names no template yet (`ahl image build` first). */
+  readonly unresolved: readonly UnresolvedHost[];
+}
+
+/**
+ * Renders the lab's VMs as one root module. `templates` maps a template reference (`image@channel`)
+ * to the manifest its channel points at. Bare-metal hosts have no L2 and are never rendered.
+ */
+export function renderTerraform(lab: Lab, templates: Readonly<Record<string, TemplateManifest | undefined>>): RenderedModule {
+  const hosts: RenderedHost[] = [];
+  const unresolved: UnresolvedHost[] = [];
+  const resources: Record<string, unknown> = {};
+  for (const host of vmHosts(lab)) {
+    const manifest = templates[host.template.ref];
+    if (!manifest) {
+      unresolved.push({ host: host.name, template: host.template.ref });
+      continue;
+    }
+    resources[resourceName(host.name)] = vmResource(lab, host, manifest);
+    hosts.push({ host: host.name, address: hostAddress(host.name), template: { ref: host.template.ref, version: manifest.version, vmid: manifest.vmid } });
+  }
+  const module = {
+    '//': 'Rendered by ahl from the lab\'s intent; edit the personas, not this file. Endpoint and token come from PROXMOX_VE_ENDPOINT and PROXMOX_VE_API_TOKEN.',
+    terraform: {
+      required_version: '>= 1.6',
+      required_providers: { proxmox: { source: BPG_PROVIDER.source, version: BPG_PROVIDER.version } },
+      backend: backend(lab),
+    },
+    provider: { proxmox: provider(lab) },
+    ...(hosts.length ? { resource: { [VM_RESOURCE]: resources } } : {}),
+  };
+  return { files: { 'main.tf.json': `${JSON.stringify(module, null, 2)}\n` }, hosts, unresolved };
+}
+
+function provider(lab: Lab): Record<string, unknown> {
+  const tls = lab.config.proxmox.tls;
+  // bpg cannot pin a fingerprint: a pinned server is checked by ahl's own client before Terraform
+  // runs, and Terraform then skips verification of that self-signed certificate.
+  return { insecure: !tls.verify || tls.fingerprint !== undefined };
+}
+
+function backend(lab: Lab): Record<string, unknown> {
+  const state = lab.config.state;
+  if (state.backend === 'local') {
+    const dir = state.path === '.ahl/state' ? stateDir(lab.root) : join(lab.root, state.path);
+    return { local: { path: relative(terraformDir(lab), join(dir, 'terraform.tfstate')) } };
+  }
+  // Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, set by the runner from the secret refs.
+  return {
+    s3: {
+      bucket: state.bucket,
+      key: `${state.prefix}/terraform.tfstate`,
+      region: state.region,
+      ...(state.endpoint ? { endpoints: { s3: state.endpoint } } : {}),
+      use_path_style: state.pathStyle,
+      use_lockfile: true,
+      skip_credentials_validation: true,
+      skip_region_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+      skip_s3_checksum: true,
+    },
+  };
+}
+
+function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest): Record<string, unknown> {
+  const r = host.resources;
+  const image = lab.images[host.template.image];
+  const cloudInit = host.kind !== 'appliance';
+  return {
+    node_name: host.node,
+    name: host.name,
+    ...(host.vmid !== undefined ? { vm_id: host.vmid } : {}),
+    description: `${host.description ?? lab.personas[host.persona]?.description ?? host.persona} (managed by ahl: persona ${host.persona})`,
+    tags: host.tags,
+    on_boot: host.onBoot,
+    started: true,
+    stop_on_destroy: true,
+    // A full clone: the VM outlives the template, which `ahl image prune` may remove.
+    clone: { node_name: manifest.node, vm_id: manifest.vmid, full: true, datastore_id: host.disk.datastore },
+    cpu: { cores: r.cores, sockets: r.sockets, type: r.cpuType },
+    memory: { dedicated: r.memory },
+    disk: [
+      {
+        datastore_id: host.disk.datastore,
+        interface: host.disk.interface,
+        size: r.disk,
+        ssd: host.disk.ssd,
+        discard: host.disk.discard ? 'on' : 'ignore',
+      },
+    ],
+    network_device: [
+      {
+        bridge: host.network.bridge,
+        model: host.network.model,
+        firewall: host.network.firewall,
+        ...(host.network.vlan !== undefined ? { vlan_id: host.network.vlan } : {}),
+        ...(host.mac !== undefined ? { mac_address: host.mac.toUpperCase() } : {}),
+      },
+    ],
+    agent: { enabled: image?.template.agent ?? true },
+    ...(cloudInit ? { initialization: initialization(lab, host) } : {}),
+    lifecycle: {
+      // Moving a channel to a newer template must not replace every VM cloned from the old one:
+      // the clone source is read once, at creation. `ahl rebuild HOST` recreates a VM from the
+      // channel's current template on purpose, and `ahl drift` reports the lag meanwhile.
+      ignore_changes: ['clone'],
+    },
+  };
+}
+
+function initialization(lab: Lab, host: VmHost): Record<string, unknown> {
+  return {
+    datastore_id: host.disk.datastore,
+    user_account: { username: lab.config.cloudInit.user, keys: lab.config.cloudInit.sshKeys },
+    ip_config: [{ ipv4: host.ip ? { address: host.ip.cidr, ...(host.gateway ? { gateway: host.gateway } : {}) } : { address: 'dhcp' } }],
+    ...(host.dns.length || host.searchDomain ? { dns: { ...(host.searchDomain ? { domain: host.searchDomain } : {}), ...(host.dns.length ? { servers: host.dns } : {}) } } : {}),
+  };
+}

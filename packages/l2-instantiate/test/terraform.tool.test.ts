@@ -1,0 +1,197 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { connectLab, isAhlError, loadLab, Redactor, Secrets, type Lab } from '@ahl/core';
+import { startSim, type RunningSim } from '@ahl/pve-sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyPlan, findTerraform, planHosts, prepareWorkspace, providerMirror, type Workspace } from '../src/index.js';
+
+// The tool tier for L2: real terraform (or tofu) with the real bpg/proxmox provider (built by
+// scripts/bootstrap into the cache's filesystem mirror) against pve-sim.
+
+const SECRET = '3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c';
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR op@ahl';
+
+function missingTools(): string[] {
+  const missing: string[] = [];
+  try {
+    findTerraform();
+  } catch {
+    missing.push('terraform or tofu');
+  }
+  if (!providerMirror()) missing.push('the bpg/proxmox provider in the cache mirror (scripts/bootstrap builds it)');
+  return missing;
+}
+const missing = missingTools();
+
+const persona = (memory: number, extra = '') => `description: Docker hosts
+template: noble@stable
+resources: {cores: 4, memory: ${memory}, disk: 16}
+dns: [10.0.0.1]
+searchDomain: lab.example
+tags: [docker]
+hosts:
+  docker-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}
+  docker-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302, resources: {disk: 24}}
+  docker-03: {node: pve1, ip: 10.0.0.33/24, gateway: 10.0.0.1, vmid: 303, tags: [media]}
+${extra}`;
+
+function write(dir: string, files: Record<string, string>) {
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), text);
+  }
+}
+
+describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox against pve-sim${missing.length ? ` (skipped: needs ${missing.join(', ')})` : ''}`, () => {
+  let sim: RunningSim;
+  let dir: string;
+  const redactor = new Redactor();
+  const secrets = () => new Secrets({ env: { ...process.env, T: SECRET }, baseDir: dir }, redactor);
+  const env = process.env;
+
+  async function lab(): Promise<Lab> {
+    const r = await loadLab(dir);
+    expect(r.errors).toEqual([]);
+    return r.lab!;
+  }
+  async function workspace(): Promise<Workspace> {
+    return prepareWorkspace(await lab(), secrets(), { env, redactor });
+  }
+  const config = (vmid: number) => sim.state.guests[String(vmid)]?.config as Record<string, unknown> | undefined;
+
+  beforeAll(async () => {
+    sim = await startSim({
+      https: true,
+      authFailureDelayMs: 0,
+      statsLagMs: 0,
+      taskDurationMs: 20,
+      seed: {
+        nodes: [{ name: 'pve1', bridges: [{ iface: 'vmbr0', cidr: '10.0.0.11/24' }] }],
+        storages: [
+          { id: 'local', type: 'dir', path: '/var/lib/vz', content: ['import', 'iso', 'snippets'], size: 50 },
+          { id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 200 },
+        ],
+        users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: SECRET, privsep: false }] }],
+        acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
+        guests: [
+          {
+            vmid: 9000,
+            name: 'noble-20261101-120000',
+            template: true,
+            config: {
+              memory: '2048',
+              cores: 2,
+              scsihw: 'virtio-scsi-pci',
+              scsi0: 'local-lvm:base-9000-disk-0,size=3G',
+              ide2: 'local-lvm:vm-9000-cloudinit,media=cdrom',
+              net0: 'virtio=BC:24:11:00:90:00,bridge=vmbr0',
+              agent: '1',
+              boot: 'order=scsi0',
+              serial0: 'socket',
+              vga: 'serial0',
+            },
+          },
+        ],
+      },
+    });
+    dir = mkdtempSync(join(tmpdir(), 'ahl-l2-tool-'));
+    const manifest = {
+      image: 'noble',
+      version: '20261101-120000',
+      vmid: 9000,
+      node: 'pve1',
+      storage: 'local-lvm',
+      templateName: 'noble-20261101-120000',
+      source: { url: 'https://cloud-images.example/noble.img', digest: 'sha256:00' },
+      specDigest: 'sha256:00',
+      toolVersion: 'test',
+      createdAt: '2026-11-01T12:00:00Z',
+    };
+    write(dir, {
+      'lab.yaml': `name: l2-tool\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T", tls: {verify: false, fingerprint: "${sim.fingerprint}"}}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local, import: local, snippets: local}}\ncloudInit: {user: lab, sshKeys: ["${KEY}"]}\n`,
+      'images/noble.yaml': 'os: {family: ubuntu, release: noble}\nsource: {url: "https://cloud-images.example/noble.img", checksum: "sha256:0000000000000000000000000000000000000000000000000000000000000000"}\ntemplate: {vmid: 9000}\n',
+      'images/noble/artifacts/20261101-120000.json': JSON.stringify(manifest),
+      'images/noble/channels.json': JSON.stringify({ channels: { stable: '20261101-120000' }, history: {} }),
+      'personas/docker.yaml': persona(4096),
+    });
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  it('plans three VMs to create, applies that plan, and the sim holds them as intended', async () => {
+    const ws = await workspace();
+    expect(readFileSync(join(ws.dir, 'main.tf.json'), 'utf8')).not.toContain(SECRET);
+    const plan = await planHosts(ws);
+    expect(plan.summary.hosts.map((h) => [h.host, h.action])).toEqual([
+      ['docker-01', 'create'],
+      ['docker-02', 'create'],
+      ['docker-03', 'create'],
+    ]);
+    const applied = await applyPlan(ws, plan);
+    expect(applied.hosts.map((h) => [h.host, h.state])).toEqual([
+      ['docker-01', 'done'],
+      ['docker-02', 'done'],
+      ['docker-03', 'done'],
+    ]);
+    const c = config(302)!;
+    expect(c).toMatchObject({ name: 'docker-02', cores: '4', memory: '4096', ciuser: 'lab', nameserver: '10.0.0.1', searchdomain: 'lab.example', onboot: '1' });
+    expect(String(c.ipconfig0).split(',').sort()).toEqual(['gw=10.0.0.1', 'ip=10.0.0.32/24']);
+    expect(String(c.scsi0)).toMatch(/^local-lvm:vm-302-disk-\d+.*size=24G/);
+    expect(decodeURIComponent(String(c.sshkeys))).toContain(KEY);
+    expect(String(config(303)!.tags).split(/[;,]/).sort()).toEqual(['ahl', 'docker', 'media']);
+  });
+
+  it('plans no changes the second time', async () => {
+    const plan = await planHosts(await workspace());
+    expect(plan.summary.changes).toBe(false);
+    expect(plan.summary.counts['no-op']).toBe(3);
+  });
+
+  it('a change of memory in the persona is an in-place update of that attribute', async () => {
+    write(dir, { 'personas/docker.yaml': persona(6144) });
+    const ws = await workspace();
+    const plan = await planHosts(ws, { hosts: ['docker-01'] });
+    expect(plan.targeted).toBe(true);
+    expect(plan.summary.hosts).toEqual([
+      expect.objectContaining({ host: 'docker-01', action: 'update', changes: [{ path: 'memory.0.dedicated', before: 4096, after: 6144 }], drift: [] }),
+    ]);
+    await applyPlan(ws, plan);
+    expect(config(301)!.memory).toBe('6144');
+  });
+
+  it('a VM changed behind Terraform\'s back is reported as drift', async () => {
+    const client = await connectLab((await lab()).config, secrets(), dir);
+    await client.request('PUT', '/nodes/pve1/qemu/302/config', { cores: 8 });
+    await client.close();
+    const plan = await planHosts(await workspace(), { hosts: ['docker-02'] });
+    const h = plan.summary.hosts[0]!;
+    expect(h.drift).toContainEqual({ path: 'cpu.0.cores', before: 4, after: 8 });
+    expect(h.changes).toContainEqual({ path: 'cpu.0.cores', before: 8, after: 4 });
+  });
+
+  it('destroys one host, targeted, and leaves the others', async () => {
+    const ws = await workspace();
+    const plan = await planHosts(ws, { hosts: ['docker-03'], destroy: true });
+    expect(plan.summary.hosts.map((h) => [h.host, h.action])).toEqual([['docker-03', 'delete']]);
+    await applyPlan(ws, plan);
+    expect(config(303)).toBeUndefined();
+    expect(config(301)).toBeDefined();
+  });
+
+  it('a clone that fails leaves Terraform\'s error readable, the token masked, and no orphan VM', async () => {
+    write(dir, { 'personas/docker.yaml': persona(6144, '  docker-04: {node: pve1, ip: 10.0.0.34/24, gateway: 10.0.0.1, vmid: 304}\n') });
+    sim.faults.add({ kind: 'taskFailure', taskType: 'qmclone', message: 'clone failed: storage is full', times: 1 });
+    const ws = await workspace();
+    const plan = await planHosts(ws, { hosts: ['docker-04'] });
+    expect(plan.summary.hosts.map((h) => [h.host, h.action])).toEqual([['docker-04', 'create']]);
+    const err = await applyPlan(ws, plan).catch((e: unknown) => e);
+    expect(isAhlError(err) && err.code).toBe('TERRAFORM_FAILED');
+    const text = JSON.stringify(isAhlError(err) ? err.toJSON() : err);
+    expect(text).toContain('clone failed: storage is full');
+    expect(text).not.toContain(SECRET);
+    expect(config(304)).toBeUndefined();
+  });
+});
