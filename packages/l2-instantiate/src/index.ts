@@ -15,6 +15,7 @@ export {
   resourceName,
   terraformDir,
   VM_RESOURCE,
+  type AdoptedVm,
   type RenderedHost,
   type RenderedModule,
   type UnresolvedHost,

@@ -25,6 +25,8 @@ export interface HostPlan {
   readonly replaceBecause: readonly string[];
   /** Changed on the server since Terraform last saw it (outside ahl). */
   readonly drift: readonly AttributeChange[];
+  /** An existing VM taken into Terraform's state (its import id, `node/vmid`). */
+  readonly adopt?: string;
 }
 
 export interface PlanSummary {
@@ -42,6 +44,7 @@ interface TfChange {
   before_sensitive?: unknown;
   after_sensitive?: unknown;
   replace_paths?: (string | number)[][];
+  importing?: { id?: string };
 }
 interface TfResourceChange {
   address: string;
@@ -89,7 +92,16 @@ export function diffValues(before: unknown, after: unknown, unknown: unknown, se
   return [{ path, ...(before === undefined ? {} : { before }), ...(after === undefined ? {} : { after }) }];
 }
 
-const changesOf = (c: TfChange) => diffValues(c.before, c.after, c.after_unknown, c.before_sensitive, c.after_sensitive);
+/**
+ * The provider's own settings (how long to wait, whether to reboot after an update), which change
+ * nothing on the VM: left out of the changes shown, as they are noise when a VM is adopted.
+ */
+const PROVIDER_ONLY = /^(timeout_[a-z_]+|reboot|reboot_after_update|migrate|stop_on_destroy|purge_on_destroy|delete_unreferenced_disks_on_destroy)$/;
+
+/** What the guest agent reports of a running VM (its addresses, interfaces): observations, not settings. */
+const RUNTIME = /^(ipv4_addresses|ipv6_addresses|mac_addresses|network_interface_names)(\.|$)/;
+
+const changesOf = (c: TfChange) => diffValues(c.before, c.after, c.after_unknown, c.before_sensitive, c.after_sensitive).filter((x) => !PROVIDER_ONLY.test(x.path) && !RUNTIME.test(x.path));
 
 /**
  * A summary per host of a saved plan: `hostOf` maps a VM resource's name back to its host. Resources
@@ -109,12 +121,13 @@ export function summarisePlan(plan: TfPlanJson, hostOf: (resourceName: string) =
       changes: action === 'update' || action === 'replace' ? changesOf(rc.change) : [],
       replaceBecause: action === 'replace' ? (rc.change.replace_paths ?? []).map((p) => p.join('.')) : [],
       drift: drift.get(rc.address) ?? [],
+      ...(rc.change.importing?.id ? { adopt: rc.change.importing.id } : {}),
     });
   }
   hosts.sort((a, b) => a.host.localeCompare(b.host));
   const counts: Record<HostAction, number> = { create: 0, update: 0, replace: 0, delete: 0, 'no-op': 0 };
   for (const h of hosts) counts[h.action]++;
-  return { hosts, counts, changes: hosts.some((h) => h.action !== 'no-op') };
+  return { hosts, counts, changes: hosts.some((h) => h.action !== 'no-op' || h.adopt !== undefined) };
 }
 
 /** A diagnostic Terraform printed (an error or a warning), from its `-json` stream. */

@@ -40,6 +40,16 @@ export interface UnresolvedHost {
   readonly template: string;
 }
 
+/**
+ * A VM that exists on the server for a host but is not in Terraform's state (made by hand, or by an
+ * earlier tool): the module imports it instead of planning a second VM with the same vmid.
+ */
+export interface AdoptedVm {
+  readonly host: string;
+  readonly node: string;
+  readonly vmid: number;
+}
+
 export interface RenderedModule {
   /** File name → content, deterministic. */
   readonly files: Readonly<Record<string, string>>;
@@ -52,7 +62,11 @@ export interface RenderedModule {
  * Renders the lab's VMs as one root module. `templates` maps a template reference (`image@channel`)
  * to the manifest its channel points at. Bare-metal hosts have no L2 and are never rendered.
  */
-export function renderTerraform(lab: Lab, templates: Readonly<Record<string, TemplateManifest | undefined>>): RenderedModule {
+export function renderTerraform(
+  lab: Lab,
+  templates: Readonly<Record<string, TemplateManifest | undefined>>,
+  adopt: readonly AdoptedVm[] = [],
+): RenderedModule {
   const hosts: RenderedHost[] = [];
   const unresolved: UnresolvedHost[] = [];
   const resources: Record<string, unknown> = {};
@@ -75,6 +89,8 @@ export function renderTerraform(lab: Lab, templates: Readonly<Record<string, Tem
     provider: { proxmox: provider(lab) },
     ...(hosts.length ? { resource: { [VM_RESOURCE]: resources } } : {}),
   };
+  const imports = adopt.filter((a) => hosts.some((h) => h.host === a.host)).sort((a, b) => a.host.localeCompare(b.host));
+  if (imports.length) Object.assign(module, { import: imports.map((a) => ({ to: hostAddress(a.host), id: `${a.node}/${a.vmid}` })) });
   return { files: { 'main.tf.json': `${JSON.stringify(module, null, 2)}\n` }, hosts, unresolved };
 }
 
@@ -112,6 +128,7 @@ function backend(lab: Lab): Record<string, unknown> {
 function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest): Record<string, unknown> {
   const r = host.resources;
   const image = lab.images[host.template.image];
+  const t = image?.template;
   const cloudInit = host.kind !== 'appliance';
   return {
     node_name: host.node,
@@ -124,6 +141,10 @@ function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest): Record<
     stop_on_destroy: true,
     // A full clone: the VM outlives the template, which `ahl image prune` may remove.
     clone: { node_name: manifest.node, vm_id: manifest.vmid, full: true, datastore_id: host.disk.datastore },
+    // The machine as its template has it: left out, the provider would put its own defaults over the clone's.
+    ...(t ? { bios: t.bios, machine: t.machine, scsi_hardware: t.scsihw } : {}),
+    operating_system: { type: 'l26' },
+    ...(t?.serialConsole ? { serial_device: [{ device: 'socket' }], vga: { type: 'serial0' } } : {}),
     cpu: { cores: r.cores, sockets: r.sockets, type: r.cpuType },
     memory: { dedicated: r.memory },
     disk: [
@@ -144,7 +165,7 @@ function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest): Record<
         ...(host.mac !== undefined ? { mac_address: host.mac.toUpperCase() } : {}),
       },
     ],
-    agent: { enabled: image?.template.agent ?? true },
+    agent: { enabled: t?.agent ?? true },
     ...(cloudInit ? { initialization: initialization(lab, host) } : {}),
     lifecycle: {
       // Moving a channel to a newer template must not replace every VM cloned from the old one:

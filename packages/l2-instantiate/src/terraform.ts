@@ -17,7 +17,7 @@ import {
 } from '@ahl/core';
 import { execa } from 'execa';
 import { parseUiLine, summarisePlan, type PlanSummary, type TfDiagnostic, type TfPlanJson } from './plan.js';
-import { BPG_PROVIDER, hostAddress, PLAN_FILE, VM_RESOURCE, renderTerraform, resourceName, terraformDir, type RenderedModule, type UnresolvedHost } from './render.js';
+import { BPG_PROVIDER, hostAddress, PLAN_FILE, VM_RESOURCE, renderTerraform, resourceName, terraformDir, type AdoptedVm, type RenderedHost, type RenderedModule, type UnresolvedHost } from './render.js';
 
 /*
  * The effectful half of L2: writes the rendered module, runs terraform (or tofu) in it and reads its
@@ -109,13 +109,17 @@ export function terraformEnv(lab: Lab, secrets: Secrets, dir: string, env: Env =
  * Renders the lab into its Terraform folder and runs `terraform init` when the module's settings
  * (backend, provider) or the binary changed since the last init.
  */
-export async function prepareWorkspace(lab: Lab, secrets: Secrets, opts: TerraformOptions = {}): Promise<Workspace> {
+export async function prepareWorkspace(lab: Lab, secrets: Secrets, opts: TerraformOptions & { existing?: readonly AdoptedVm[] } = {}): Promise<Workspace> {
   const env = opts.env ?? process.env;
   const bin = findTerraform(env);
   const dir = terraformDir(lab);
-  const module = renderTerraform(lab, await channelTemplates(lab));
+  const templates = await channelTemplates(lab);
+  let module = renderTerraform(lab, templates);
   await mkdir(dir, { recursive: true });
-  for (const [name, text] of Object.entries(module.files)) await writeFile(join(dir, name), text);
+  const write = async () => {
+    for (const [name, text] of Object.entries(module.files)) await writeFile(join(dir, name), text);
+  };
+  await write();
   const mirror = providerMirror(env);
   if (mirror) {
     const rc = `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror)}\n  }\n  direct {\n    exclude = ["registry.terraform.io/bpg/*", "registry.opentofu.org/bpg/*"]\n  }\n}\n`;
@@ -132,6 +136,17 @@ export async function prepareWorkspace(lab: Lab, secrets: Secrets, opts: Terrafo
     reporter(ws).info(`terraform init in ${dir}`);
     await run(ws, ['init', '-input=false', '-no-color', '-reconfigure']);
     await writeFile(stampFile, stamp);
+  }
+  // VMs that exist for hosts but that the state does not hold are imported, not created twice.
+  if (opts.existing?.length) {
+    const listed = await run(ws, ['state', 'list', '-no-color'], { ok: [0, 1] });
+    const known = new Set(listed.exitCode === 0 ? listed.stdout.split('\n').map((l) => l.trim()) : []);
+    const adopt = opts.existing.filter((e) => !known.has(hostAddress(e.host)));
+    if (adopt.length) {
+      module = renderTerraform(lab, templates, adopt);
+      await write();
+      return { ...ws, module };
+    }
   }
   return ws;
 }
@@ -202,6 +217,8 @@ export interface L2Plan {
   readonly summary: PlanSummary;
   /** The saved plan, which `applyPlan` applies and nothing else. */
   readonly planFile: string;
+  /** The hosts in the module that were asked for, with the template each would clone. */
+  readonly rendered: readonly RenderedHost[];
   /** Hosts asked for that cannot be planned: their template is not built. */
   readonly unresolved: readonly UnresolvedHost[];
   /** The plan was limited with -target (to hosts, or because some templates are missing). */
@@ -216,26 +233,27 @@ export interface L2Plan {
  */
 export async function planHosts(ws: Workspace, opts: { hosts?: readonly string[]; destroy?: boolean; refresh?: boolean } = {}): Promise<L2Plan> {
   const wanted = opts.hosts ? new Set(opts.hosts) : undefined;
-  const unresolved = ws.module.unresolved.filter((u) => !wanted || wanted.has(u.host));
+  const unresolved = opts.destroy ? [] : ws.module.unresolved.filter((u) => !wanted || wanted.has(u.host));
   const rendered = ws.module.hosts.filter((h) => !wanted || wanted.has(h.host));
   const targeted = wanted !== undefined || ws.module.unresolved.length > 0;
-  if (targeted && rendered.length === 0)
-    return { summary: { hosts: [], counts: { create: 0, update: 0, replace: 0, delete: 0, 'no-op': 0 }, changes: false }, planFile: '', unresolved, targeted, warnings: [] };
+  // A destroy works from the state: a host that left the intent (or whose template is gone) has no
+  // resource block, and is targeted by its address all the same.
+  const targets = opts.destroy && wanted ? [...wanted].sort().map(hostAddress) : rendered.map((h) => h.address);
+  if (targeted && targets.length === 0)
+    return { summary: { hosts: [], counts: { create: 0, update: 0, replace: 0, delete: 0, 'no-op': 0 }, changes: false }, planFile: '', rendered, unresolved, targeted, warnings: [] };
   const planFile = join(ws.dir, PLAN_FILE);
   await rm(planFile, { force: true });
   const args = ['plan', '-input=false', '-json', '-lock-timeout=60s', `-out=${PLAN_FILE}`, '-detailed-exitcode'];
   if (opts.destroy) args.push('-destroy');
   if (opts.refresh === false) args.push('-refresh=false');
-  if (targeted) for (const h of rendered) args.push(`-target=${h.address}`);
-  // Destroying a host that left the intent: it has no resource block, so target its state address.
-  if (opts.destroy && wanted) for (const h of wanted) if (!rendered.some((r) => r.host === h)) args.push(`-target=${hostAddress(h)}`);
+  if (targeted) for (const t of targets) args.push(`-target=${t}`);
   reporter(ws).info(`planning ${targeted ? rendered.map((h) => h.host).join(', ') : 'every VM'} with terraform`);
   const r = await run(ws, args, { ok: [0, 2], onLine: () => {} });
   const show = await run(ws, ['show', '-json', '-no-color', PLAN_FILE]);
   const names = new Map<string, string>();
   for (const h of vmHosts(ws.lab)) names.set(resourceName(h.name), h.name);
   const summary = summarisePlan(redactor(ws).redactDeep(JSON.parse(show.stdout) as TfPlanJson), (n) => names.get(n) ?? (n.startsWith('h_') ? n.slice(2) : n));
-  return { summary, planFile, unresolved, targeted, warnings: r.diagnostics.filter((d) => d.severity === 'warning') };
+  return { summary, planFile, rendered, unresolved, targeted, warnings: r.diagnostics.filter((d) => d.severity === 'warning') };
 }
 
 export interface AppliedHost {

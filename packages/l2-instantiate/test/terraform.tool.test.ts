@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { connectLab, isAhlError, loadLab, Redactor, Secrets, type Lab } from '@ahl/core';
+import { connectLab, isAhlError, loadLab, waitForTask, Redactor, Secrets, type Lab } from '@ahl/core';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlan, findTerraform, planHosts, prepareWorkspace, providerMirror, type Workspace } from '../src/index.js';
@@ -92,6 +92,23 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
               vga: 'serial0',
             },
           },
+          {
+            vmid: 9200,
+            name: 'haos-20261101-120000',
+            template: true,
+            config: {
+              memory: '4096',
+              cores: 2,
+              bios: 'ovmf',
+              machine: 'q35',
+              scsihw: 'virtio-scsi-pci',
+              efidisk0: 'local-lvm:base-9200-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M',
+              scsi0: 'local-lvm:base-9200-disk-0,size=32G',
+              net0: 'virtio=BC:24:11:00:92:00,bridge=vmbr0',
+              agent: '1',
+              boot: 'order=scsi0',
+            },
+          },
         ],
       },
     });
@@ -114,6 +131,10 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
       'images/noble/artifacts/20261101-120000.json': JSON.stringify(manifest),
       'images/noble/channels.json': JSON.stringify({ channels: { stable: '20261101-120000' }, history: {} }),
       'personas/docker.yaml': persona(4096),
+      'images/haos.yaml': 'kind: appliance\nos: {family: haos, release: "16"}\nsource: {capture: haos}\ntemplate: {vmid: 9200, bios: ovmf, serialConsole: false}\n',
+      'images/haos/artifacts/20261101-120000.json': JSON.stringify({ ...manifest, image: 'haos', vmid: 9200, templateName: 'haos-20261101-120000', source: { capture: 'haos-20261101' } }),
+      'images/haos/channels.json': JSON.stringify({ channels: { stable: '20261101-120000' }, history: {} }),
+      'personas/ha.yaml': 'kind: appliance\ntemplate: haos@stable\nresources: {cores: 2, memory: 4096, disk: 32}\nhosts:\n  ha-01: {node: pve1, ip: 10.0.0.50/24, vmid: 350, mac: "02:ad:00:00:01:50"}\n',
     });
   });
 
@@ -124,7 +145,7 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
   it('plans three VMs to create, applies that plan, and the sim holds them as intended', async () => {
     const ws = await workspace();
     expect(readFileSync(join(ws.dir, 'main.tf.json'), 'utf8')).not.toContain(SECRET);
-    const plan = await planHosts(ws);
+    const plan = await planHosts(ws, { hosts: ['docker-01', 'docker-02', 'docker-03'] });
     expect(plan.summary.hosts.map((h) => [h.host, h.action])).toEqual([
       ['docker-01', 'create'],
       ['docker-02', 'create'],
@@ -142,12 +163,30 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
     expect(String(c.scsi0)).toMatch(/^local-lvm:vm-302-disk-\d+.*size=24G/);
     expect(decodeURIComponent(String(c.sshkeys))).toContain(KEY);
     expect(String(config(303)!.tags).split(/[;,]/).sort()).toEqual(['ahl', 'docker', 'media']);
+    // The clone keeps its template's machine: the serial console, the controller.
+    expect(c).toMatchObject({ serial0: 'socket', scsihw: 'virtio-scsi-pci', ostype: 'l26' });
+    expect(String(c.vga)).toContain('type=serial0');
+  });
+
+  it('clones an appliance without cloud-init, with its fixed MAC and its UEFI disk', async () => {
+    const ws = await workspace();
+    const plan = await planHosts(ws, { hosts: ['ha-01'] });
+    expect(plan.summary.hosts.map((h) => [h.host, h.action])).toEqual([['ha-01', 'create']]);
+    await applyPlan(ws, plan);
+    const c = config(350)!;
+    expect(String(c.net0)).toMatch(/^virtio=02:AD:00:00:01:50,bridge=vmbr0/);
+    expect(c).toMatchObject({ bios: 'ovmf', name: 'ha-01' });
+    expect(String(c.efidisk0)).toMatch(/^local-lvm:vm-350-disk-\d+/);
+    for (const k of ['ciuser', 'ipconfig0', 'sshkeys']) expect(c[k]).toBeUndefined();
+    expect(Object.values(c).some((v) => String(v).includes('cloudinit'))).toBe(false);
+    expect((await planHosts(await workspace(), { hosts: ['ha-01'] })).summary.changes).toBe(false);
   });
 
   it('plans no changes the second time', async () => {
     const plan = await planHosts(await workspace());
+    expect(plan.targeted).toBe(false);
     expect(plan.summary.changes).toBe(false);
-    expect(plan.summary.counts['no-op']).toBe(3);
+    expect(plan.summary.counts['no-op']).toBe(4);
   });
 
   it('a change of memory in the persona is an in-place update of that attribute', async () => {
@@ -193,5 +232,25 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
     expect(text).toContain('clone failed: storage is full');
     expect(text).not.toContain(SECRET);
     expect(config(304)).toBeUndefined();
+  });
+
+  it('adopts a VM that exists but is not in the state, instead of cloning a second one', async () => {
+    const client = await connectLab((await lab()).config, secrets(), dir);
+    try {
+      const upid = await client.request<string>('POST', '/nodes/pve1/qemu/9000/clone', { newid: 305, name: 'docker-05', full: 1 });
+      await waitForTask(client, upid);
+      // Made at the intended size (by the tool it replaces): the bpg provider does not grow the disk of an imported VM.
+      await waitForTask(client, await client.request<string>('PUT', '/nodes/pve1/qemu/305/resize', { disk: 'scsi0', size: '16G' }));
+    } finally {
+      await client.close();
+    }
+    write(dir, { 'personas/docker.yaml': persona(6144, '  docker-05: {node: pve1, ip: 10.0.0.35/24, gateway: 10.0.0.1, vmid: 305}\n') });
+    const ws = await prepareWorkspace(await lab(), secrets(), { env, redactor, existing: [{ host: 'docker-05', node: 'pve1', vmid: 305 }] });
+    const plan = await planHosts(ws, { hosts: ['docker-05'] });
+    expect(plan.summary.hosts).toEqual([expect.objectContaining({ host: 'docker-05', action: 'update', adopt: 'pve1/305' })]);
+    await applyPlan(ws, plan);
+    expect(config(305)).toMatchObject({ memory: '6144', ciuser: 'lab' });
+    const again = await planHosts(await prepareWorkspace(await lab(), secrets(), { env, redactor, existing: [{ host: 'docker-05', node: 'pve1', vmid: 305 }] }), { hosts: ['docker-05'] });
+    expect(again.summary.hosts).toEqual([expect.objectContaining({ action: 'no-op', changes: [] })]);
   });
 });

@@ -10,6 +10,7 @@ import {
   imageSeedCommand,
 } from './image.js';
 import { convergeSystemCommand } from './converge.js';
+import { applyCommand, destroyCommand } from './instances.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
 import { diffCommand, driftCommand, graphCommand, powerCommand, statusCommand } from './ops.js';
 import { passthroughCommand } from './passthrough.js';
@@ -26,6 +27,8 @@ export const COMMANDS: readonly CommandDef[] = [
   upCommand,
   planCommand,
   runwayCommand,
+  applyCommand,
+  destroyCommand,
   imageBuildCommand,
   imagePromoteCommand,
   imageRollbackCommand,

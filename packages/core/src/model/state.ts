@@ -42,6 +42,8 @@ export const HostStateSchema = z.strictObject({
   /** The last drift checks (`--check`); status `changed` means drift was found. */
   systemCheck: RunSchema.optional(),
   workloadCheck: RunSchema.optional(),
+  /** The last L2 apply (`ahl apply`, `ahl destroy`, `ahl up`) that created, changed or destroyed the VM; `changed` holds Terraform's actions. */
+  instance: RunSchema.optional(),
   /** The last `ahl passthrough --approve` (or `ahl up`) that converged the VM's passthrough disks. */
   passthrough: RunSchema.optional(),
   backup: BackupSeenSchema.optional(),
