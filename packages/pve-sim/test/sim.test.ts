@@ -64,6 +64,27 @@ describe('fault injection and call accounting', () => {
     expect(log.at(-1)!.t).toBe('TASK ERROR: clone failed: storage migration error');
   });
 
+  it('a failed clone leaves no VM and no volume behind, as PVE cleans up (bpg can retry the same newid)', async () => {
+    const px = tokenClient(sim);
+    sim.faults.add({ kind: 'taskFailure', taskType: 'qmclone', message: 'clone failed: injected copy error', times: 1 });
+    const upid = (await px.nodes.$(NODE).qemu.$(9000).clone.$post({ newid: 510, full: true })) as string;
+    // The failure strikes mid-clone: the target exists meanwhile, locked, with its copied disks.
+    let sawLocked = false;
+    for (let i = 0; i < 500 && !sawLocked; i++) {
+      const g = sim.core.state.guests['510'];
+      if (g?.config.lock === 'clone' && sim.core.state.volumes.some((v) => v.vmid === 510)) sawLocked = true;
+      else await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(sawLocked).toBe(true);
+    expect((await waitTask(px, upid)).exitstatus).toBe('clone failed: injected copy error');
+    expect(sim.core.state.guests['510']).toBeUndefined();
+    expect(sim.core.state.volumes.filter((v) => v.vmid === 510)).toEqual([]);
+    expect(await failure(px.nodes.$(NODE).qemu.$(510).config.$get())).toContain("Configuration file 'nodes/pve1/qemu-server/510.conf' does not exist");
+    // A retry with the same newid (bpg's clone.retries) succeeds.
+    expect((await waitTask(px, (await px.nodes.$(NODE).qemu.$(9000).clone.$post({ newid: 510, full: true })) as string)).exitstatus).toBe('OK');
+    expect(sim.core.state.guests['510']?.config.lock).toBeUndefined();
+  });
+
   it('holds config locks and file locks', async () => {
     const px = tokenClient(sim);
     await waitTask(px, (await px.nodes.$(NODE).qemu.$(9000).clone.$post({ newid: 501 })) as string);

@@ -825,6 +825,9 @@ export function cloneVm(ctx: HandlerCtx): unknown {
         conf[k] = printOption(k, parsed);
       }
       await task.delay(0.5);
+      // An injected failure (fault taskFailure on qmclone) strikes here, with the target config
+      // (lock: clone) and its new volumes in place, so PVE's cleanup below is what removes them.
+      task.failPoint();
       if (pool) guest.pool = pool;
       guest.config = conf;
       core.changed();
@@ -837,7 +840,7 @@ export function cloneVm(ctx: HandlerCtx): unknown {
       core.changed();
       throw new Error(`clone failed: ${(err as Error).message.replace(/^clone failed: /, '')}`);
     }
-  });
+  }, { injectInside: true });
 }
 
 // ---- resize / template -------------------------------------------------------

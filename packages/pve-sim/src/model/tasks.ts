@@ -47,6 +47,20 @@ export interface TaskContext {
   readonly aborted: boolean;
   /** Aborted when the task is stopped (DELETE on the task, or the sim stopping). */
   readonly signal: AbortSignal;
+  /**
+   * For workers started with `{ injectInside: true }`: throws the injected failure (fault
+   * `taskFailure`), if there is one, at the point of the work where the worker calls it, so the
+   * worker's own error handling (the cleanup PVE does) runs. A no-op otherwise.
+   */
+  failPoint(): void;
+}
+
+export interface StartOptions {
+  /**
+   * An injected failure strikes inside the worker, at its `failPoint()` (or, if the worker never
+   * calls it, when the worker has finished), instead of before the worker runs.
+   */
+  injectInside?: boolean;
 }
 
 export type TaskWorker = (ctx: TaskContext) => Promise<void>;
@@ -74,7 +88,7 @@ export class TaskManager {
     private readonly opts: TaskOptions,
   ) {}
 
-  start(node: string, type: string, id: string, user: string, worker: TaskWorker): string {
+  start(node: string, type: string, id: string, user: string, worker: TaskWorker, options: StartOptions = {}): string {
     const now = this.opts.now();
     const pid = (this.state.counters.pid = (this.state.counters.pid % 0x3fffff) + 1 + 4096);
     const record: TaskRecord = {
@@ -100,6 +114,8 @@ export class TaskManager {
     let isAborted = false;
     const controller = new AbortController();
     const total = this.opts.durationMs(type);
+    const injected = this.opts.injectedFailure(type, id);
+    let injectedPending = injected !== undefined && options.injectInside === true;
     const ctx: TaskContext = {
       upid: record.upid,
       log: (line) => void record.log.push(line),
@@ -113,16 +129,21 @@ export class TaskManager {
         return isAborted;
       },
       signal: controller.signal,
+      failPoint: () => {
+        if (!injectedPending) return;
+        injectedPending = false;
+        throw new Error(injected);
+      },
     };
-    const injected = this.opts.injectedFailure(type, id);
     const run = async (): Promise<void> => {
       try {
         await new Promise((r) => setImmediate(r));
-        if (injected !== undefined) {
+        if (injected !== undefined && !options.injectInside) {
           await ctx.delay();
           throw new Error(injected);
         }
         await worker(ctx);
+        ctx.failPoint();
         record.exitstatus = warnings > 0 ? `WARNINGS: ${warnings}` : 'OK';
         record.log.push(warnings > 0 ? `TASK WARNINGS: ${warnings}` : 'TASK OK');
       } catch (err) {
