@@ -140,7 +140,8 @@ function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest): Record<
     started: true,
     stop_on_destroy: true,
     // A full clone: the VM outlives the template, which `ahl image prune` may remove.
-    clone: { node_name: manifest.node, vm_id: manifest.vmid, full: true, datastore_id: host.disk.datastore },
+    // Retried: parallel clones contend for the storage's lock, and Proxmox answers `got timeout`.
+    clone: { node_name: manifest.node, vm_id: manifest.vmid, full: true, datastore_id: host.disk.datastore, retries: 3 },
     // The machine as its template has it: left out, the provider would put its own defaults over the clone's.
     ...(t ? { bios: t.bios, machine: t.machine, scsi_hardware: t.scsihw } : {}),
     operating_system: { type: 'l26' },
@@ -165,7 +166,9 @@ function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest): Record<
         ...(host.mac !== undefined ? { mac_address: host.mac.toUpperCase() } : {}),
       },
     ],
-    agent: { enabled: t?.agent ?? true },
+    // The provider waits for the agent to report addresses, at every refresh too: a guest whose agent
+    // is slow or missing must not hold a plan up for the provider's default 15 minutes.
+    agent: { enabled: t?.agent ?? true, timeout: '30s' },
     ...(cloudInit ? { initialization: initialization(lab, host) } : {}),
     lifecycle: {
       // Moving a channel to a newer template must not replace every VM cloned from the old one:

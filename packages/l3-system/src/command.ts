@@ -22,6 +22,8 @@ export interface PlaybookInvocation {
    * lab needs none.
    */
   readonly wrap?: (argv: readonly string[]) => string[];
+  /** Hosts just created: the playbook first waits for SSH and their first boot (cloud-init). */
+  readonly waitHosts?: readonly string[];
 }
 
 /** The argv of one ansible-playbook run. Pure. */
@@ -33,6 +35,7 @@ export function ansiblePlaybookArgv(i: PlaybookInvocation): string[] {
     '--forks', String(i.forks),
     ...(i.tags?.length ? ['--tags', [...i.tags].sort().join(',')] : []),
     ...(i.check ? ['--check', '--diff'] : []),
+    ...(i.waitHosts?.length ? ['--extra-vars', JSON.stringify({ ahl_wait_hosts: [...i.waitHosts].sort() })] : []),
     join(i.contentDir, i.playbook ?? 'site.yml'),
   ];
   return i.wrap ? i.wrap(argv) : argv;

@@ -43,6 +43,8 @@ export interface ConvergeOptions extends PlaybookOptions {
   /** Report drift (`--check --diff`) and change nothing. */
   readonly check?: boolean;
   readonly tags?: readonly SystemTag[];
+  /** Hosts just created (by `ahl up`): wait for SSH and their first boot before converging. */
+  readonly waitHosts?: readonly string[];
 }
 
 export interface ConvergeResult {
@@ -166,6 +168,7 @@ async function runSystemPlaybook(lab: Lab, playbook: string, hosts: readonly str
       check: Boolean(opts.check),
       forks: opts.forks ?? Math.min(Math.max(hosts.length, 1), 20),
       ...(opts.tags ? { tags: opts.tags } : {}),
+      ...(opts.waitHosts?.length ? { waitHosts: opts.waitHosts } : {}),
       ...(wrap ? { wrap } : {}),
     };
     const argv = ansiblePlaybookArgv(invocation);

@@ -7,6 +7,7 @@ describe('ansiblePlaybookArgv', () => {
   it.each([
     ['converge', {}, ['ansible-playbook', '--inventory', '/tmp/ahl-l3-x/inventory.yml', '--limit', 'a,b', '--forks', '2', '/pkg/ansible/site.yml']],
     ['check with tags', { check: true, tags: ['users', 'base'] as const }, ['ansible-playbook', '--inventory', '/tmp/ahl-l3-x/inventory.yml', '--limit', 'a,b', '--forks', '2', '--tags', 'base,users', '--check', '--diff', '/pkg/ansible/site.yml']],
+    ['waiting for new hosts', { waitHosts: ['b'] }, ['ansible-playbook', '--inventory', '/tmp/ahl-l3-x/inventory.yml', '--limit', 'a,b', '--forks', '2', '--extra-vars', '{"ahl_wait_hosts":["b"]}', '/pkg/ansible/site.yml']],
     ['wrapped in a namespace', { wrap: (a: readonly string[]) => ['ip', 'netns', 'exec', 'ns1', ...a] }, ['ip', 'netns', 'exec', 'ns1', 'ansible-playbook', '--inventory', '/tmp/ahl-l3-x/inventory.yml', '--limit', 'a,b', '--forks', '2', '/pkg/ansible/site.yml']],
   ])('%s', (_, extra, argv) => {
     expect(ansiblePlaybookArgv({ ...base, ...extra })).toEqual(argv);

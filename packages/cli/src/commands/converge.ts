@@ -59,7 +59,7 @@ export async function systemRun(
   ctx: CommandContext,
   lab: Lab,
   secrets: Secrets,
-  opts: { targets?: string[]; check: boolean; tags?: SystemTag[]; forks?: number },
+  opts: { targets?: string[]; check: boolean; tags?: SystemTag[]; forks?: number; waitHosts?: readonly string[] },
   summary = true,
 ): Promise<{ code: number; result: ConvergeResult }> {
   const { convergeSystem } = await import('@ahl/l3-system');

@@ -16,8 +16,8 @@ export interface L2Outcome {
 }
 
 /**
- * Renders the lab, plans (targeted to `hosts` when given) and, with `approve` and changes to make,
- * applies that saved plan with per-VM progress, remembering the result for `ahl status`. Terraform's
+ * Renders the lab, plans (targeted to `hosts` when given) and, when `approve` (true, or a predicate
+ * that accepts the plan) and there are changes to make, applies that saved plan with per-VM progress, remembering the result for `ahl status`. Terraform's
  * diagnostics are printed before its error is raised. `client`, when given, has already proven the
  * endpoint (and its pinned fingerprint); otherwise one is opened and closed for that check first.
  */
@@ -25,7 +25,7 @@ export async function l2Run(
   ctx: CommandContext,
   lab: Lab,
   secrets: Secrets,
-  o: { hosts?: readonly string[]; destroy?: boolean; approve: boolean; client?: ProxmoxClient },
+  o: { hosts?: readonly string[]; destroy?: boolean; approve: boolean | ((plan: L2Plan) => boolean); client?: ProxmoxClient },
 ): Promise<L2Outcome> {
   const { connectLab, vmHosts } = await import('@ahl/core');
   const { guestOf, serverGuests } = await import('@ahl/l1-image');
@@ -53,7 +53,8 @@ export async function l2Run(
     const ws = await prepareWorkspace(lab, secrets, { ...opts, existing });
     const plan = await planHosts(ws, { ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.destroy ? { destroy: true } : {}) });
     for (const w of plan.warnings) if (!/targeting is in effect/i.test(w.summary)) out.warn(`terraform: ${w.summary}${w.detail ? `: ${w.detail}` : ''}`);
-    if (!o.approve || !plan.summary.changes) return { ws, plan };
+    const approved = typeof o.approve === 'function' ? o.approve(plan) : o.approve;
+    if (!approved || !plan.summary.changes) return { ws, plan };
     const at = new Date();
     let applied: L2Apply | undefined;
     try {

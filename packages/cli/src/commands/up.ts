@@ -1,15 +1,17 @@
 import type { Host, Lab, ProxmoxClient, Secrets } from '@ahl/core';
+import type { L2Plan } from '@ahl/l2-instantiate';
 import type { CommandContext, CommandDef, OptionDef } from '../command.js';
 import type { UpLayer, UpPlan, UpState, UpStep } from '../workflows/up.js';
 import { printAnsibleFailure } from './ansible.js';
 import { systemRun } from './converge.js';
 import { progressReporter, restoreCaptureLazily } from './image.js';
+import { l2Run, type L2Outcome } from './instances.js';
 import { loadValidLab } from './lab-root.js';
 import { rememberPassthrough } from './memory.js';
 import { workloadRun } from './workload.js';
 
 /** What one layer came to: its state, what it did or would do, and a note when it stops the run. */
-type Outcome = { state: UpState; items: string[]; note?: string };
+type Outcome = { state: UpState; items: string[]; note?: string; created?: string[] };
 
 const FORMAT_OPTION: OptionDef = { name: 'format', type: 'string', value: 'text|markdown', description: 'text for a terminal (default), or markdown on stdout for a pull-request comment' };
 
@@ -65,6 +67,8 @@ async function runUp(ctx: CommandContext, approve: boolean): Promise<number> {
       else {
         plan ??= await planFor(lab, secrets, selected);
         o = await LAYER_RUNS[layer](ctx, lab, client, secrets, plan, approve);
+        // VMs L2 just created are L3's and L4's now; L3 waits for their first boot.
+        if (o.created?.length) plan = withCreated(plan, o.created);
       }
       steps.push({ layer, name, ...o });
       out.progress({ step: `${layer} ${name}`, status: o.state === 'failed' || o.state === 'blocked' ? 'failed' : o.state === 'done' ? 'changed' : 'ok', detail: o.state }, undefined);
@@ -80,6 +84,20 @@ async function runUp(ctx: CommandContext, approve: boolean): Promise<number> {
   const ok = !steps.some((s) => s.state === 'failed' || s.state === 'blocked' || (approve && s.state === 'not run'));
   if (ctx.global.json && format !== 'markdown') out.json({ approved: approve, ok, layers: steps });
   return ok ? 0 : 1;
+}
+
+/** The plan once L2 has created `created`: their converges are due now, not after L2. */
+function withCreated(plan: UpPlan, created: readonly string[]): UpPlan {
+  const now = (later: readonly string[]) => later.filter((h) => created.includes(h));
+  const still = (later: readonly string[]) => later.filter((h) => !created.includes(h));
+  return {
+    ...plan,
+    system: [...plan.system, ...now(plan.systemLater)].sort(),
+    systemLater: still(plan.systemLater),
+    workload: [...plan.workload, ...now(plan.workloadLater)].sort(),
+    workloadLater: still(plan.workloadLater),
+    fresh: [...created],
+  };
 }
 
 /** The plan, from one status read (which VMs exist, which channels are built). */
@@ -138,35 +156,64 @@ const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
 
   async L2(ctx, lab, client, secrets, plan, approve) {
     const { connectLabAsRoot, plural } = await import('@ahl/core');
-    const items = plan.existing.map((e) => `${e.host}: vmid ${e.vmid} on ${e.node}, ${e.power}`);
+    const { planItem } = await import('../workflows/instances.js');
+    const vms = [...plan.existing.map((e) => e.host), ...plan.create].sort();
+    if (!vms.length) return { state: 'ok', items: ['no VM among the selected hosts'] };
+    const items: string[] = [];
     let state: UpState = 'ok';
-    if (plan.passthrough.length) {
+    // Terraform: create what is missing, update what differs. Never a replacement or a destroy:
+    // those lose a VM's disks, and are `ahl apply HOST --approve` (or `ahl rebuild`) after a backup.
+    const destructive = (p: L2Plan) => p.summary.hosts.filter((h) => h.action === 'replace' || h.action === 'delete').map((h) => h.host);
+    let r: L2Outcome;
+    try {
+      r = await l2Run(ctx, lab, secrets, { hosts: vms, approve: approve ? (p) => destructive(p).length === 0 : false, client });
+    } catch (e) {
+      const err = e as { code?: string; message: string; hint?: string };
+      if (err.code === 'TERRAFORM_NOT_FOUND') return { state: 'blocked', items: plan.create.map((h) => `${h}: no VM yet`), note: `${err.message}: ${err.hint}` };
+      return { state: 'failed', items, note: err.message };
+    }
+    const existing = new Map(plan.existing.map((e) => [e.host, e]));
+    for (const h of r.plan.summary.hosts) {
+      const done = r.applied?.hosts.find((a) => a.host === h.host);
+      const e = existing.get(h.host);
+      if (h.action === 'no-op' && !h.adopt && e) items.push(`${h.host}: vmid ${e.vmid} on ${e.node}, ${e.power}`);
+      else if (done) items.push(`${h.host}: ${done.state === 'done' ? `${h.adopt && h.action === 'no-op' ? 'adopted' : `${h.action}d`}${done.seconds !== undefined ? ` in ${done.seconds} s` : ''}` : `${h.action} failed`}`);
+      else items.push(planItem(lab, r.plan, h));
+    }
+    for (const u of r.plan.unresolved) items.push(`${u.host}: create once L1 builds ${u.template}`);
+    const doomed = destructive(r.plan);
+    if (doomed.length)
+      return {
+        state: 'blocked',
+        items,
+        note: `${doomed.join(', ')} would be replaced: up never replaces or destroys a VM; take a backup, then ahl apply ${doomed.join(' ')} --approve`,
+      };
+    if (approve && r.plan.unresolved.length) return { state: 'failed', items, note: `${r.plan.unresolved.map((u) => u.template).join(', ')} still names no template: promote one (ahl image list)` };
+    const created = r.applied ? r.plan.summary.hosts.filter((h) => h.action === 'create').map((h) => h.host) : [];
+    if (r.applied) state = 'done';
+    else if (r.plan.summary.changes || r.plan.unresolved.length) state = 'planned';
+    // Passthrough disks, onto the VMs that exist now.
+    const withDisks = lab.hosts.filter((h) => h.passthrough.length > 0 && (plan.passthrough.includes(h.name) || created.includes(h.name)));
+    if (withDisks.length) {
       const { convergePassthrough } = await import('@ahl/l2-instantiate');
-      const hosts = lab.hosts.filter((h) => plan.passthrough.includes(h.name));
-      const run = await convergePassthrough(lab, client, hosts, { apply: approve, root: () => connectLabAsRoot(lab.config, secrets, lab.root), signal: ctx.signal });
+      const run = await convergePassthrough(lab, client, withDisks, { apply: approve, root: () => connectLabAsRoot(lab.config, secrets, lab.root), signal: ctx.signal });
       if (approve) await rememberPassthrough(ctx, lab, run.hosts);
       for (const h of run.hosts) {
         const changes = h.actions.filter((a) => a.kind === 'add' || a.kind === 'update').length;
         items.push(`${h.host}: passthrough ${h.state}${changes ? ` (${changes} ${plural(changes, 'disk')})` : ''}${h.error ? `: ${h.error}` : ''}`);
       }
-      if (run.needsRoot.length) return { state: 'failed', items, note: `attaching passthrough disks to ${run.needsRoot.join(', ')} needs root@pam: set proxmox.rootPassword, or see ahl passthrough` };
-      if (run.hosts.some((h) => h.state === 'failed' || h.state === 'conflict')) return { state: 'failed', items, note: 'a passthrough disk could not be converged: see ahl passthrough' };
-      if (run.hosts.some((h) => h.state === 'planned')) state = 'planned';
+      if (run.needsRoot.length) return { state: 'failed', items, created, note: `attaching passthrough disks to ${run.needsRoot.join(', ')} needs root@pam: set proxmox.rootPassword, or see ahl passthrough` };
+      if (run.hosts.some((h) => h.state === 'failed' || h.state === 'conflict')) return { state: 'failed', items, created, note: 'a passthrough disk could not be converged: see ahl passthrough' };
+      if (state === 'ok' && run.hosts.some((h) => h.state === 'planned')) state = 'planned';
       if (run.hosts.some((h) => h.state === 'applied')) state = 'done';
     }
-    if (plan.create.length)
-      return {
-        state: 'blocked',
-        items: [...items, ...plan.create.map((h) => `${h}: no VM yet`)],
-        note: `${plan.create.length} ${plural(plan.create.length, 'VM')} to create (${plan.create.join(', ')}): creating VMs is L2's Terraform with the bpg/proxmox provider, which this version of ahl does not include; clone them from their template by hand, then run ahl up again`,
-      };
-    return { state, items: items.length ? items : ['no VM among the selected hosts'] };
+    return { state, items, created };
   },
 
   async L3(ctx, lab, _client, secrets, plan, approve) {
     const later = plan.systemLater.length ? [`after L2: ${plan.systemLater.join(', ')}`] : [];
     if (!plan.system.length) return { state: 'ok', items: [...later, ...(later.length ? [] : ['no selected host has a system section'])] };
-    return ansibleLayer(ctx, approve, later, 'converge', async (check) => (await systemRun(ctx, lab, secrets, { targets: [...plan.system], check }, false)).result.hosts);
+    return ansibleLayer(ctx, approve, later, 'converge', async (check) => (await systemRun(ctx, lab, secrets, { targets: [...plan.system], check, ...(plan.fresh?.length ? { waitHosts: plan.fresh.filter((h) => plan.system.includes(h)) } : {}) }, false)).result.hosts);
   },
 
   async L4(ctx, lab, _client, secrets, plan, approve) {

@@ -48,6 +48,8 @@ export interface UpPlan {
   readonly systemLater: readonly string[];
   readonly workload: readonly string[];
   readonly workloadLater: readonly string[];
+  /** Hosts whose VM this run created: L3 waits for their first boot before it converges them. */
+  readonly fresh?: readonly string[];
 }
 
 /** What each layer has to do for the selected hosts. Pure. */
