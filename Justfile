@@ -51,17 +51,17 @@ l1-capture TARGET:
 l1-restore-capture NAME:
     {{ahl}} image restore-capture {{NAME}}
 
-# L2: plan VMs for a persona or host (all when empty)
+# L2: what Terraform would do to the VMs of a persona or host (all when empty)
 l2-plan TARGET="":
-    @just _coming "plan {{TARGET}}" "L2 instantiate"
+    {{ahl}} apply {{TARGET}}
 
-# L2: apply the saved plan (APPROVE=1 to act)
+# L2: plan and apply that plan with Terraform (APPROVE=1 to act)
 l2-apply TARGET="" APPROVE="":
-    @just _coming "apply {{TARGET}}" "L2 instantiate"
+    {{ahl}} apply {{TARGET}} {{ if APPROVE != "" { "--approve" } else { "" } }}
 
-# L2: destroy one host (APPROVE=1 to act)
+# L2: destroy one host's VM (APPROVE=1 to act)
 l2-destroy HOST APPROVE="":
-    @just _coming "destroy {{HOST}}" "L2 instantiate"
+    {{ahl}} destroy {{HOST}} {{ if APPROVE != "" { "--approve" } else { "" } }}
 
 # L3: converge the OS of a persona or host, optionally only some tags
 l3-converge TARGET="" TAGS="":

@@ -1,24 +1,20 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderUp, type UpStep } from '../src/workflows/up.js';
-import { ahl, fakePlaybook, servedImage, writeTree } from './helpers.js';
+import { ahl, fakePlaybook, writeTree } from './helpers.js';
 
-const SECRET = '7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b';
-type Layers = { approved: boolean; ok: boolean; layers: UpStep[] };
+// Without Terraform: L2 says what is missing and blocks; the rest of the plan is still shown.
+// (With the real terraform and provider: up.tool.test.ts.)
 
-describe('ahl up', () => {
+const SECRET = '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
+
+describe('ahl up without terraform', () => {
   let sim: RunningSim;
-  let image: Awaited<ReturnType<typeof servedImage>>;
   let dir: string;
-  const env = { T: SECRET };
-  const states = (r: { stdout: string }) => (JSON.parse(r.stdout) as Layers).layers.map((l) => [l.layer, l.state]);
-  const posts = () => Object.entries(sim.stats.snapshot()).filter(([k]) => k.startsWith('POST ') || k.startsWith('PUT ') || k.startsWith('DELETE ')).reduce((n, [, s]) => n + s.count, 0);
 
   beforeAll(async () => {
-    image = await servedImage();
     sim = await startSim({
       https: false,
       authFailureDelayMs: 0,
@@ -32,153 +28,48 @@ describe('ahl up', () => {
         ],
         users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: SECRET, privsep: false }] }],
         acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
-        // web-01's VM exists (made earlier); web-02's does not.
-        guests: [{ vmid: 301, name: 'web-01', running: true, config: { tags: 'ahl;web' } }],
+        guests: [
+          { vmid: 9000, name: 'noble-20261101-120000', template: true, config: { tags: 'ahl;template' } },
+          { vmid: 301, name: 'web-01', running: true, config: { tags: 'ahl;web' } },
+        ],
       },
     });
+    const manifest = { image: 'noble', version: '20261101-120000', vmid: 9000, node: 'pve1', storage: 'local-lvm', templateName: 'noble-20261101-120000', source: { url: 'https://x.example/noble.img' }, specDigest: 'x', toolVersion: 't', createdAt: '2026-11-01T12:00:00Z' };
     dir = writeTree(mkdtempSync(join(tmpdir(), 'ahl-cli-up-')), {
       'lab.yaml': `name: cli-up\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T"}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local, import: local, snippets: local}}\ncloudInit: {sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR t@t]}\n`,
-      'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${image.url}\n  checksum: ${image.checksum}\ntemplate: {vmid: 9000}\n`,
-      'personas/web.yaml':
-        'template: noble@stable\nsystem: {packages: [tree]}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n',
+      'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource: {url: "https://x.example/noble.img", checksum: "sha256:${'0'.repeat(64)}"}\ntemplate: {vmid: 9000}\n`,
+      'images/noble/artifacts/20261101-120000.json': JSON.stringify(manifest),
+      'images/noble/channels.json': JSON.stringify({ channels: { stable: '20261101-120000' } }),
+      'personas/web.yaml': 'template: noble@stable\nsystem: {packages: [tree]}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n',
     });
   });
 
   afterAll(async () => {
     await sim?.stop();
-    await image?.close();
   });
 
-  it('without --approve shows every layer\'s plan, checks L3 on the hosts that exist, and changes nothing', async () => {
-    const before = posts();
-    const r = await ahl(['up', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': ['base : Install packages'] }) } });
+  it('blocks L2, naming what to install, and puts it first in the review comment', async () => {
+    const env = { T: SECRET, AHL_TERRAFORM: join(dir, 'no-terraform-here'), AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) };
+    const r = await ahl(['plan', 'web', '--format', 'markdown', '--dir', dir], { env });
     expect(r.code).toBe(1);
-    const doc = JSON.parse(r.stdout) as Layers;
-    expect(doc).toMatchObject({ approved: false, ok: false });
-    expect(doc.layers).toEqual([
-      { layer: 'L0', name: 'runway', state: 'ok', items: [expect.stringMatching(/^\d+ passed, 1 warned, 0 failed$/)] },
-      { layer: 'L1', name: 'images', state: 'planned', items: ['build noble for stable (web-01, web-02)'] },
-      {
-        layer: 'L2',
-        name: 'instances',
-        state: 'blocked',
-        items: ['web-01: vmid 301 on pve1, running', 'web-02: no VM yet'],
-        note: expect.stringMatching(/^1 VM to create \(web-02\): creating VMs is L2's Terraform with the bpg\/proxmox provider, which this version of ahl does not include/),
-      },
-      { layer: 'L3', name: 'system', state: 'planned', items: ['web-01: would change (1)', 'after L2: web-02'] },
-      { layer: 'L4', name: 'workload', state: 'ok', items: ['no selected host has workloads'] },
-    ]);
-    expect(posts()).toBe(before);
-    expect(existsSync(join(dir, 'images/noble/channels.json'))).toBe(false);
-  });
-
-  it('ahl plan --format markdown: a review comment, what needs attention first', async () => {
-    const r = await ahl(['plan', 'web', '--format', 'markdown', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) } });
-    expect(r.code).toBe(1);
-    const lines = r.stdout.split('\n');
-    expect(lines.slice(0, 8)).toEqual([
+    expect(r.stdout.split('\n').slice(0, 8)).toEqual([
       '### ahl plan: `cli-up` (web)',
       '',
-      '**1 planned · 1 blocked** — nothing was changed; `ahl up --approve` applies it',
+      '**1 blocked** — nothing was changed; `ahl up --approve` applies it',
       '',
       '#### ⚠️ Needs attention',
       '',
-      expect.stringMatching(/^- \*\*L2 instances\*\*: blocked — 1 VM to create \(web-02\): creating VMs is L2's Terraform/),
+      '- **L2 instances**: blocked — neither terraform nor tofu was found: install Terraform 1.6+ or OpenTofu and put it on PATH, or set AHL_TERRAFORM to its path',
       '',
     ]);
-    expect(lines.slice(8)).toEqual([
-      '| layer | state | what |',
-      '|---|---|---|',
-      expect.stringMatching(/^\| L0 runway \| ✓ ok \| \d+ passed, 1 warned, 0 failed \|$/),
-      '| L1 images | → planned | build noble for stable (web-01, web-02) |',
-      '| L2 instances | ✗ blocked | web-01: vmid 301 on pve1, running<br>web-02: no VM yet |',
-      '| L3 system | ✓ ok | web-01: in sync<br>after L2: web-02 |',
-      '| L4 workload | ✓ ok | no selected host has workloads |',
-      '',
-    ]);
-    expect((await ahl(['plan', '--format', 'html', '--dir', dir], { env })).stderr).toContain('unknown format "html"; expected text or markdown');
+    expect(r.stdout).toContain('| L2 instances | ✗ blocked | web-02: no VM yet |');
+    expect(r.stdout).toContain('| L3 system | ✓ ok | web-01: in sync<br>after L2: web-02 |');
   });
 
-  it('--approve stops at the first layer that cannot be done, after doing the ones before it', async () => {
-    const r = await ahl(['up', '--approve', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) } });
-    expect(r.code).toBe(1);
-    expect(states(r)).toEqual([
-      ['L0', 'ok'],
-      ['L1', 'done'],
-      ['L2', 'blocked'],
-      ['L3', 'not run'],
-      ['L4', 'not run'],
-    ]);
-    expect((JSON.parse(r.stdout) as Layers).layers[1]!.items).toEqual([expect.stringMatching(/^built noble-\d{8}-\d{6} \(vmid 9000\)$/)]);
-    expect(existsSync(join(dir, '.ahl', 'lock'))).toBe(false);
-  });
-
-  it('brings an existing host up (L1 already built, L3 converged) and status remembers it', async () => {
-    const r = await ahl(['up', 'web-01', '--approve', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': ['base : Install packages'] }) } });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('✓ L1 images    ok\n    every template the hosts follow is built');
-    expect(r.stderr).toContain('✓ L2 instances ok\n    web-01: vmid 301 on pve1, running');
-    expect(r.stderr).toContain('✓ L3 system    done\n    web-01: changed');
-    expect(r.stderr).not.toContain('web-02');
-    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('every layer is done: `ahl status` shows the hosts');
-    const st = JSON.parse((await ahl(['status', 'web-01', '--json', '--dir', dir], { env })).stdout);
-    expect(st.hosts[0]).toMatchObject({ host: 'web-01', system: { status: 'changed' } });
-  });
-
-  it('a host that fails to converge stops the run at L3, as an event stream says', async () => {
-    const r = await ahl(['up', 'web-01', '--approve', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({}, ['web-01']) } });
-    expect(r.code).toBe(1);
-    expect(states(r)).toEqual([
-      ['L0', 'ok'],
-      ['L1', 'ok'],
-      ['L2', 'ok'],
-      ['L3', 'failed'],
-      ['L4', 'not run'],
-    ]);
-    const events = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(events.filter((e) => e.type === 'progress' && String(e.step).startsWith('L')).map((e) => [e.step, e.status])).toEqual([
-      ['L0 runway', 'start'],
-      ['L0 runway', 'ok'],
-      ['L1 images', 'start'],
-      ['L1 images', 'ok'],
-      ['L2 instances', 'start'],
-      ['L2 instances', 'ok'],
-      ['L3 system', 'start'],
-      ['L3 system', 'failed'],
-    ]);
-    expect(events.find((e) => e.type === 'progress' && e.status === 'failed' && e.target === 'web-01')).toMatchObject({ step: 'base : Install packages', detail: 'injected failure' });
-    expect(events.at(-1)).toMatchObject({ type: 'done', command: 'up', exit: 1 });
-  });
-
-  it('a Ctrl-C stops before the next layer: the rest are not run, the lock is released, exit 130', async () => {
-    const interrupt = new AbortController();
-    const r = await ahl(['up', 'web-01', '--approve', '--json', '--dir', dir], {
-      env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) },
-      signal: interrupt.signal,
-      onStderr: (text) => text.includes('"step":"L1 images","status":"start"') && interrupt.abort(),
-    });
-    expect(r.code).toBe(130);
-    expect(states(r)).toEqual([
-      ['L0', 'ok'],
-      ['L1', 'ok'],
-      ['L2', 'not run'],
-      ['L3', 'not run'],
-      ['L4', 'not run'],
-    ]);
-    expect(r.stderr).toContain('interrupted: `ahl up` stopped at a safe point');
-    expect(existsSync(join(dir, '.ahl', 'lock'))).toBe(false);
-  });
-
-  it('renders a summary per layer', () => {
-    expect(
-      renderUp(
-        [
-          { layer: 'L0', name: 'runway', state: 'ok', items: ['9 passed, 0 warned, 0 failed'] },
-          { layer: 'L1', name: 'images', state: 'failed', items: [], note: 'noble: the download step failed' },
-          { layer: 'L2', name: 'instances', state: 'not run', items: [] },
-        ],
-        true,
-      ),
-    ).toBe(['ahl up', '✓ L0 runway    ok', '    9 passed, 0 warned, 0 failed', '✗ L1 images    failed', '    noble: the download step failed', '· L2 instances not run', 'stopped at L1 images; the layers after it were not run', ''].join('\n'));
+  it('ahl apply says the same, exit 2', async () => {
+    const r = await ahl(['apply', '--dir', dir], { env: { T: SECRET, AHL_TERRAFORM: join(dir, 'no-terraform-here') } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('TERRAFORM_NOT_FOUND: neither terraform nor tofu was found');
+    expect(r.stderr).toContain('nothing was changed');
   });
 });

@@ -51,7 +51,10 @@ const cacheDir = (env: Env) => env.AHL_CACHE_DIR ?? join(env.HOME ?? homedir(), 
 
 /** terraform or tofu: `AHL_TERRAFORM`, then `terraform` on PATH, then `tofu`. */
 export function findTerraform(env: Env = process.env): string {
-  if (env.AHL_TERRAFORM) return env.AHL_TERRAFORM;
+  if (env.AHL_TERRAFORM) {
+    if (existsSync(env.AHL_TERRAFORM)) return env.AHL_TERRAFORM;
+    throw ahlError('TERRAFORM_NOT_FOUND', {});
+  }
   for (const name of ['terraform', 'tofu'])
     for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) if (existsSync(join(dir, name))) return join(dir, name);
   throw ahlError('TERRAFORM_NOT_FOUND', {});

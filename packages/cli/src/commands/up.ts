@@ -70,7 +70,8 @@ async function runUp(ctx: CommandContext, approve: boolean): Promise<number> {
         // VMs L2 just created are L3's and L4's now; L3 waits for their first boot.
         if (o.created?.length) plan = withCreated(plan, o.created);
       }
-      steps.push({ layer, name, ...o });
+      const { created: _created, ...done } = o;
+      steps.push({ layer, name, ...done });
       out.progress({ step: `${layer} ${name}`, status: o.state === 'failed' || o.state === 'blocked' ? 'failed' : o.state === 'done' ? 'changed' : 'ok', detail: o.state }, undefined);
       // An apply stops at the first layer that fails or is blocked; a plan goes on to show the rest,
       // unless the runway itself failed.
@@ -180,7 +181,10 @@ const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
       else if (done) items.push(`${h.host}: ${done.state === 'done' ? `${h.adopt && h.action === 'no-op' ? 'adopted' : `${h.action}d`}${done.seconds !== undefined ? ` in ${done.seconds} s` : ''}` : `${h.action} failed`}`);
       else items.push(planItem(lab, r.plan, h));
     }
-    for (const u of r.plan.unresolved) items.push(`${u.host}: create once L1 builds ${u.template}`);
+    for (const u of r.plan.unresolved) {
+      const e = existing.get(u.host);
+      items.push(e ? `${u.host}: vmid ${e.vmid} on ${e.node}, ${e.power}; Terraform adopts it once L1 builds ${u.template}` : `${u.host}: create once L1 builds ${u.template}`);
+    }
     const doomed = destructive(r.plan);
     if (doomed.length)
       return {

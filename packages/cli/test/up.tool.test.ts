@@ -1,0 +1,200 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSim, type RunningSim } from '@ahl/pve-sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTerraform, providerMirror } from '@ahl/l2-instantiate';
+import { renderUp, type UpStep } from '../src/workflows/up.js';
+import { ahl, fakePlaybook, servedImage, writeTree } from './helpers.js';
+
+const SECRET = '7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b';
+type Layers = { approved: boolean; ok: boolean; layers: UpStep[] };
+
+// The tool tier: L2 runs the real terraform with the real bpg/proxmox provider against pve-sim;
+// Ansible is a stand-in that prints recorded events.
+const missing = (() => {
+  const m: string[] = [];
+  try {
+    findTerraform();
+  } catch {
+    m.push('terraform or tofu');
+  }
+  if (!providerMirror()) m.push('the bpg/proxmox provider in the cache mirror (scripts/bootstrap builds it)');
+  return m;
+})();
+
+describe.skipIf(missing.length > 0)(`ahl up${missing.length ? ` (skipped: needs ${missing.join(', ')})` : ''}`, () => {
+  let sim: RunningSim;
+  let image: Awaited<ReturnType<typeof servedImage>>;
+  let dir: string;
+  // Terraform is found on PATH, and the provider in the cache under HOME (or AHL_CACHE_DIR).
+  const env = { T: SECRET, PATH: process.env.PATH, HOME: process.env.HOME, ...(process.env.AHL_CACHE_DIR ? { AHL_CACHE_DIR: process.env.AHL_CACHE_DIR } : {}) };
+  const states = (r: { stdout: string }) => (JSON.parse(r.stdout) as Layers).layers.map((l) => [l.layer, l.state]);
+  const posts = () => Object.entries(sim.stats.snapshot()).filter(([k]) => k.startsWith('POST ') || k.startsWith('PUT ') || k.startsWith('DELETE ')).reduce((n, [, s]) => n + s.count, 0);
+
+  beforeAll(async () => {
+    image = await servedImage();
+    sim = await startSim({
+      https: true,
+      authFailureDelayMs: 0,
+      statsLagMs: 0,
+      taskDurationMs: 10,
+      seed: {
+        nodes: [{ name: 'pve1', bridges: [{ iface: 'vmbr0' }] }],
+        storages: [
+          { id: 'local', type: 'dir', path: '/var/lib/vz', content: ['import', 'iso', 'snippets'], size: 50 },
+          { id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 50 },
+        ],
+        users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: SECRET, privsep: false }] }],
+        acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
+        // web-01's VM exists (made earlier); web-02's does not.
+        guests: [{ vmid: 301, name: 'web-01', running: true, config: { tags: 'ahl;web' } }],
+      },
+    });
+    dir = writeTree(mkdtempSync(join(tmpdir(), 'ahl-cli-up-')), {
+      'lab.yaml': `name: cli-up\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T", tls: {verify: false, fingerprint: "${sim.fingerprint}"}}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local, import: local, snippets: local}}\ncloudInit: {sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR t@t]}\n`,
+      'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${image.url}\n  checksum: ${image.checksum}\ntemplate: {vmid: 9000}\n`,
+      'personas/web.yaml':
+        'template: noble@stable\nresources: {disk: 8}\nsystem: {packages: [tree]}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n',
+    });
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+    await image?.close();
+  });
+
+  it('without --approve shows every layer\'s plan, checks L3 on the hosts that exist, and changes nothing', async () => {
+    const before = posts();
+    const r = await ahl(['up', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': ['base : Install packages'] }) } });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as Layers;
+    expect(doc).toMatchObject({ approved: false, ok: true });
+    expect(doc.layers).toEqual([
+      { layer: 'L0', name: 'runway', state: 'ok', items: [expect.stringMatching(/^\d+ passed, 1 warned, 0 failed$/)] },
+      { layer: 'L1', name: 'images', state: 'planned', items: ['build noble for stable (web-01, web-02)'] },
+      {
+        layer: 'L2',
+        name: 'instances',
+        state: 'planned',
+        items: ['web-01: vmid 301 on pve1, running; Terraform adopts it once L1 builds noble@stable', 'web-02: create once L1 builds noble@stable'],
+      },
+      { layer: 'L3', name: 'system', state: 'planned', items: ['web-01: would change (1)', 'after L2: web-02'] },
+      { layer: 'L4', name: 'workload', state: 'ok', items: ['no selected host has workloads'] },
+    ]);
+    expect(posts()).toBe(before);
+    expect(existsSync(join(dir, 'images/noble/channels.json'))).toBe(false);
+  });
+
+  it('ahl plan --format markdown: a review comment, what needs attention first', async () => {
+    const r = await ahl(['plan', 'web', '--format', 'markdown', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      '### ahl plan: `cli-up` (web)',
+      '',
+      '**2 planned** — nothing was changed; `ahl up --approve` applies it',
+      '',
+      '| layer | state | what |',
+      '|---|---|---|',
+      expect.stringMatching(/^\| L0 runway \| ✓ ok \| \d+ passed, 1 warned, 0 failed \|$/),
+      '| L1 images | → planned | build noble for stable (web-01, web-02) |',
+      '| L2 instances | → planned | web-01: vmid 301 on pve1, running; Terraform adopts it once L1 builds noble@stable<br>web-02: create once L1 builds noble@stable |',
+      '| L3 system | ✓ ok | web-01: in sync<br>after L2: web-02 |',
+      '| L4 workload | ✓ ok | no selected host has workloads |',
+      '',
+    ]);
+    expect((await ahl(['plan', '--format', 'html', '--dir', dir], { env })).stderr).toContain('unknown format "html"; expected text or markdown');
+  });
+
+  it('--approve builds the template, adopts the VM that exists, creates the one missing, and converges both', async () => {
+    const r = await ahl(['up', '--approve', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [], 'web-02': ['base : Install packages'] }) } });
+    expect(r.code, r.stdout).toBe(0);
+    const layers = (JSON.parse(r.stdout) as Layers).layers;
+    expect(states(r)).toEqual([
+      ['L0', 'ok'],
+      ['L1', 'done'],
+      ['L2', 'done'],
+      ['L3', 'done'],
+      ['L4', 'ok'],
+    ]);
+    expect(layers[1]!.items).toEqual([expect.stringMatching(/^built noble-\d{8}-\d{6} \(vmid 9000\)$/)]);
+    expect(layers[2]!.items).toEqual([expect.stringMatching(/^web-01: adopted( in \d+ s)?$|^web-01: updated( in \d+ s)?$/), expect.stringMatching(/^web-02: created( in \d+ s)?$/)]);
+    expect(layers[3]!.items).toEqual(['web-01: ok', 'web-02: changed']);
+    expect(sim.state.guests['302']?.config).toMatchObject({ name: 'web-02', ciuser: 'lab' });
+    expect(existsSync(join(dir, '.ahl', 'lock'))).toBe(false);
+    const st = JSON.parse((await ahl(['status', '--json', '--dir', dir], { env })).stdout);
+    expect(st.hosts.map((h: { host: string; vm?: { vmid: number } }) => [h.host, h.vm?.vmid])).toEqual([
+      ['web-01', 301],
+      ['web-02', 302],
+    ]);
+  });
+
+  it('brings an existing host up (L1 already built, L3 converged) and status remembers it', async () => {
+    const r = await ahl(['up', 'web-01', '--approve', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': ['base : Install packages'] }) } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('✓ L1 images    ok\n    every template the hosts follow is built');
+    expect(r.stderr).toContain('✓ L2 instances ok\n    web-01: vmid 301 on pve1, running');
+    expect(r.stderr).toContain('✓ L3 system    done\n    web-01: changed');
+    expect(r.stderr).not.toMatch(/web-02: /);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('every layer is done: `ahl status` shows the hosts');
+    const st = JSON.parse((await ahl(['status', 'web-01', '--json', '--dir', dir], { env })).stdout);
+    expect(st.hosts[0]).toMatchObject({ host: 'web-01', system: { status: 'changed' } });
+  });
+
+  it('a host that fails to converge stops the run at L3, as an event stream says', async () => {
+    const r = await ahl(['up', 'web-01', '--approve', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({}, ['web-01']) } });
+    expect(r.code).toBe(1);
+    expect(states(r)).toEqual([
+      ['L0', 'ok'],
+      ['L1', 'ok'],
+      ['L2', 'ok'],
+      ['L3', 'failed'],
+      ['L4', 'not run'],
+    ]);
+    const events = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.filter((e) => e.type === 'progress' && String(e.step).startsWith('L')).map((e) => [e.step, e.status])).toEqual([
+      ['L0 runway', 'start'],
+      ['L0 runway', 'ok'],
+      ['L1 images', 'start'],
+      ['L1 images', 'ok'],
+      ['L2 instances', 'start'],
+      ['L2 instances', 'ok'],
+      ['L3 system', 'start'],
+      ['L3 system', 'failed'],
+    ]);
+    expect(events.find((e) => e.type === 'progress' && e.status === 'failed' && e.target === 'web-01')).toMatchObject({ step: 'base : Install packages', detail: 'injected failure' });
+    expect(events.at(-1)).toMatchObject({ type: 'done', command: 'up', exit: 1 });
+  });
+
+  it('a Ctrl-C stops before the next layer: the rest are not run, the lock is released, exit 130', async () => {
+    const interrupt = new AbortController();
+    const r = await ahl(['up', 'web-01', '--approve', '--json', '--dir', dir], {
+      env: { ...env, AHL_ANSIBLE_PLAYBOOK: fakePlaybook({ 'web-01': [] }) },
+      signal: interrupt.signal,
+      onStderr: (text) => text.includes('"step":"L1 images","status":"start"') && interrupt.abort(),
+    });
+    expect(r.code).toBe(130);
+    expect(states(r)).toEqual([
+      ['L0', 'ok'],
+      ['L1', 'ok'],
+      ['L2', 'not run'],
+      ['L3', 'not run'],
+      ['L4', 'not run'],
+    ]);
+    expect(r.stderr).toContain('interrupted: `ahl up` stopped at a safe point');
+    expect(existsSync(join(dir, '.ahl', 'lock'))).toBe(false);
+  });
+
+  it('renders a summary per layer', () => {
+    expect(
+      renderUp(
+        [
+          { layer: 'L0', name: 'runway', state: 'ok', items: ['9 passed, 0 warned, 0 failed'] },
+          { layer: 'L1', name: 'images', state: 'failed', items: [], note: 'noble: the download step failed' },
+          { layer: 'L2', name: 'instances', state: 'not run', items: [] },
+        ],
+        true,
+      ),
+    ).toBe(['ahl up', '✓ L0 runway    ok', '    9 passed, 0 warned, 0 failed', '✗ L1 images    failed', '    noble: the download step failed', '· L2 instances not run', 'stopped at L1 images; the layers after it were not run', ''].join('\n'));
+  });
+});

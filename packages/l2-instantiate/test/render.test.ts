@@ -1,0 +1,126 @@
+import { fileURLToPath } from 'node:url';
+import { loadLab, type Lab, type TemplateManifest } from '@ahl/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { diffValues, hostAddress, parseUiLine, renderTerraform, resourceName, summarisePlan, type TfPlanJson } from '../src/index.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+const manifest = (image: string, vmid: number): TemplateManifest => ({
+  image,
+  version: '20261101-120000',
+  vmid,
+  node: 'pve1',
+  storage: 'local-lvm',
+  templateName: `${image}-20261101-120000`,
+  source: {},
+  specDigest: 'sha256:00',
+  toolVersion: 'test',
+  createdAt: '2026-11-01T12:00:00Z',
+});
+
+describe('renderTerraform', () => {
+  let lab: Lab;
+  let templates: Record<string, TemplateManifest>;
+  beforeAll(async () => {
+    const r = await loadLab(REPO);
+    expect(r.errors).toEqual([]);
+    lab = r.lab!;
+    templates = {};
+    let vmid = 9000;
+    for (const h of lab.hosts) if (h.runtime === 'vm' && !templates[h.template.ref]) templates[h.template.ref] = manifest(h.template.image, vmid++);
+  });
+
+  it('renders the example lab as one root module, exactly', async () => {
+    const m = renderTerraform(lab, templates);
+    expect(m.unresolved).toEqual([]);
+    await expect(m.files['main.tf.json']).toMatchFileSnapshot('__snapshots__/example.main.tf.json');
+    // Bare metal has no VM.
+    expect(m.hosts.map((h) => h.host)).not.toContain('devops-nuc');
+  });
+
+  it('is deterministic, and never holds the token or the endpoint', () => {
+    const a = renderTerraform(lab, templates).files['main.tf.json']!;
+    expect(renderTerraform(lab, templates).files['main.tf.json']).toBe(a);
+    expect(a).not.toContain('tokenSecret');
+    expect(a).not.toContain(lab.config.proxmox.endpoint);
+  });
+
+  it('leaves out the hosts whose channel names no template, and says so', () => {
+    const { 'ubuntu-noble@stable': _gone, ...rest } = templates;
+    const m = renderTerraform(lab, rest);
+    expect(m.unresolved.map((u) => u.template)).toContain('ubuntu-noble@stable');
+    expect(m.files['main.tf.json']).not.toContain('"docker-01"');
+  });
+
+  it('imports the VMs it adopts', () => {
+    const m = JSON.parse(renderTerraform(lab, templates, [{ host: 'docker-01', node: 'pve1', vmid: 301 }]).files['main.tf.json']!) as { import: unknown };
+    expect(m.import).toEqual([{ to: 'proxmox_virtual_environment_vm.docker-01', id: 'pve1/301' }]);
+  });
+
+  it('names resources after hosts, prefixing those that start with a digit', () => {
+    expect(resourceName('web-01')).toBe('web-01');
+    expect(resourceName('1st')).toBe('h_1st');
+    expect(hostAddress('1st')).toBe('proxmox_virtual_environment_vm.h_1st');
+  });
+});
+
+describe('summarisePlan', () => {
+  const rc = (name: string, actions: string[], change: Record<string, unknown> = {}) => ({ address: `proxmox_virtual_environment_vm.${name}`, type: 'proxmox_virtual_environment_vm', name, change: { actions, ...change } });
+  const plan: TfPlanJson = {
+    resource_changes: [
+      rc('web-02', ['create'], { after: { name: 'web-02' }, after_unknown: { id: true } }),
+      rc('web-01', ['update'], { before: { memory: [{ dedicated: 2048 }], timeout_clone: null, ipv4_addresses: [] }, after: { memory: [{ dedicated: 4096 }], timeout_clone: 1800 }, after_unknown: { ipv4_addresses: true } }),
+      rc('h_3rd', ['delete', 'create'], { before: { node_name: 'pve1' }, after: { node_name: 'pve2' }, replace_paths: [['node_name']] }),
+      rc('old', ['delete']),
+      rc('ok', ['no-op'], { importing: { id: 'pve1/305' } }),
+      { ...rc('x', ['create']), type: 'null_resource' },
+    ],
+    resource_drift: [rc('web-01', ['update'], { before: { cpu: [{ cores: 2 }] }, after: { cpu: [{ cores: 4 }] } })],
+  };
+
+  it('says per host what Terraform will do, why a replacement, and what changed outside', () => {
+    const s = summarisePlan(plan, (n) => (n.startsWith('h_') ? n.slice(2) : n));
+    expect(s.hosts).toEqual([
+      { host: '3rd', address: 'proxmox_virtual_environment_vm.h_3rd', action: 'replace', changes: [{ path: 'node_name', before: 'pve1', after: 'pve2' }], replaceBecause: ['node_name'], drift: [] },
+      { host: 'ok', address: 'proxmox_virtual_environment_vm.ok', action: 'no-op', changes: [], replaceBecause: [], drift: [], adopt: 'pve1/305' },
+      { host: 'old', address: 'proxmox_virtual_environment_vm.old', action: 'delete', changes: [], replaceBecause: [], drift: [] },
+      {
+        host: 'web-01',
+        address: 'proxmox_virtual_environment_vm.web-01',
+        action: 'update',
+        // Provider-only settings and the agent's observations are not changes to the VM.
+        changes: [{ path: 'memory.0.dedicated', before: 2048, after: 4096 }],
+        replaceBecause: [],
+        drift: [{ path: 'cpu.0.cores', before: 2, after: 4 }],
+      },
+      { host: 'web-02', address: 'proxmox_virtual_environment_vm.web-02', action: 'create', changes: [], replaceBecause: [], drift: [] },
+    ]);
+    expect(s.counts).toEqual({ create: 1, update: 1, replace: 1, delete: 1, 'no-op': 1 });
+    expect(s.changes).toBe(true);
+  });
+
+  it('masks sensitive values and shows unknown ones as such', () => {
+    expect(diffValues({ a: 'x', b: 's1' }, { a: 'y', b: 's2' }, { c: true }, { b: true }, { b: true })).toEqual([
+      { path: 'a', before: 'x', after: 'y' },
+      { path: 'b', before: '(sensitive)', after: '(sensitive)' },
+      { path: 'c', after: '(known after apply)' },
+    ]);
+  });
+});
+
+describe('parseUiLine', () => {
+  it('reads diagnostics and apply progress from the -json stream', () => {
+    expect(parseUiLine('{"@level":"error","@message":"Error: boom","type":"diagnostic","diagnostic":{"severity":"error","summary":"boom","detail":"why","address":"proxmox_virtual_environment_vm.a"}}')).toEqual({
+      type: 'diagnostic',
+      diagnostic: { severity: 'error', summary: 'boom', detail: 'why', address: 'proxmox_virtual_environment_vm.a' },
+    });
+    expect(parseUiLine('{"@message":"a: Creation complete after 3s","type":"apply_complete","hook":{"resource":{"addr":"proxmox_virtual_environment_vm.a"},"action":"create","elapsed_seconds":3}}')).toEqual({
+      type: 'apply_complete',
+      address: 'proxmox_virtual_environment_vm.a',
+      action: 'create',
+      elapsed: 3,
+      message: 'a: Creation complete after 3s',
+    });
+    expect(parseUiLine('not json')).toBeUndefined();
+  });
+});
