@@ -1,5 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connectLab, isAhlError, loadLab, waitForTask, Redactor, Secrets, type Lab } from '@ahl/core';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
@@ -222,7 +225,8 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
 
   it('a clone that fails leaves Terraform\'s error readable, the token masked, and no orphan VM', async () => {
     write(dir, { 'personas/docker.yaml': persona(6144, '  docker-04: {node: pve1, ip: 10.0.0.34/24, gateway: 10.0.0.1, vmid: 304}\n') });
-    sim.faults.add({ kind: 'taskFailure', taskType: 'qmclone', message: 'clone failed: storage is full', times: 1 });
+    // Every attempt fails (the provider retries a clone three times).
+    sim.faults.add({ kind: 'taskFailure', taskType: 'qmclone', message: 'clone failed: storage is full', times: 4 });
     const ws = await workspace();
     const plan = await planHosts(ws, { hosts: ['docker-04'] });
     expect(plan.summary.hosts.map((h) => [h.host, h.action])).toEqual([['docker-04', 'create']]);
@@ -252,5 +256,82 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
     expect(config(305)).toMatchObject({ memory: '6144', ciuser: 'lab' });
     const again = await planHosts(await prepareWorkspace(await lab(), secrets(), { env, redactor, existing: [{ host: 'docker-05', node: 'pve1', vmid: 305 }] }), { hosts: ['docker-05'] });
     expect(again.summary.hosts).toEqual([expect.objectContaining({ action: 'no-op', changes: [] })]);
+  });
+});
+
+const MOTO = join(process.env.AHL_CACHE_DIR ?? join(homedir(), '.cache/ahl'), 'venv/bin/moto_server');
+const s3Missing = [...missing, ...(existsSync(MOTO) ? [] : [`${MOTO} (bash scripts/bootstrap installs it)`])];
+
+describe.skipIf(s3Missing.length > 0)(`L2 state in an S3-compatible bucket (moto)${s3Missing.length ? ` (skipped: needs ${s3Missing.join(', ')})` : ''}`, () => {
+  const S3_KEY = 'AKIAAHLSTATEKEY00001';
+  const S3_SECRET = 'ahl-state-secret-do-not-print-1a2b3c';
+  let moto: ChildProcess;
+  let s3: string;
+  let sim: RunningSim;
+  let dir: string;
+  const redactor = new Redactor();
+
+  beforeAll(async () => {
+    const port = await new Promise<number>((res) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => res(p));
+      });
+    });
+    s3 = `http://127.0.0.1:${port}`;
+    moto = spawn(MOTO, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    for (let i = 0; !(await fetch(s3).then(() => true, () => false)); i++) {
+      if (i > 300) throw new Error('moto_server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await fetch(`${s3}/ahl-state`, { method: 'PUT' })).status).toBe(200);
+    sim = await startSim({
+      https: true,
+      authFailureDelayMs: 0,
+      statsLagMs: 0,
+      taskDurationMs: 20,
+      seed: {
+        nodes: [{ name: 'pve1', bridges: [{ iface: 'vmbr0' }] }],
+        storages: [{ id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 100 }],
+        users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: SECRET, privsep: false }] }],
+        acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
+        guests: [{ vmid: 9000, name: 'noble-20261101-120000', template: true, config: { memory: '1024', scsi0: 'local-lvm:base-9000-disk-0,size=2G', net0: 'virtio=BC:24:11:00:90:00,bridge=vmbr0', boot: 'order=scsi0' } }],
+      },
+    });
+    dir = mkdtempSync(join(tmpdir(), 'ahl-l2-s3-'));
+    const manifest = { image: 'noble', version: '20261101-120000', vmid: 9000, node: 'pve1', storage: 'local-lvm', templateName: 'noble-20261101-120000', source: {}, specDigest: 'x', toolVersion: 't', createdAt: '2026-11-01T12:00:00Z' };
+    write(dir, {
+      'lab.yaml': `name: l2-s3\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T", tls: {verify: false, fingerprint: "${sim.fingerprint}"}}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local-lvm, import: local-lvm, snippets: local-lvm}}\ncloudInit: {sshKeys: ["${KEY}"]}\nstate: {backend: s3, bucket: ahl-state, prefix: labs/l2-s3, endpoint: "${s3}", pathStyle: true, accessKeyId: env:S3_KEY, secretAccessKey: env:S3_SECRET}\n`,
+      'images/noble.yaml': 'os: {family: ubuntu, release: noble}\nsource: {url: "https://cloud-images.example/noble.img", checksum: "sha256:0000000000000000000000000000000000000000000000000000000000000000"}\ntemplate: {vmid: 9000}\n',
+      'images/noble/artifacts/20261101-120000.json': JSON.stringify(manifest),
+      'images/noble/channels.json': JSON.stringify({ channels: { stable: '20261101-120000' } }),
+      'personas/web.yaml': 'template: noble@stable\nresources: {disk: 4}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n',
+    });
+  });
+
+  afterAll(async () => {
+    moto?.kill();
+    await sim?.stop();
+  });
+
+  it('keeps the state in the bucket, locked while in use, with the credentials only in the environment', async () => {
+    const r = await loadLab(dir);
+    expect(r.errors).toEqual([]);
+    const secrets = new Secrets({ env: { ...process.env, T: SECRET, S3_KEY, S3_SECRET }, baseDir: dir }, redactor);
+    const ws = await prepareWorkspace(r.lab!, secrets, { redactor });
+    const text = readFileSync(join(ws.dir, 'main.tf.json'), 'utf8');
+    expect(JSON.parse(text).terraform.backend.s3).toMatchObject({ bucket: 'ahl-state', key: 'labs/l2-s3/terraform.tfstate', use_lockfile: true, use_path_style: true });
+    expect(text).not.toContain(S3_SECRET);
+    await applyPlan(ws, await planHosts(ws));
+    const listing = await (await fetch(`${s3}/ahl-state?list-type=2`)).text();
+    expect(listing).toContain('<Key>labs/l2-s3/terraform.tfstate</Key>');
+    // Terraform reads it back from there (the object is private: not readable without the keys).
+    expect((await fetch(`${s3}/ahl-state/labs/l2-s3/terraform.tfstate`)).status).toBe(403);
+    const listed = spawnSync(ws.bin, ['state', 'list'], { cwd: ws.dir, env: ws.env, encoding: 'utf8' });
+    expect(listed.stdout.trim()).toBe('proxmox_virtual_environment_vm.web-01');
+    // The lock object exists only while Terraform holds the state.
+    expect(listing).not.toContain('.tflock');
+    expect(existsSync(join(dir, '.ahl', 'state', 'terraform.tfstate'))).toBe(false);
+    expect((await planHosts(await prepareWorkspace(r.lab!, secrets, { redactor }))).summary.changes).toBe(false);
   });
 });
