@@ -100,7 +100,7 @@ describe('ahl passthrough', () => {
     const clean = await ahl(['drift', '--layer', 'L2', '--json', '--dir', dir], { env });
     expect(clean.code, clean.stderr).toBe(0);
     const report = JSON.parse(clean.stdout);
-    expect(report.layers[1]).toEqual({ layer: 'L2', name: 'instances', checked: true, partial: "whether each VM exists, and its passthrough disks: the VM's shape needs Terraform (L2), not part of this version", hosts: ['nas-01', 'web-01'], unchecked: [] });
+    expect(report.layers[1]).toEqual({ layer: 'L2', name: 'instances', checked: true, partial: "the VM's shape was not compared: neither terraform nor tofu was found", hosts: ['nas-01', 'web-01'], unchecked: [] });
     expect(report.findings).toEqual([]);
 
     const persona = join(dir, 'personas/nas.yaml');

@@ -2,12 +2,14 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
+import { connectLab, loadLab, Secrets } from '@ahl/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTerraform, providerMirror } from '@ahl/l2-instantiate';
 import { renderUp, type UpStep } from '../src/workflows/up.js';
 import { ahl, fakePlaybook, servedImage, writeTree } from './helpers.js';
 
 const SECRET = '7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b';
+const persona = 'template: noble@stable\nresources: {disk: 8}\nsystem: {packages: [tree]}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n';
 type Layers = { approved: boolean; ok: boolean; layers: UpStep[] };
 
 // The tool tier: L2 runs the real terraform with the real bpg/proxmox provider against pve-sim;
@@ -54,8 +56,7 @@ describe.skipIf(missing.length > 0)(`ahl up${missing.length ? ` (skipped: needs 
     dir = writeTree(mkdtempSync(join(tmpdir(), 'ahl-cli-up-')), {
       'lab.yaml': `name: cli-up\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T", tls: {verify: false, fingerprint: "${sim.fingerprint}"}}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local, import: local, snippets: local}}\ncloudInit: {sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR t@t]}\n`,
       'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${image.url}\n  checksum: ${image.checksum}\ntemplate: {vmid: 9000}\n`,
-      'personas/web.yaml':
-        'template: noble@stable\nresources: {disk: 8}\nsystem: {packages: [tree]}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n',
+      'personas/web.yaml': persona,
     });
   });
 
@@ -164,6 +165,26 @@ describe.skipIf(missing.length > 0)(`ahl up${missing.length ? ` (skipped: needs 
     ]);
     expect(events.find((e) => e.type === 'progress' && e.status === 'failed' && e.target === 'web-01')).toMatchObject({ step: 'base : Install packages', detail: 'injected failure' });
     expect(events.at(-1)).toMatchObject({ type: 'done', command: 'up', exit: 1 });
+  });
+
+  it('drift compares the VMs with Terraform: a hand-made change and a changed intent, each classified; reconcile puts them back in place', async () => {
+    const client = await connectLab((await loadLab(dir)).lab!.config, new Secrets({ env, baseDir: dir }), dir);
+    await client.request('PUT', '/nodes/pve1/qemu/302/config', { cores: 3 });
+    await client.close();
+    writeTree(dir, { 'personas/web.yaml': persona.replace('resources: {disk: 8}', 'resources: {disk: 8, memory: 3072}') });
+    const r = await ahl(['drift', 'web', '--layer', 'L2', '--json', '--dir', dir], { env });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { findings: { host: string; cause: string; what: string[]; reconcile: string }[]; layers: { layer: string; partial?: string }[] };
+    expect(report.layers[1]!.partial).toBeUndefined();
+    expect(report.findings).toEqual([
+      { layer: 'L2', host: 'web-01', cause: 'intent changed', what: ['memory.0.dedicated: 2048 → 3072'], reconcile: 'ahl apply web-01 --approve', terraform: 'update' },
+      { layer: 'L2', host: 'web-02', cause: 'changed outside ahl', what: ['cpu.0.cores: 2 → 3 on the server'], reconcile: 'ahl apply web-02 --approve', terraform: 'update' },
+      { layer: 'L2', host: 'web-02', cause: 'intent changed', what: ['memory.0.dedicated: 2048 → 3072'], reconcile: 'ahl apply web-02 --approve', terraform: 'update' },
+    ]);
+    const rec = await ahl(['reconcile', 'web', '--layer', 'L2', '--json', '--dir', dir], { env });
+    expect(rec.code, rec.stderr).toBe(0);
+    expect(sim.state.guests['302']?.config).toMatchObject({ cores: '2', memory: '3072' });
+    expect((await ahl(['drift', 'web', '--layer', 'L2', '--dir', dir], { env })).code).toBe(0);
   });
 
   it('a Ctrl-C stops before the next layer: the rest are not run, the lock is released, exit 130', async () => {

@@ -109,7 +109,13 @@ const changesOf = (c: TfChange) => diffValues(c.before, c.after, c.after_unknown
  */
 export function summarisePlan(plan: TfPlanJson, hostOf: (resourceName: string) => string): PlanSummary {
   const drift = new Map<string, AttributeChange[]>();
-  for (const rc of plan.resource_drift ?? []) if (rc.type === VM_RESOURCE && rc.mode !== 'data') drift.set(rc.address, changesOf(rc.change));
+  // A value the refresh filled in where the state had none (after an import, say) is not a change.
+  const filled = (c: AttributeChange) => c.before === undefined || c.before === null || c.before === '';
+  for (const rc of plan.resource_drift ?? [])
+    if (rc.type === VM_RESOURCE && rc.mode !== 'data') {
+      const d = changesOf(rc.change).filter((c) => !filled(c));
+      if (d.length) drift.set(rc.address, d);
+    }
   const hosts: HostPlan[] = [];
   for (const rc of plan.resource_changes ?? []) {
     if (rc.type !== VM_RESOURCE || rc.mode === 'data') continue;

@@ -20,12 +20,13 @@ export interface L2Outcome {
  * that accepts the plan) and there are changes to make, applies that saved plan with per-VM progress, remembering the result for `ahl status`. Terraform's
  * diagnostics are printed before its error is raised. `client`, when given, has already proven the
  * endpoint (and its pinned fingerprint); otherwise one is opened and closed for that check first.
+ * `quiet`: the caller reports a failure itself (Terraform's diagnostics are not printed).
  */
 export async function l2Run(
   ctx: CommandContext,
   lab: Lab,
   secrets: Secrets,
-  o: { hosts?: readonly string[]; destroy?: boolean; approve: boolean | ((plan: L2Plan) => boolean); client?: ProxmoxClient },
+  o: { hosts?: readonly string[]; destroy?: boolean; approve: boolean | ((plan: L2Plan) => boolean); client?: ProxmoxClient; quiet?: boolean },
 ): Promise<L2Outcome> {
   const { connectLab, vmHosts } = await import('@ahl/core');
   const { guestOf, serverGuests } = await import('@ahl/l1-image');
@@ -70,7 +71,7 @@ export async function l2Run(
     }
     return { ws, plan, applied };
   } catch (e) {
-    printTerraformFailure(ctx, e);
+    if (!o.quiet) printTerraformFailure(ctx, e);
     throw e;
   }
 }

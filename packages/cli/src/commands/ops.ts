@@ -1,6 +1,6 @@
-import type { Lab, Secrets } from '@ahl/core';
+import type { Lab, ProxmoxClient, Secrets } from '@ahl/core';
 import type { CommandContext, CommandDef, OptionDef } from '../command.js';
-import type { CheckRun, DriftReport, PassthroughCheck } from '../workflows/drift.js';
+import type { CheckRun, DriftReport, PassthroughCheck, TerraformCheck } from '../workflows/drift.js';
 import { loadValidLab } from './lab-root.js';
 
 /*
@@ -71,7 +71,7 @@ export const LAYER_OPTION: OptionDef = { name: 'layer', type: 'string', value: '
 
 export const driftCommand: CommandDef = {
   name: 'drift',
-  summary: 'one drift report across layers: template lag (L1), missing VMs and passthrough disks (L2), system (L3) and workload (L4) changes, each with its cause',
+  summary: 'one drift report across layers: template lag (L1), VMs against Terraform and passthrough disks (L2), system (L3) and workload (L4) changes, each with its cause',
   description:
     'Asks Proxmox once for every guest (template lag: the VM was cloned from an older template than its channel points\n' +
     'at now), then for L2 whether each selected VM exists and its passthrough disks (one declared but not attached or\n' +
@@ -149,6 +149,7 @@ export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secret
   const status = full && { ...full, hosts: full.hosts.filter((h) => names.has(h.host)) };
   const states = await readHostStates(lab.root);
   let passthrough: PassthroughCheck | 'left out' | undefined = layers.includes('L2') ? undefined : 'left out';
+  let terraform: TerraformCheck | undefined;
   const vms = selected.filter((h) => h.runtime === 'vm');
   if (layers.includes('L2') && vms.length) {
     const { convergePassthrough } = await import('@ahl/l2-instantiate');
@@ -157,6 +158,7 @@ export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secret
     try {
       const run = await convergePassthrough(lab, client, vms, { signal: ctx.signal });
       passthrough = { hosts: run.hosts, intents: new Map(vms.map((h) => [h.name, passthroughIntent(h)])) };
+      terraform = await terraformCheck(ctx, lab, secrets, client, run.hosts.filter((h) => h.state !== 'absent').map((h) => h.host));
     } finally {
       await client.close();
     }
@@ -178,7 +180,23 @@ export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secret
     await rememberLayer(ctx, lab, 'workload', true, r.hosts);
     workload = { hosts: r.hosts, intents: new Map(await Promise.all(wHosts.map(async (h) => [h.name, await workloadIntent(lab, h)] as const))) };
   }
-  return buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(passthrough ? { passthrough } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
+  return buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(passthrough ? { passthrough } : {}), ...(terraform ? { terraform } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
+}
+
+/**
+ * Terraform's plan of the VMs that exist (refreshed, targeted, never applied): what changed on the
+ * server and what the intent changed. Without terraform, or when it fails, the reason is the result.
+ */
+async function terraformCheck(ctx: CommandContext, lab: Lab, secrets: Secrets, client: ProxmoxClient, hosts: readonly string[]): Promise<TerraformCheck | undefined> {
+  if (!hosts.length) return undefined;
+  const { l2Run } = await import('./instances.js');
+  try {
+    const r = await l2Run(ctx, lab, secrets, { hosts, approve: false, client, quiet: true });
+    return { hosts: r.plan.summary.hosts, unresolved: r.plan.unresolved };
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    return { error: (e as Error).message };
+  }
 }
 
 export const diffCommand: CommandDef = {

@@ -1,15 +1,36 @@
-import type { CommandDef } from '../command.js';
+import type { Lab, Secrets } from '@ahl/core';
+import type { CommandContext, CommandDef } from '../command.js';
+import type { ReconcileOutcome } from '../workflows/reconcile.js';
 import { loadValidLab } from './lab-root.js';
 import { LAYER_OPTION } from './ops.js';
 
+/** A safe L2 step: Terraform's targeted apply, only if its plan neither replaces nor destroys a VM. */
+async function applyInPlace(ctx: CommandContext, lab: Lab, secrets: Secrets, hosts: readonly string[]): Promise<ReconcileOutcome[]> {
+  const { l2Run } = await import('./instances.js');
+  const { changeText } = await import('../workflows/instances.js');
+  try {
+    const r = await l2Run(ctx, lab, secrets, { hosts, approve: (p) => p.summary.hosts.every((h) => h.action === 'update' || h.action === 'no-op') });
+    return r.plan.summary.hosts.map((h) => {
+      const done = r.applied?.hosts.find((a) => a.host === h.host);
+      if (done?.state === 'done' || (h.adopt && r.applied)) return { layer: 'L2', host: h.host, result: 'reconciled', detail: h.changes.map(changeText).join('; ') || 'adopted' };
+      if (!r.applied && h.action !== 'no-op') return { layer: 'L2', host: h.host, result: 'awaiting approval', detail: `Terraform would ${h.action} it: ahl apply ${h.host}` };
+      return { layer: 'L2', host: h.host, result: h.action === 'no-op' ? 'reconciled' : 'failed', detail: h.action === 'no-op' ? 'nothing left to change' : 'not applied' };
+    });
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    return hosts.map((host) => ({ layer: 'L2', host, result: 'failed', detail: (e as Error).message }));
+  }
+}
+
 export const reconcileCommand: CommandDef = {
   name: 'reconcile',
-  summary: 'drift, then put back what is safe (L3 and L4 converges, in place); anything destructive waits for approval',
+  summary: 'drift, then put back what is safe (VM settings, L3 and L4 converges, in place); anything destructive waits for approval',
   description:
-    'Runs `ahl drift` on the selected hosts (one status call, then the L3 and L4 playbooks with --check) and makes what\n' +
-    'reconciles the findings where it is safe: `converge system` for OS drift, then `converge workload` for stack drift,\n' +
-    'both in place (a stack no longer declared is never removed here). A rebuild for a template that moved on replaces\n' +
-    'the VM, so it is listed as awaiting approval and not made. --plan shows the steps and changes nothing. Meant for a\n' +
+    'Runs `ahl drift` on the selected hosts (one status call, Terraform\'s plan of the VMs, then the L3 and L4 playbooks with\n' +
+    '--check) and makes what reconciles the findings where it is safe: a Terraform apply of VMs whose settings changed\n' +
+    '(in place: memory, cores, tags…), `converge system` for OS drift, then `converge workload` for stack drift (a stack no\n' +
+    'longer declared is never removed here). A VM to create or replace, a passthrough disk, or a rebuild for a template\n' +
+    'that moved on is listed as awaiting approval and not made. --plan shows the steps and changes nothing. Meant for a\n' +
     'timer as well as a terminal: --notify REF posts the outcome as JSON to a webhook whenever something was found\n' +
     '(REF is a secret reference to the URL). The payload: {"lab", "at", "clean", "summary", "reconciled": [{"layer",\n' +
     '"host", "detail"}], "awaitingApproval": [...], "failed": [...], "unchecked": [{"layer", "host", "reason"}]}.\n' +
@@ -51,6 +72,10 @@ export const reconcileCommand: CommandDef = {
           continue;
         }
         if (!apply) continue;
+        if (step.layer === 'L2') {
+          outcomes.push(...(await applyInPlace(ctx, lab, secrets, step.hosts)));
+          continue;
+        }
         const r =
           step.layer === 'L3'
             ? await (await import('@ahl/l3-system')).convergeSystem(lab, { ...opts, targets: [...step.hosts] })

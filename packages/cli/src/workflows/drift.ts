@@ -26,6 +26,8 @@ export interface DriftFinding {
   /** What differs: changed tasks, or the template versions. */
   readonly what: readonly string[];
   readonly reconcile: string;
+  /** For an L2 finding from Terraform's plan: what applying it does to the VM. */
+  readonly terraform?: 'update' | 'replace' | 'adopt';
 }
 
 export interface LayerCheck {
@@ -80,14 +82,69 @@ export interface PassthroughCheck {
   readonly intents: ReadonlyMap<string, string>;
 }
 
+/** Terraform's plan of the selected VMs (targeted, no apply), or why it could not be made. */
+export type TerraformCheck =
+  | {
+      readonly hosts: readonly {
+        readonly host: string;
+        readonly action: 'create' | 'update' | 'replace' | 'delete' | 'no-op';
+        readonly changes: readonly { readonly path: string; readonly before?: unknown; readonly after?: unknown }[];
+        readonly replaceBecause: readonly string[];
+        readonly drift: readonly { readonly path: string; readonly before?: unknown; readonly after?: unknown }[];
+        readonly adopt?: string;
+      }[];
+      /** Hosts whose template is not built: their VM's shape cannot be compared. */
+      readonly unresolved: readonly { readonly host: string; readonly template: string }[];
+    }
+  | { readonly error: string };
+
+const show = (v: unknown) => (v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** L2 findings from Terraform: what changed outside ahl (its refresh found it), what the intent changed. */
+function terraformFindings(tf: TerraformCheck): DriftFinding[] {
+  if ('error' in tf) return [];
+  const findings: DriftFinding[] = [];
+  for (const h of tf.hosts) {
+    if (h.action === 'create' || h.action === 'delete') continue;
+    const apply = `ahl apply ${h.host} --approve`;
+    if (h.adopt) findings.push({ layer: 'L2', host: h.host, cause: 'never converged here', what: [`the VM ${h.adopt} is not in Terraform's state yet`], reconcile: apply, terraform: 'adopt' });
+    const outside = new Set(h.drift.map((d) => d.path));
+    if (h.drift.length && h.action !== 'no-op')
+      findings.push({ layer: 'L2', host: h.host, cause: 'changed outside ahl', what: h.drift.map((d) => `${d.path}: ${show(d.before)} → ${show(d.after)} on the server`), reconcile: apply, terraform: h.action === 'replace' ? 'replace' : 'update' });
+    const intent = h.changes.filter((c) => !outside.has(c.path));
+    if (h.action === 'replace')
+      findings.push({
+        layer: 'L2',
+        host: h.host,
+        cause: 'intent changed',
+        what: [`replace: ${h.replaceBecause.join(', ') || 'forced'} cannot change in place`, ...intent.map((c) => `${c.path}: ${show(c.before)} → ${show(c.after)}`)],
+        reconcile: `${apply} (replaces the VM: back it up first)`,
+        terraform: 'replace',
+      });
+    else if (h.action === 'update' && intent.length)
+      findings.push({ layer: 'L2', host: h.host, cause: 'intent changed', what: intent.map((c) => `${c.path}: ${show(c.before)} → ${show(c.after)}`), reconcile: apply, terraform: 'update' });
+  }
+  return findings;
+}
+
 /** What an L2 finding says of a VM host whose VM does not exist (reconcile plans `ahl up` for it). */
 export const NO_VM = 'no VM on the server';
 
 /** L2 findings: VMs that do not exist, and passthrough disks ahl would attach or set, or never touches. */
-function instanceFindings(run: PassthroughCheck | 'left out' | undefined, states: ReadonlyMap<string, HostState>): { check: Omit<LayerCheck, 'layer' | 'name'>; findings: DriftFinding[] } {
-  const partial = "whether each VM exists, and its passthrough disks: the VM's shape needs Terraform (L2), not part of this version";
+function instanceFindings(
+  run: PassthroughCheck | 'left out' | undefined,
+  tf: TerraformCheck | undefined,
+  states: ReadonlyMap<string, HostState>,
+): { check: Omit<LayerCheck, 'layer' | 'name'>; findings: DriftFinding[] } {
   if (run === 'left out') return { check: { checked: false, why: 'left out (--layer)', hosts: [], unchecked: [] }, findings: [] };
-  if (!run) return { check: { checked: false, why: "no selected host is a VM; a VM's shape needs Terraform (L2), not part of this version", hosts: [], unchecked: [] }, findings: [] };
+  if (!run) return { check: { checked: false, why: 'no selected host is a VM', hosts: [], unchecked: [] }, findings: [] };
+  const partial = !tf
+    ? "the VM's shape was not compared (Terraform was not run)"
+    : 'error' in tf
+      ? `the VM's shape was not compared: ${tf.error}`
+      : tf.unresolved.length
+        ? `the shape of ${tf.unresolved.map((u) => u.host).join(', ')} was not compared: ${[...new Set(tf.unresolved.map((u) => u.template))].join(', ')} names no built template`
+        : undefined;
   const findings: DriftFinding[] = [];
   const unchecked: { host: string; reason: string }[] = [];
   for (const h of run.hosts) {
@@ -110,7 +167,8 @@ function instanceFindings(run: PassthroughCheck | 'left out' | undefined, states
     if (ours.length) findings.push({ layer: 'L2', host: h.host, cause, what: ours, reconcile: `ahl passthrough ${h.host} --approve` });
     if (theirs.length) findings.push({ layer: 'L2', host: h.host, cause, what: theirs, reconcile: `by hand on the node (qm set), or declare it in the persona; \`ahl passthrough ${h.host}\` shows the VM` });
   }
-  return { check: { checked: true, partial, hosts: run.hosts.map((h) => h.host), unchecked }, findings };
+  if (tf) findings.push(...terraformFindings(tf));
+  return { check: { checked: true, ...(partial ? { partial } : {}), hosts: run.hosts.map((h) => h.host), unchecked }, findings };
 }
 
 /** Why a host's layer differs, from the intent it was last converged with. Pure. */
@@ -150,6 +208,7 @@ export function buildDrift(input: {
   /** Absent when L1 was left out. */
   readonly status?: StatusReport;
   readonly passthrough?: PassthroughCheck | 'left out';
+  readonly terraform?: TerraformCheck;
   readonly system?: CheckRun | 'left out';
   readonly workload?: CheckRun | 'left out';
   readonly states: ReadonlyMap<string, HostState>;
@@ -160,7 +219,7 @@ export function buildDrift(input: {
       ? [{ layer: 'L1', host: h.host, cause: 'template moved', what: [`${h.template.ref}: cloned from ${h.template.version}, the channel is at ${h.template.channelVersion}`], reconcile: `ahl rebuild ${h.host}` }]
       : [],
   );
-  const l2 = instanceFindings(input.passthrough, states);
+  const l2 = instanceFindings(input.passthrough, input.terraform, states);
   const l3 = layerFindings('L3', input.system, states);
   const l4 = layerFindings('L4', input.workload, states);
   const layers: LayerCheck[] = [

@@ -17,7 +17,7 @@ export interface ReconcileStep {
   readonly why: string;
 }
 
-/** The steps that reconcile a drift report, in the order they run: system before workload. Pure. */
+/** The steps that reconcile a drift report, in the order they run: VM settings, system, workload. Pure. */
 export function planReconcile(report: DriftReport): ReconcileStep[] {
   const hostsOf = (layer: string) => [...new Set(report.findings.filter((f) => f.layer === layer).map((f) => f.host))].sort();
   const steps: ReconcileStep[] = [];
@@ -25,9 +25,15 @@ export function planReconcile(report: DriftReport): ReconcileStep[] {
   if (l3.length) steps.push({ layer: 'L3', command: 'converge system', hosts: l3, safe: true, why: 'in place: the OS is converged back to its intent' });
   const l4 = hostsOf('L4');
   if (l4.length) steps.push({ layer: 'L4', command: 'converge workload', hosts: l4, safe: true, why: 'in place: changed stacks are redeployed, data stays; undeclared stacks are only removed with approval' });
-  const missing = new Set(report.findings.filter((f) => f.layer === 'L2' && f.what.includes(NO_VM)).map((f) => f.host));
-  const l2 = hostsOf('L2').filter((h) => !missing.has(h));
+  const l2Hosts = (keep: (f: DriftReport['findings'][number]) => boolean) => [...new Set(report.findings.filter((f) => f.layer === 'L2' && keep(f)).map((f) => f.host))].sort();
+  const missing = new Set(l2Hosts((f) => f.what.includes(NO_VM)));
+  const replace = l2Hosts((f) => f.terraform === 'replace');
+  const inPlace = l2Hosts((f) => f.terraform === 'update' || f.terraform === 'adopt').filter((h) => !replace.includes(h));
+  const l2 = l2Hosts((f) => !f.terraform && !f.what.includes(NO_VM));
   if (missing.size) steps.push({ layer: 'L2', command: 'up', hosts: [...missing].sort(), safe: false, why: 'a VM to create: review `ahl plan HOST`, then `ahl up HOST --approve`' });
+  // The VM's own settings first, then what runs on it.
+  if (inPlace.length) steps.unshift({ layer: 'L2', command: 'apply', hosts: inPlace, safe: true, why: 'in place: Terraform puts each VM\'s settings back to its intent (a VM that is not in its state is adopted)' });
+  if (replace.length) steps.push({ layer: 'L2', command: 'apply', hosts: replace, safe: false, why: 'a replacement destroys the VM and its disks: back it up, review `ahl apply HOST`, then --approve' });
   if (l2.length) steps.push({ layer: 'L2', command: 'passthrough', hosts: l2, safe: false, why: 'a physical disk given to a VM (as root@pam) is the operator\'s call: review `ahl passthrough HOST`, then --approve' });
   const l1 = hostsOf('L1');
   if (l1.length) steps.push({ layer: 'L1', command: 'rebuild', hosts: l1, safe: false, why: 'a rebuild replaces the VM: review it, then `ahl rebuild HOST` (with L2)' });
