@@ -168,13 +168,6 @@ export const catalogue = {
     hint: () =>
       'read the diagnostics; the rendered module is in .ahl/terraform under the lab root. After a failed apply run `ahl plan` again: Terraform records what it created, so the next apply carries on from there',
   }),
-  TEMPLATE_NOT_BUILT: entry<{ hosts: string; templates: string }>({
-    kind: 'invalid',
-    title: 'A template is not built yet',
-    message: (a) => `${a.hosts} clone ${a.templates}, which names no built template`,
-    why: () => 'a VM is cloned from the template its persona\'s channel points at, recorded by `ahl image build` and `ahl image promote`',
-    hint: (a) => `build and promote it first: \`ahl image build ${a.templates.split(', ')[0]!.split('@')[0]}\` (or \`ahl up\`, which builds missing templates)`,
-  }),
   NOT_IMPLEMENTED: entry<{ command: string }>({
     kind: 'usage',
     title: 'Not available yet',

@@ -1,4 +1,4 @@
-/** What this layer is. Its Terraform renderer and runner land with the issue "L2 instantiate: Terraform with the real bpg/proxmox provider". */
+/** What this layer is. */
 export const layer = {
   id: 'L2',
   name: 'instantiate',

@@ -5,6 +5,7 @@ import { startSim } from './sim.js';
 const USAGE = `usage: pve-sim [--config seed.yaml] [--port 8006] [--host 127.0.0.1] [--http]
               [--state-dir DIR] [--pve-version 9.1.1] [--task-ms 200]
               [--auth-delay-ms 3000] [--stats-lag-ms 10000]
+              [--storage-lock HOLD_MS[:TIMEOUT_MS]]
 
 Serves a simulated Proxmox VE API at https://HOST:PORT/api2/json (self-signed
 certificate; its SHA-256 fingerprint is printed) and a control API at /_sim.`;
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
       'task-ms': { type: 'string' },
       'auth-delay-ms': { type: 'string' },
       'stats-lag-ms': { type: 'string' },
+      'storage-lock': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -34,6 +36,11 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
     return n;
   };
+  let storageLock: { holdMs: number; timeoutMs?: number } | undefined;
+  if (values['storage-lock'] !== undefined) {
+    const [hold, timeout] = values['storage-lock'].split(':');
+    storageLock = { holdMs: num(hold, 'storage-lock')!, ...(timeout !== undefined ? { timeoutMs: num(timeout, 'storage-lock')! } : {}) };
+  }
   const sim = await startSim({
     ...(values.config ? { seedFile: values.config } : {}),
     port: num(values.port, 'port') ?? 8006,
@@ -44,6 +51,7 @@ async function main(): Promise<void> {
     ...(values['task-ms'] ? { taskDurationMs: num(values['task-ms'], 'task-ms')! } : {}),
     ...(values['auth-delay-ms'] ? { authFailureDelayMs: num(values['auth-delay-ms'], 'auth-delay-ms')! } : {}),
     ...(values['stats-lag-ms'] ? { statsLagMs: num(values['stats-lag-ms'], 'stats-lag-ms')! } : {}),
+    ...(storageLock ? { storageLock } : {}),
   });
   const lines = [`pve-sim listening on ${sim.apiUrl}`];
   if (sim.fingerprint) lines.push(`fingerprint ${sim.fingerprint}`);

@@ -6,6 +6,7 @@ export { metaData as cloudInitMetaData, networkData as cloudInitNetworkData, use
 export type { FaultRule, FaultMatch, StoredFault, EndpointStats } from './server/faults.js';
 export type { FaultSet, CallStats } from './server/faults.js';
 export type { SimCore } from './model/core.js';
+export { storageLockTimeoutMessage, type StorageLockOptions, type StorageLockStats, type StorageLocks } from './model/storage-lock.js';
 export type { SimStateData, Guest, Volume, StorageDef, NodeInfo, TaskRecord, BackupManifest } from './model/types.js';
 export { BUILTIN_ROLES, ALL_PRIVILEGES } from './auth/roles.js';
 export { parseUpid, formatUpid, UPID_RE } from './model/tasks.js';

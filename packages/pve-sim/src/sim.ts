@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { MemoryBackend, type SimBackend } from './backend.js';
 import { SimCore } from './model/core.js';
+import type { StorageLockOptions, StorageLocks } from './model/storage-lock.js';
 import type { SimStateData } from './model/types.js';
 import { type SeedConfig, buildState } from './seed.js';
 import { generateCertificate, fingerprintOf } from './server/cert.js';
@@ -40,6 +41,14 @@ export interface SimOptions {
   agentStartDelayMs?: number;
   /** Seed of the generator behind probabilistic faults. Default 1. */
   faultSeed?: number;
+  /**
+   * The storage lock model, off by default: every volume allocation or copy holds its storage's
+   * lock (`/var/lock/pve-manager/pve-storage-<id>`, cfs_lock_storage when shared) for `holdMs`, and a
+   * waiter that waits longer than `timeoutMs` (default 10000, PVE's) fails its task, or its
+   * synchronous call with 500, with `can't lock file '/var/lock/pve-manager/pve-storage-<id>' - got timeout`.
+   * Counters: `sim.storageLocks.snapshot()`, `GET /_sim/storage-locks`.
+   */
+  storageLock?: StorageLockOptions;
   /** Persist state here (state.json) and reload it at start. */
   stateDir?: string;
   backend?: SimBackend;
@@ -61,6 +70,8 @@ export interface RunningSim {
   core: SimCore;
   faults: FaultSet;
   stats: CallStats;
+  /** The storage lock model's counters (acquired, waited, timeouts); all zero when it is off. */
+  storageLocks: StorageLocks;
   /**
    * The sim's own temp directory (`<os.tmpdir()>/ahl-pve-sim-*`, where
    * download-url streams files before handing them to the backend), once a
@@ -147,6 +158,7 @@ export async function startSim(options: SimOptions = {}): Promise<RunningSim> {
     backend: options.backend ?? new MemoryBackend(),
     injectedTaskFailure: (type, id) => faults.forTask(type, id),
     onChange,
+    ...(options.storageLock ? { storageLock: options.storageLock } : {}),
   });
   const stats = new CallStats();
   const host = options.host ?? '127.0.0.1';
@@ -196,6 +208,7 @@ export async function startSim(options: SimOptions = {}): Promise<RunningSim> {
     core,
     faults,
     stats,
+    storageLocks: core.storageLocks,
     get tempDir() {
       return core.tempDirPath;
     },

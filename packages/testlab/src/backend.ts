@@ -159,6 +159,9 @@ export class QemuBackend extends QcowVolumes {
       const file = iso ? this.pathOf(iso.split(',')[0]!) : undefined;
       if (file && existsSync(file)) seedIso = file;
     }
+    // A guest that powered itself off (or whose QEMU died) left its tap behind: a start replaces it.
+    const stale = this.taps.get(guest.vmid);
+    if (stale) await this.o.network.removeTap(stale);
     const tap = await this.o.network.addTap(this.tapIndex++, bridge);
     this.taps.set(guest.vmid, tap);
     const memory = Math.min(Number(c.memory ?? 512), this.o.maxMemoryMiB ?? 1024);

@@ -22,9 +22,11 @@ export const upCommand: CommandDef = {
     'Runs the layers in order for the hosts of TARGET (default: the whole lab), stopping at the first that fails:\n' +
     '  L0  the runway checks (a FAIL stops here)\n' +
     '  L1  only the templates that are missing: a cloud image is built, an appliance restored from its newest capture\n' +
-    '  L2  VMs: passthrough disks converged onto existing VMs; a VM that does not exist yet needs Terraform (L2),\n' +
-    '      which this version does not include: up stops there and names them\n' +
-    '  L3  `converge system` on every host it manages that exists (bare metal included)\n' +
+    '  L2  VMs with Terraform (as `ahl apply`, targeted to the hosts): missing VMs are created, settings updated in\n' +
+    '      place, existing VMs not in the state adopted; a plan that would replace or destroy a VM stops up (that is\n' +
+    '      `ahl apply HOST --approve`, after a backup). Then passthrough disks onto the VMs\n' +
+    '  L3  `converge system` on every host it manages that exists (bare metal included); VMs L2 just created are\n' +
+    '      waited for (SSH, then cloud-init) first\n' +
     '  L4  `converge workload` likewise (stacks no longer declared are listed, never removed: use converge workload --approve)\n' +
     'Without --approve nothing is changed: the runway runs, then each layer says what it would do, L3 and L4 with\n' +
     'Ansible --check on the hosts that exist. Ctrl-C stops after the step in hand; the summary says what was done.\n' +
@@ -256,7 +258,7 @@ export const planCommand: CommandDef = {
   summary: 'what `ahl up` would do, layer by layer; changes nothing (--format markdown for a review comment)',
   description:
     '`ahl up` without --approve: runs the runway, then says per layer what it would do — the templates to build,\n' +
-    'the VMs missing (to create, L2) and passthrough disks to attach, and what L3 and L4 would change on the hosts that\n' +
+    'Terraform\'s plan of the VMs (L2) and passthrough disks to attach, and what L3 and L4 would change on the hosts that\n' +
     'exist (Ansible --check). Needs the Proxmox API and SSH to the hosts, as up does. --format markdown prints the plan\n' +
     'on stdout for a pull-request comment, what needs attention first.\n' +
     'Exit status: 0 the plan can be applied, 1 a layer would fail or is blocked, 2 ahl could not run.',

@@ -36,7 +36,7 @@ export function planReconcile(report: DriftReport): ReconcileStep[] {
   if (replace.length) steps.push({ layer: 'L2', command: 'apply', hosts: replace, safe: false, why: 'a replacement destroys the VM and its disks: back it up, review `ahl apply HOST`, then --approve' });
   if (l2.length) steps.push({ layer: 'L2', command: 'passthrough', hosts: l2, safe: false, why: 'a physical disk given to a VM (as root@pam) is the operator\'s call: review `ahl passthrough HOST`, then --approve' });
   const l1 = hostsOf('L1');
-  if (l1.length) steps.push({ layer: 'L1', command: 'rebuild', hosts: l1, safe: false, why: 'a rebuild replaces the VM: review it, then `ahl rebuild HOST` (with L2)' });
+  if (l1.length) steps.push({ layer: 'L1', command: 'rebuild', hosts: l1, safe: false, why: 'a rebuild replaces the VM: review it, then `ahl rebuild HOST`' });
   return steps;
 }
 

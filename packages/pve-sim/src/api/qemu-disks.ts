@@ -96,19 +96,21 @@ function parseDriveFile(value: string | undefined): string | undefined {
 }
 
 /** Allocates what a plan needs (inside a task, or synchronously for PUT config) and returns the drive value. */
-export async function realiseDrive(core: SimCore, node: string, vmid: number, plan: DrivePlan, log: (l: string) => void): Promise<string> {
+export async function realiseDrive(core: SimCore, node: string, vmid: number, plan: DrivePlan, log: (l: string) => void, signal?: AbortSignal): Promise<string> {
   const p = { ...plan.parsed };
   if (plan.kind === 'keep') return printOption(plan.key, p);
   const s = plan.storage;
-  const existing = core.volumesOn(s, node).map((v) => parseVolid(v.volid)?.name ?? '');
   const owner = s.shared ? null : node;
   if (plan.kind === 'cloudinit') {
     const { name, format } = cloudinitName(s, vmid);
     const vol: Volume = { volid: `${s.storage}:${name}`, storage: s.storage, node: owner, content: 'images', format, size: 4 * 1024 * 1024, ctime: core.now(), vmid };
     if (!core.volume(vol.volid, node)) {
-      core.checkSpace(s, node, vol.size, name, noSpaceMessage);
-      await core.backend.allocateVolume(vol, s);
-      core.addVolume(vol);
+      // vdisk_alloc, inside the storage lock.
+      await core.withStorageLock(s, node, async () => {
+        core.checkSpace(s, node, vol.size, name, noSpaceMessage);
+        await core.backend.allocateVolume(vol, s);
+        core.addVolume(vol);
+      }, signal);
     }
     log(`${plan.key}: successfully created disk '${vol.volid},media=cdrom'`);
     p.file = vol.volid;
@@ -116,18 +118,23 @@ export async function realiseDrive(core: SimCore, node: string, vmid: number, pl
     return printOption(plan.key, p);
   }
   const fmt = s.type === 'dir' ? (p.format ?? s.format ?? 'raw') : 'raw';
-  const { name, format } = newDiskName(s, vmid, nextDiskIndex(vmid, existing), fmt);
   // An imported qcow2 keeps its virtual size, as qemu-img info reports it to PVE.
   const size = plan.kind === 'alloc' ? plan.size : (plan.source.virtualSize ?? plan.source.size);
-  core.checkSpace(s, node, size, name, noSpaceMessage);
-  const vol: Volume = { volid: `${s.storage}:${name}`, storage: s.storage, node: owner, content: 'images', format, size, ctime: core.now(), vmid };
-  if (plan.kind === 'import') {
-    log(`importing disk '${plan.source.volid}' to VM ${vmid} ...`);
-    await core.backend.copyVolume(plan.source, vol, s);
-  } else {
-    await core.backend.allocateVolume(vol, s);
-  }
-  core.addVolume(vol);
+  // The name is chosen and the volume allocated (or copied) inside the storage lock, as vdisk_alloc does.
+  const vol = await core.withStorageLock(s, node, async () => {
+    const existing = core.volumesOn(s, node).map((v) => parseVolid(v.volid)?.name ?? '');
+    const { name, format } = newDiskName(s, vmid, nextDiskIndex(vmid, existing), fmt);
+    core.checkSpace(s, node, size, name, noSpaceMessage);
+    const v: Volume = { volid: `${s.storage}:${name}`, storage: s.storage, node: owner, content: 'images', format, size, ctime: core.now(), vmid };
+    if (plan.kind === 'import') {
+      log(`importing disk '${plan.source.volid}' to VM ${vmid} ...`);
+      await core.backend.copyVolume(plan.source, v, s);
+    } else {
+      await core.backend.allocateVolume(v, s);
+    }
+    core.addVolume(v);
+    return v;
+  }, signal);
   log(`${plan.key}: successfully created disk '${vol.volid},size=${formatSize(size)}'`);
   delete p['import-from'];
   p.file = vol.volid;

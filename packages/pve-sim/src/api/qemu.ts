@@ -190,7 +190,7 @@ export function createVm(ctx: HandlerCtx): unknown {
       for (const [k, v] of Object.entries(values)) if (!isDriveKey(k)) config[k] = v;
       for (const plan of plans) {
         const before = core.state.volumes.length;
-        config[plan.key] = await realiseDrive(core, node, vmid, plan, task.log);
+        config[plan.key] = await realiseDrive(core, node, vmid, plan, task.log, task.signal);
         created.push(...core.state.volumes.slice(before));
       }
       if (config.boot === undefined) {
@@ -272,8 +272,10 @@ function restoreVm(ctx: HandlerCtx, node: string, vmid: number, archive: string,
       const { name, format } = cloudinitName(s, vmid);
       const nv: Volume = { volid: `${s.storage}:${name}`, storage: s.storage, node: s.shared ? null : node, content: 'images', format, size: 4 * 1024 * 1024, ctime: core.now(), vmid };
       if (!core.volume(nv.volid, node)) {
-        await core.backend.allocateVolume(nv, s);
-        core.addVolume(nv);
+        await core.withStorageLock(s, node, async () => {
+          await core.backend.allocateVolume(nv, s);
+          core.addVolume(nv);
+        }, task.signal);
       }
       config[k] = setOptionField(k, v, 'file', nv.volid);
     }
@@ -281,12 +283,15 @@ function restoreVm(ctx: HandlerCtx, node: string, vmid: number, archive: string,
       const orig = parseOption(disk.key, config[disk.key]!);
       const sid = targetStorage ?? parseVolid(orig.file ?? '')?.storage ?? 'local';
       const s = core.requireStorageOn(sid, node);
-      const names = core.volumesOn(s, node).map((v) => parseVolid(v.volid)?.name ?? '');
-      const { name, format } = newDiskName(s, vmid, nextDiskIndex(vmid, names), s.type === 'dir' ? disk.format : undefined);
-      core.checkSpace(s, node, disk.size, name, noSpaceMessage);
-      const nv: Volume = { volid: `${s.storage}:${name}`, storage: s.storage, node: s.shared ? null : node, content: 'images', format, size: disk.size, ctime: core.now(), vmid };
-      await core.backend.copyVolume(vol, nv, s);
-      core.addVolume(nv);
+      const nv = await core.withStorageLock(s, node, async () => {
+        const names = core.volumesOn(s, node).map((v) => parseVolid(v.volid)?.name ?? '');
+        const { name, format } = newDiskName(s, vmid, nextDiskIndex(vmid, names), s.type === 'dir' ? disk.format : undefined);
+        core.checkSpace(s, node, disk.size, name, noSpaceMessage);
+        const v: Volume = { volid: `${s.storage}:${name}`, storage: s.storage, node: s.shared ? null : node, content: 'images', format, size: disk.size, ctime: core.now(), vmid };
+        await core.backend.copyVolume(vol, v, s);
+        core.addVolume(v);
+        return v;
+      }, task.signal);
       task.log(`new volume ID is '${nv.volid}'`);
       orig.file = nv.volid;
       orig.size = formatSize(disk.size);
@@ -434,7 +439,7 @@ async function detachKey(core: SimCore, g: Guest, key: string, force: boolean, l
 }
 
 /** Applies an update to a guest (vmconfig_apply_pending / hotplug). */
-async function applyUpdate(core: SimCore, g: Guest, plan: UpdatePlan, log: (l: string) => void): Promise<void> {
+async function applyUpdate(core: SimCore, g: Guest, plan: UpdatePlan, log: (l: string) => void, signal?: AbortSignal): Promise<void> {
   const running = g.status === 'running';
   for (const k of plan.reverts) {
     delete g.pending[k];
@@ -454,7 +459,7 @@ async function applyUpdate(core: SimCore, g: Guest, plan: UpdatePlan, log: (l: s
     else await detachKey(core, g, k, plan.force, log);
   }
   const newValues: Record<string, string> = { ...plan.values };
-  for (const p of plan.plans) newValues[p.key] = await realiseDrive(core, g.node, g.vmid, p, log);
+  for (const p of plan.plans) newValues[p.key] = await realiseDrive(core, g.node, g.vmid, p, log, signal);
   for (const [k, v] of Object.entries(newValues)) {
     delete g.pendingDelete[k];
     if (running && !hotpluggable(g, k)) {
@@ -506,7 +511,7 @@ export async function postConfig(ctx: HandlerCtx): Promise<unknown> {
   validateBoot(g, plan);
   const upid = core.tasks.start(node, 'qmconfig', String(vmid), ctx.auth.id, async (task) => {
     await task.delay();
-    await applyUpdate(core, g, plan, task.log);
+    await applyUpdate(core, g, plan, task.log, task.signal);
   });
   const bg = int(ctx, 'background_delay');
   if (bg === undefined) return upid;
@@ -805,20 +810,24 @@ export function cloneVm(ctx: HandlerCtx): unknown {
         const srcStorage = core.storage(vol.storage)!;
         const isCi = /cloudinit/.test(volid);
         const s = full && storageId && !isCi ? core.requireStorageOn(storageId, target) : srcStorage;
-        const names = core.volumesOn(s, target).map((v) => parseVolid(v.volid)?.name ?? '');
-        let alloc: { name: string; format: string };
-        if (isCi) alloc = s.type === 'dir' ? { name: `${newid}/vm-${newid}-cloudinit.qcow2`, format: 'qcow2' } : { name: `vm-${newid}-cloudinit`, format: 'raw' };
-        else if (full || k === 'tpmstate0') alloc = newDiskName(s, newid, nextDiskIndex(newid, names), s.type === 'dir' ? (format ?? vol.format) : undefined);
-        else alloc = linkedCloneName(s, parseVolid(volid)!.name, newid, nextDiskIndex(newid, names));
-        const size = vol.size;
-        if (full || isCi) core.checkSpace(s, target, size, alloc.name, noSpaceMessage);
-        const nv: Volume = { volid: `${s.storage}:${alloc.name}`, storage: s.storage, node: s.shared ? null : target, content: 'images', format: alloc.format, size, ctime: core.now(), vmid: newid };
-        if (!full && !isCi && k !== 'tpmstate0') nv.parent = volid;
         task.log(`create ${full || isCi ? 'full' : 'linked'} clone of drive ${k} (${volid})`);
-        if (full || isCi || k === 'tpmstate0') await core.backend.copyVolume(vol, nv, s);
-        else await core.backend.linkVolume(vol, nv, s);
-        core.addVolume(nv);
-        created.push(nv);
+        // vdisk_alloc / vdisk_clone: the new volume is named and made inside the storage lock.
+        const { nv, alloc } = await core.withStorageLock(s, target, async () => {
+          const names = core.volumesOn(s, target).map((v) => parseVolid(v.volid)?.name ?? '');
+          let alloc: { name: string; format: string };
+          if (isCi) alloc = s.type === 'dir' ? { name: `${newid}/vm-${newid}-cloudinit.qcow2`, format: 'qcow2' } : { name: `vm-${newid}-cloudinit`, format: 'raw' };
+          else if (full || k === 'tpmstate0') alloc = newDiskName(s, newid, nextDiskIndex(newid, names), s.type === 'dir' ? (format ?? vol.format) : undefined);
+          else alloc = linkedCloneName(s, parseVolid(volid)!.name, newid, nextDiskIndex(newid, names));
+          const size = vol.size;
+          if (full || isCi) core.checkSpace(s, target, size, alloc.name, noSpaceMessage);
+          const nv: Volume = { volid: `${s.storage}:${alloc.name}`, storage: s.storage, node: s.shared ? null : target, content: 'images', format: alloc.format, size, ctime: core.now(), vmid: newid };
+          if (!full && !isCi && k !== 'tpmstate0') nv.parent = volid;
+          if (full || isCi || k === 'tpmstate0') await core.backend.copyVolume(vol, nv, s);
+          else await core.backend.linkVolume(vol, nv, s);
+          core.addVolume(nv);
+          created.push(nv);
+          return { nv, alloc };
+        }, task.signal);
         parsed.file = nv.volid;
         if (s.type !== 'dir') delete parsed.format;
         else if (parsed.format) parsed.format = alloc.format;
@@ -975,11 +984,13 @@ export function moveDisk(ctx: HandlerCtx): unknown {
     task.log(`create full clone of drive ${disk} (${oldVolid})`);
     let created = false;
     try {
-      core.checkSpace(s, node, vol.size, alloc.name, noSpaceMessage);
       await task.delay(0.5);
-      await core.backend.copyVolume(vol, nv, s);
-      core.addVolume(nv);
-      created = true;
+      await core.withStorageLock(s, node, async () => {
+        core.checkSpace(s, node, vol.size, alloc.name, noSpaceMessage);
+        await core.backend.copyVolume(vol, nv, s);
+        core.addVolume(nv);
+        created = true;
+      }, task.signal);
       task.log(`transferred ${formatSize(vol.size)} of ${formatSize(vol.size)} (100.00%)`);
       if (g.config.template === '1') {
         // template_create: a moved template disk becomes a base volume again.

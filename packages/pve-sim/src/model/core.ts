@@ -6,6 +6,7 @@ import type { SimBackend } from '../backend.js';
 import { ApiError, die } from '../errors.js';
 import { type AuthId, type PermissionContext, checkPrivs, hasPrivs, privilegeMemo } from '../auth/permissions.js';
 import { Rng } from './rng.js';
+import { StorageLocks, type StorageLockOptions } from './storage-lock.js';
 import { storageOnNode, storageUsed } from './storage.js';
 import { TaskManager } from './tasks.js';
 import type { Guest, NodeDisk, NodeInfo, SimStateData, StorageDef, Volume } from './types.js';
@@ -21,6 +22,8 @@ export interface CoreOptions {
   backend: SimBackend;
   injectedTaskFailure(type: string, id: string): string | undefined;
   onChange(): void;
+  /** The storage lock model (see StorageLocks); off when undefined. */
+  storageLock?: StorageLockOptions;
 }
 
 /**
@@ -36,6 +39,8 @@ export class SimCore {
   readonly fileLocks = new Map<number, number>();
   /** Storage ids whose allocations fail as if full (fault injection). */
   readonly fullStorages = new Set<string>();
+  /** The storage locks volume allocations take (a no-op unless the `storageLock` option is set). */
+  readonly storageLocks: StorageLocks;
   private tmp: string | undefined;
   private tmpCount = 0;
 
@@ -44,6 +49,7 @@ export class SimCore {
     readonly opts: CoreOptions,
   ) {
     this.rng = new Rng(state.counters);
+    this.storageLocks = new StorageLocks(opts.storageLock, () => opts.now());
     this.tasks = new TaskManager(state, {
       now: () => this.now(),
       durationMs: (type) => (typeof opts.taskDurationMs === 'number' ? opts.taskDurationMs : (opts.taskDurationMs[type] ?? opts.taskDurationMs.default ?? 200)),
@@ -134,6 +140,11 @@ export class SimCore {
     const i = this.state.volumes.indexOf(v);
     if (i >= 0) this.state.volumes.splice(i, 1);
     this.changed();
+  }
+
+  /** Runs a volume allocation or copy on `s` holding its storage lock (when the lock model is on). */
+  withStorageLock<T>(s: StorageDef, node: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.storageLocks.run(s, node, fn, signal);
   }
 
   /** Throws the storage's "full" error when `size` more bytes do not fit. */

@@ -7,6 +7,7 @@ import type { CallStats, FaultRule, FaultSet } from './faults.js';
  * auth (the server binds to loopback by default).
  *   GET    /_sim/stats            per-endpoint counts and timings
  *   DELETE /_sim/stats            reset them
+ *   GET    /_sim/storage-locks    the storage lock model's counters (DELETE resets them)
  *   GET    /_sim/faults           list fault rules
  *   POST   /_sim/faults           add a rule (JSON FaultRule) → {id}
  *   DELETE /_sim/faults[/<id>]    remove one or all rules
@@ -35,6 +36,11 @@ export async function handleControl(core: SimCore, faults: FaultSet, stats: Call
   if (route === 'GET /stats') return reply(200, stats.snapshot());
   if (route === 'DELETE /stats') {
     stats.reset();
+    return reply(200, null);
+  }
+  if (route === 'GET /storage-locks') return reply(200, { options: core.storageLocks.options ?? null, ...core.storageLocks.snapshot() });
+  if (route === 'DELETE /storage-locks') {
+    core.storageLocks.reset();
     return reply(200, null);
   }
   if (route === 'GET /faults') return reply(200, faults.list());

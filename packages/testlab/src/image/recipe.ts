@@ -34,6 +34,9 @@ export const DEFAULT_RECIPE: ImageRecipe = {
     'cloud-guest-utils',
     'e2fsprogs',
     'ifupdown',
+    // Makes the nameservers cloud-init renders (dns-nameservers, from the VM's nameserver) the guest's
+    // resolv.conf, as they are on a real cloud image, instead of the build host's resolver.
+    'resolvconf',
     'iproute2',
     'iputils-ping',
     'netbase',
@@ -53,7 +56,7 @@ export const DEFAULT_RECIPE: ImageRecipe = {
   ],
   disabledServices: ['docker.service', 'docker.socket', 'containerd.service', 'prometheus-node-exporter.service'],
   diskMiB: 3072,
-  builderVersion: 2,
+  builderVersion: 3,
 };
 
 /** Stable JSON: keys sorted at every level. */

@@ -29,7 +29,8 @@ function guestFiles(): Record<string, { text: string; mode: number }> {
     '/etc/hosts': '127.0.0.1 localhost\n',
     // Proxmox hands guests a NoCloud (cidata) or ConfigDrive seed; nothing else is tried, so boot never waits on a network datasource.
     '/etc/cloud/cloud.cfg.d/90-ahl-datasources.cfg': 'datasource_list: [NoCloud, ConfigDrive, None]\n',
-    '/etc/network/interfaces': 'source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n',
+    // cloud-init's 50-cloud-init declares lo (with the nameservers) and the NICs; a second lo stanza here would shadow its dns-nameservers.
+    '/etc/network/interfaces': 'source /etc/network/interfaces.d/*\n',
     '/etc/locale.gen': 'en_US.UTF-8 UTF-8\nC.UTF-8 UTF-8\n',
     '/etc/default/locale': 'LANG=C.UTF-8\n',
     // Services must not start inside the chroot while packages install.
@@ -59,6 +60,11 @@ export function buildSteps(recipe: ImageRecipe, p: BuildPaths): BuildStep[] {
     { name: 'enable guest services', argv: chroot('systemctl', 'enable', 'ssh.service', 'cloud-init.service', 'cloud-config.service', 'cloud-final.service', 'cloud-init-local.service') },
     // Each clone must get its own host keys and machine id on first boot.
     { name: 'forget host identity', argv: ['sh', '-c', `rm -f ${p.root}/etc/ssh/ssh_host_* && : > ${p.root}/etc/machine-id && rm -f ${p.root}/var/lib/dbus/machine-id`] },
+    // debootstrap copied the build host's resolv.conf: the guest's comes from resolvconf alone (cloud-init's nameservers).
+    {
+      name: 'forget host resolver',
+      argv: ['sh', '-c', `rm -rf ${p.root}/run/resolvconf ${p.root}/etc/resolvconf/resolv.conf.d/original && ln -sfn ../run/resolvconf/resolv.conf ${p.root}/etc/resolv.conf`],
+    },
     { name: 'apt clean', argv: chroot('apt-get', 'clean') },
     { name: 'allow services again', argv: ['rm', '-f', `${p.root}/usr/sbin/policy-rc.d`] },
     { name: 'unmount /dev', argv: ['umount', `${p.root}/dev`] },
