@@ -22,7 +22,35 @@ describe('reconcile', () => {
     expect(planReconcile(drift)).toEqual([
       { layer: 'L3', command: 'converge system', hosts: ['web-01'], safe: true, why: 'in place: the OS is converged back to its intent' },
       { layer: 'L4', command: 'converge workload', hosts: ['web-02'], safe: true, why: 'in place: changed stacks are redeployed, data stays; undeclared stacks are only removed with approval' },
-      { layer: 'L1', command: 'rebuild', hosts: ['web-01'], safe: false, why: 'a rebuild replaces the VM: review it, then `ahl rebuild HOST` (with L2)' },
+      { layer: 'L1', command: 'rebuild', hosts: ['web-01'], safe: false, why: 'a rebuild replaces the VM: review it, then `ahl rebuild HOST`' },
+    ]);
+  });
+
+  it('applies in-place VM changes first (Terraform), and leaves a replacement and a missing VM for approval', () => {
+    const vm = (host: string, action: 'update' | 'replace' | 'no-op', extra: object = {}) => ({ host, action, changes: [], replaceBecause: [], drift: [], ...extra });
+    const d = buildDrift({
+      at,
+      passthrough: { hosts: [{ host: 'a', state: 'in-sync', actions: [] }, { host: 'b', state: 'in-sync', actions: [] }, { host: 'c', state: 'absent', actions: [] }, { host: 'd', state: 'in-sync', actions: [] }], intents: new Map() },
+      terraform: {
+        hosts: [
+          vm('a', 'update', { changes: [{ path: 'memory.0.dedicated', before: 2048, after: 4096 }] }),
+          vm('b', 'replace', { replaceBecause: ['node_name'], changes: [{ path: 'node_name', before: 'pve1', after: 'pve2' }] }),
+          vm('d', 'no-op', { adopt: 'pve1/304' }),
+        ],
+        unresolved: [],
+      },
+      states: new Map(),
+    });
+    expect(d.findings.map((f) => [f.host, f.cause, f.terraform ?? '', f.what.join('; ')])).toEqual([
+      ['c', 'never converged here', '', 'no VM on the server'],
+      ['a', 'intent changed', 'update', 'memory.0.dedicated: 2048 → 4096'],
+      ['b', 'intent changed', 'replace', 'replace: node_name cannot change in place; node_name: pve1 → pve2'],
+      ['d', 'never converged here', 'adopt', "the VM pve1/304 is not in Terraform's state yet"],
+    ]);
+    expect(planReconcile(d).map((s) => [s.layer, s.command, s.hosts, s.safe])).toEqual([
+      ['L2', 'apply', ['a', 'd'], true],
+      ['L2', 'up', ['c'], false],
+      ['L2', 'apply', ['b'], false],
     ]);
   });
 
@@ -39,7 +67,7 @@ describe('reconcile', () => {
       [
         'L3 ahl converge system web-01  made  in place: the OS is converged back to its intent',
         'L4 ahl converge workload web-02  made  in place: changed stacks are redeployed, data stays; undeclared stacks are only removed with approval',
-        'L1 ahl rebuild web-01  awaits approval  a rebuild replaces the VM: review it, then `ahl rebuild HOST` (with L2)',
+        'L1 ahl rebuild web-01  awaits approval  a rebuild replaces the VM: review it, then `ahl rebuild HOST`',
         '  ✓ web-01 L3  reconciled: 1 change made',
         '  ✓ web-02 L4  reconciled: 1 change made',
         '  … web-01 L1  awaiting approval: ahl rebuild web-01',
