@@ -37,6 +37,10 @@ export async function createLabNetwork(runId: string, bridges: readonly BridgeSp
   const inNs = (args: string[]) => ip(['-n', ns, ...args]);
   try {
     await inNs(['link', 'set', 'lo', 'up']);
+    // The gateway is the guests' nameserver but runs no DNS: every lookup must fail at once (ICMP port
+    // unreachable), not time out because the kernel rate-limits those replies (apt on a first boot
+    // would otherwise wait minutes in cloud-init's package_upgrade).
+    await ip(['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
     for (const b of bridges) {
       await inNs(['link', 'add', b.name, 'type', 'bridge']);
       if (b.address) await inNs(['addr', 'add', b.address, 'dev', b.name]);
