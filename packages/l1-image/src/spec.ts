@@ -63,7 +63,9 @@ export function createParams(image: Image, o: { vmid: number; name: string; stor
     boot: 'order=scsi0',
     net0: `virtio,bridge=${o.bridge}`,
     agent: t.agent ? 1 : 0,
-    ...(image.kind === 'cloud' ? { ide2: `${o.storage}:cloudinit` } : {}),
+    // A cloud-init drive; no package upgrade on first boot (Proxmox's default), which would make every
+    // new VM's first boot wait for a full apt upgrade: L3 manages packages, and unattended upgrades.
+    ...(image.kind === 'cloud' ? { ide2: `${o.storage}:cloudinit`, ciupgrade: 0 } : {}),
     ...(t.serialConsole ? { serial0: 'socket', vga: 'serial0' } : {}),
     ...(t.bios === 'ovmf' ? { efidisk0: `${o.storage}:1,efitype=4m,pre-enrolled-keys=0` } : {}),
     tags: ['ahl-template', `image-${image.name}`, ...image.tags].join(';'),

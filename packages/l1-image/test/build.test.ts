@@ -39,6 +39,8 @@ describe('image build against pve-sim', () => {
       expect(cfg).toMatchObject({ name: 'ubuntu-noble-20261126-010203', template: 1, agent: '1', serial0: 'socket', vga: 'serial0', machine: 'q35', scsihw: 'virtio-scsi-pci' });
       expect(String(cfg.scsi0)).toMatch(/^local-lvm:base-9000-disk-0,/);
       expect(String(cfg.ide2)).toMatch(/^local-lvm:vm-9000-cloudinit,media=cdrom/);
+      // No apt upgrade on every clone's first boot.
+      expect(cfg.ciupgrade).toBe(0);
       expect(String(cfg.tags)).toBe('ahl-template;image-ubuntu-noble;ubuntu');
       const rec = await readImageRecords(f.dir, 'ubuntu-noble');
       expect(rec.channels.channels).toEqual({ stable: '20261126-010203' });

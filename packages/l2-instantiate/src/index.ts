@@ -16,6 +16,8 @@ export {
   terraformDir,
   VM_RESOURCE,
   type AdoptedVm,
+  type ExistingVm,
+  type RenderOptions,
   type RenderedHost,
   type RenderedModule,
   type UnresolvedHost,

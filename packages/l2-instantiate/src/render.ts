@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path';
 import { stateDir, vmHosts, type Lab, type TemplateManifest, type VmHost } from '@ahl/core';
+import { templateTag } from '@ahl/l1-image';
 
 /*
  * The pure half of L2: the resolved lab and its template manifests in, one Terraform root module for
@@ -40,14 +41,28 @@ export interface UnresolvedHost {
   readonly template: string;
 }
 
+/** A VM that exists on the server for a host: where it is, and its tags (one names its template). */
+export interface ExistingVm {
+  readonly host: string;
+  readonly node: string;
+  readonly vmid: number;
+  readonly tags?: readonly string[];
+}
+
 /**
  * A VM that exists on the server for a host but is not in Terraform's state (made by hand, or by an
  * earlier tool): the module imports it instead of planning a second VM with the same vmid.
  */
-export interface AdoptedVm {
-  readonly host: string;
-  readonly node: string;
-  readonly vmid: number;
+export type AdoptedVm = ExistingVm;
+
+export interface RenderOptions {
+  /** VMs to import into the state. */
+  readonly adopt?: readonly AdoptedVm[];
+  /**
+   * The VMs that exist: each keeps the `tpl-…` tag it has (the template it was really cloned from,
+   * which a moved channel does not change); a VM yet to be made gets its channel's template's tag.
+   */
+  readonly existing?: readonly ExistingVm[];
 }
 
 export interface RenderedModule {
@@ -65,8 +80,10 @@ export interface RenderedModule {
 export function renderTerraform(
   lab: Lab,
   templates: Readonly<Record<string, TemplateManifest | undefined>>,
-  adopt: readonly AdoptedVm[] = [],
+  opts: RenderOptions = {},
 ): RenderedModule {
+  const adopt = opts.adopt ?? [];
+  const existing = new Map((opts.existing ?? []).map((e) => [e.host, e]));
   const hosts: RenderedHost[] = [];
   const unresolved: UnresolvedHost[] = [];
   const resources: Record<string, unknown> = {};
@@ -76,7 +93,9 @@ export function renderTerraform(
       unresolved.push({ host: host.name, template: host.template.ref });
       continue;
     }
-    resources[resourceName(host.name)] = vmResource(lab, host, manifest);
+    const e = existing.get(host.name);
+    const tag = e ? e.tags?.find((t) => t.startsWith('tpl-')) : templateTag(manifest);
+    resources[resourceName(host.name)] = vmResource(lab, host, manifest, tag);
     hosts.push({ host: host.name, address: hostAddress(host.name), template: { ref: host.template.ref, version: manifest.version, vmid: manifest.vmid } });
   }
   const module = {
@@ -125,7 +144,7 @@ function backend(lab: Lab): Record<string, unknown> {
   };
 }
 
-function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest): Record<string, unknown> {
+function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest, templateTag: string | undefined): Record<string, unknown> {
   const r = host.resources;
   const image = lab.images[host.template.image];
   const t = image?.template;
@@ -135,7 +154,8 @@ function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest): Record<
     name: host.name,
     ...(host.vmid !== undefined ? { vm_id: host.vmid } : {}),
     description: `${host.description ?? lab.personas[host.persona]?.description ?? host.persona} (managed by ahl: persona ${host.persona})`,
-    tags: host.tags,
+    // The template it was cloned from, as a tag: what `ahl status` reads for template lag and `ahl image prune` for use.
+    tags: templateTag ? [...new Set([...host.tags, templateTag])].sort() : host.tags,
     on_boot: host.onBoot,
     started: true,
     stop_on_destroy: true,

@@ -17,7 +17,7 @@ import {
 } from '@ahl/core';
 import { execa } from 'execa';
 import { parseUiLine, summarisePlan, type PlanSummary, type TfDiagnostic, type TfPlanJson } from './plan.js';
-import { BPG_PROVIDER, hostAddress, PLAN_FILE, VM_RESOURCE, renderTerraform, resourceName, terraformDir, type AdoptedVm, type RenderedHost, type RenderedModule, type UnresolvedHost } from './render.js';
+import { BPG_PROVIDER, hostAddress, PLAN_FILE, VM_RESOURCE, renderTerraform, resourceName, terraformDir, type ExistingVm, type RenderedHost, type RenderedModule, type UnresolvedHost } from './render.js';
 
 /*
  * The effectful half of L2: writes the rendered module, runs terraform (or tofu) in it and reads its
@@ -112,12 +112,13 @@ export function terraformEnv(lab: Lab, secrets: Secrets, dir: string, env: Env =
  * Renders the lab into its Terraform folder and runs `terraform init` when the module's settings
  * (backend, provider) or the binary changed since the last init.
  */
-export async function prepareWorkspace(lab: Lab, secrets: Secrets, opts: TerraformOptions & { existing?: readonly AdoptedVm[] } = {}): Promise<Workspace> {
+export async function prepareWorkspace(lab: Lab, secrets: Secrets, opts: TerraformOptions & { existing?: readonly ExistingVm[] } = {}): Promise<Workspace> {
   const env = opts.env ?? process.env;
   const bin = findTerraform(env);
   const dir = terraformDir(lab);
   const templates = await channelTemplates(lab);
-  let module = renderTerraform(lab, templates);
+  const existing = opts.existing ?? [];
+  let module = renderTerraform(lab, templates, { existing });
   await mkdir(dir, { recursive: true });
   const write = async () => {
     for (const [name, text] of Object.entries(module.files)) await writeFile(join(dir, name), text);
@@ -146,7 +147,7 @@ export async function prepareWorkspace(lab: Lab, secrets: Secrets, opts: Terrafo
     const known = new Set(listed.exitCode === 0 ? listed.stdout.split('\n').map((l) => l.trim()) : []);
     const adopt = opts.existing.filter((e) => !known.has(hostAddress(e.host)));
     if (adopt.length) {
-      module = renderTerraform(lab, templates, adopt);
+      module = renderTerraform(lab, templates, { adopt, existing });
       await write();
       return { ...ws, module };
     }

@@ -53,8 +53,18 @@ describe('renderTerraform', () => {
   });
 
   it('imports the VMs it adopts', () => {
-    const m = JSON.parse(renderTerraform(lab, templates, [{ host: 'docker-01', node: 'pve1', vmid: 301 }]).files['main.tf.json']!) as { import: unknown };
+    const m = JSON.parse(renderTerraform(lab, templates, { adopt: [{ host: 'docker-01', node: 'pve1', vmid: 301 }] }).files['main.tf.json']!) as { import: unknown };
     expect(m.import).toEqual([{ to: 'proxmox_virtual_environment_vm.docker-01', id: 'pve1/301' }]);
+  });
+
+  it('tags each VM with the template it was cloned from: its channel\'s for a new VM, its own for one that exists', () => {
+    const tags = (m: ReturnType<typeof renderTerraform>, host: string) => (JSON.parse(m.files['main.tf.json']!) as { resource: Record<string, Record<string, { tags: string[] }>> }).resource.proxmox_virtual_environment_vm[host]!.tags;
+    expect(tags(renderTerraform(lab, templates), 'docker-01')).toContain('tpl-ubuntu-noble-20261101-120000');
+    const kept = renderTerraform(lab, templates, { existing: [{ host: 'docker-01', node: 'pve1', vmid: 301, tags: ['ahl', 'tpl-ubuntu-noble-20261001-090000'] }] });
+    expect(tags(kept, 'docker-01').filter((t) => t.startsWith('tpl-'))).toEqual(['tpl-ubuntu-noble-20261001-090000']);
+    // An adopted VM whose origin is unknown claims none.
+    const unknown = renderTerraform(lab, templates, { existing: [{ host: 'docker-01', node: 'pve1', vmid: 301, tags: ['ahl'] }] });
+    expect(tags(unknown, 'docker-01').filter((t) => t.startsWith('tpl-'))).toEqual([]);
   });
 
   it('names resources after hosts, prefixing those that start with a digit', () => {

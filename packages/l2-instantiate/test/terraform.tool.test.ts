@@ -165,7 +165,7 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
     expect(String(c.ipconfig0).split(',').sort()).toEqual(['gw=10.0.0.1', 'ip=10.0.0.32/24']);
     expect(String(c.scsi0)).toMatch(/^local-lvm:vm-302-disk-\d+.*size=24G/);
     expect(decodeURIComponent(String(c.sshkeys))).toContain(KEY);
-    expect(String(config(303)!.tags).split(/[;,]/).sort()).toEqual(['ahl', 'docker', 'media']);
+    expect(String(config(303)!.tags).split(/[;,]/).sort()).toEqual(['ahl', 'docker', 'media', 'tpl-noble-20261101-120000']);
     // The clone keeps its template's machine: the serial console, the controller.
     expect(c).toMatchObject({ serial0: 'socket', scsihw: 'virtio-scsi-pci', ostype: 'l26' });
     expect(String(c.vga)).toContain('type=serial0');
@@ -225,8 +225,8 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
 
   it('a clone that fails leaves Terraform\'s error readable, the token masked, and no orphan VM', async () => {
     write(dir, { 'personas/docker.yaml': persona(6144, '  docker-04: {node: pve1, ip: 10.0.0.34/24, gateway: 10.0.0.1, vmid: 304}\n') });
-    // Every attempt fails (the provider retries a clone three times).
-    sim.faults.add({ kind: 'taskFailure', taskType: 'qmclone', message: 'clone failed: storage is full', times: 4 });
+    // Every attempt fails (the provider makes three).
+    sim.faults.add({ kind: 'taskFailure', taskType: 'qmclone', message: 'clone failed: storage is full', times: 3 });
     const ws = await workspace();
     const plan = await planHosts(ws, { hosts: ['docker-04'] });
     expect(plan.summary.hosts.map((h) => [h.host, h.action])).toEqual([['docker-04', 'create']]);
@@ -242,7 +242,7 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
     const client = await connectLab((await lab()).config, secrets(), dir);
     try {
       const upid = await client.request<string>('POST', '/nodes/pve1/qemu/9000/clone', { newid: 305, name: 'docker-05', full: 1 });
-      await waitForTask(client, upid);
+      expect((await waitForTask(client, upid)).ok).toBe(true);
       // Made at the intended size (by the tool it replaces): the bpg provider does not grow the disk of an imported VM.
       await waitForTask(client, await client.request<string>('PUT', '/nodes/pve1/qemu/305/resize', { disk: 'scsi0', size: '16G' }));
     } finally {

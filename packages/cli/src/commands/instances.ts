@@ -43,7 +43,7 @@ export async function l2Run(
   }
   const existing = vmHosts(lab).flatMap((h) => {
     const g = guestOf(h, guests);
-    return g ? [{ host: h.name, node: g.node, vmid: g.vmid }] : [];
+    return g ? [{ host: h.name, node: g.node, vmid: g.vmid, tags: g.tags }] : [];
   });
   const reporter = out.reporter(
     (e) => `  ${e.target ?? ''}  ${e.status === 'start' ? out.style('dim', `${e.step}…`) : e.status === 'failed' ? out.style('red', `${e.step} failed`) : out.style('green', `${e.step} done`)}${e.detail ? out.style('dim', ` (${e.detail})`) : ''}`,
