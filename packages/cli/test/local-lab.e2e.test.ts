@@ -10,8 +10,8 @@ import { ahl, writeTree } from './helpers.js';
 
 /*
  * The local lab end to end, as an operator drives it: `ahl lab up`, `ahl runway`, `ahl image build`
- * (download-url of the testlab image, import, template), then clones configured over the API as the
- * L2 provider would, started as real QEMU guests, reached over SSH, and `ahl lab down`.
+ * (download-url of the testlab image, import, template), `ahl up` creating the VMs with Terraform and the
+ * bpg/proxmox provider as real QEMU guests and converging them, reached over SSH, and `ahl lab down`.
  */
 describe('the local lab', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ahl-local-lab-'));
@@ -20,6 +20,8 @@ describe('the local lab', () => {
   let client: ProxmoxClient;
   const target = (ip: string): SshTarget => ({ host: ip, user: 'lab', key, inNamespace: (argv) => ['ip', 'netns', 'exec', state.namespace, ...argv] });
   const wait = { initialDelayMs: 200, maxDelayMs: 2000 };
+  // L2 finds terraform on PATH (the provider in the cache mirror under HOME).
+  const tf = { PATH: process.env.PATH ?? '' };
 
   beforeAll(async () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e', '-f', key]);
@@ -28,7 +30,7 @@ describe('the local lab', () => {
       'lab.yaml': `name: e2e\nproxmox:\n  endpoint: https://pve.invalid:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: env:PM_TOKEN_SECRET\nnodes:\n  pve1: {}\ndefaults:\n  storage: {vm: local-lvm, iso: local, import: local, snippets: local}\n  bridge: vmbr0\ncloudInit:\n  user: lab\n  sshKeys: [${pub}]\nssh: {privateKey: id_ed25519}\n`,
       'images/debian-bookworm.yaml': 'os: {family: debian, release: bookworm}\nsource:\n  url: https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2\n  checksumUrl: https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS\ntemplate: {vmid: 9000, memory: 1024}\n',
       'personas/web.yaml':
-        'template: debian-bookworm@stable\nsystem:\n  files:\n    - {path: /etc/ahl-motd, content: "web: managed by ahl\\n"}\n  unattendedUpgrades: false\n  monitoring: {nodeExporter: {enabled: false}}\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',
+        'template: debian-bookworm@stable\nresources: {memory: 1024, disk: 8}\nsystem:\n  files:\n    - {path: /etc/ahl-motd, content: "web: managed by ahl\\n"}\n  unattendedUpgrades: false\n  monitoring: {nodeExporter: {enabled: false}}\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',
       // A physical machine: no VM of ahl's; it boots a stock image with the seed ISO `ahl image seed` writes.
       'personas/metal.yaml': 'template: debian-bookworm@stable\nhosts:\n  nuc-01: {runtime: baremetal, ip: 10.79.0.21/24, gateway: 10.79.0.1, mac: "02:AD:00:00:00:21"}\n',
     };
@@ -65,38 +67,34 @@ describe('the local lab', () => {
     expect(r.code).toBe(0);
   });
 
-  it('clones (linked and full), configures cloud-init, resizes, starts, and the guests come up as declared', async () => {
-    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
-    // As L2 will, tag each clone with its template so status and prune know where it came from.
-    const listing = JSON.parse((await ahl(['image', 'list', '--json', '--dir', dir])).stdout) as { images: { templates: { templateName: string }[] }[] };
-    const tpl = `tpl-${listing.images[0]!.templates[0]!.templateName}`;
-    for (const [vmid, name, ip, full] of [
-      [301, 'web-01', '10.79.0.11', 0],
-      [302, 'web-02', '10.79.0.12', 1],
-    ] as const) {
-      expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/9000/clone', { newid: vmid, name, full }), wait)).ok).toBe(true);
-      await client.request('PUT', `/nodes/pve1/qemu/${vmid}/config`, {
-        ciuser: 'lab',
-        sshkeys: encodeURIComponent(pub).replace(/'/g, '%27'),
-        ipconfig0: `ip=${ip}/24,gw=10.79.0.1`,
-        nameserver: '10.79.0.1',
-        ciupgrade: 0,
-        ide2: 'local-lvm:cloudinit',
-        tags: `ahl;web;${tpl}`,
-      });
-    }
-    expect((await waitForTask(client, await client.request<string>('PUT', '/nodes/pve1/qemu/301/resize', { disk: 'scsi0', size: '+4G' }), wait)).ok).toBe(true);
-    for (const vmid of [301, 302]) expect((await waitForTask(client, await client.request<string>('POST', `/nodes/pve1/qemu/${vmid}/status/start`), wait)).ok).toBe(true);
-    const serial = (vmid: number) => () => {
-      const f = join(dir, '.ahl/lab/run', String(vmid), 'serial.log');
-      return existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-40).join('\n') : '(no serial log)';
-    };
-    await Promise.all([waitForSsh(target('10.79.0.11'), 10 * 60_000, serial(301)), waitForSsh(target('10.79.0.12'), 10 * 60_000, serial(302))]);
+  it('ahl up: Terraform (bpg/proxmox) clones and configures both VMs, they boot as declared, and L3 converges them after their first boot', async () => {
+    const r = await ahl(['up', 'web', '--approve', '--json', '--dir', dir], { env: { ...tf, AHL_LOG_FORMAT: 'text' } });
+    expect(r.code, r.stderr).toBe(0);
+    const layers = (JSON.parse(r.stdout) as { layers: { layer: string; state: string; items: string[] }[] }).layers;
+    expect(layers.map((l) => [l.layer, l.state])).toEqual([
+      ['L0', 'ok'],
+      ['L1', 'ok'],
+      ['L2', 'done'],
+      ['L3', 'done'],
+      ['L4', 'ok'],
+    ]);
+    expect(layers[2]!.items).toEqual([expect.stringMatching(/^web-01: created/), expect.stringMatching(/^web-02: created/)]);
     expect((await ssh(target('10.79.0.11'), 'hostname')).stdout.trim()).toBe('web-01');
     expect((await ssh(target('10.79.0.12'), 'hostname')).stdout.trim()).toBe('web-02');
+    // The disk was grown to the persona's 8 GiB, and cloud-init grew / into it.
     const root = await ssh(target('10.79.0.11'), 'df -B1 --output=size / | tail -1');
     expect(Number(root.stdout.trim())).toBeGreaterThan(6 * 1024 ** 3);
+    expect((await ssh(target('10.79.0.11'), 'cat /etc/ahl-motd')).stdout.trim()).toBe('web: managed by ahl');
     expect((await ssh(target('10.79.0.11'), 'ping -c1 -w60 10.79.0.12; echo rc=$?')).stdout).toContain('rc=0');
+    const config = await client.request<Record<string, unknown>>('GET', '/nodes/pve1/qemu/302/config');
+    expect(config).toMatchObject({ name: 'web-02', memory: '1024', ciuser: 'lab' });
+    expect(String(config.tags).split(';')).toContain('web');
+  });
+
+  it('Terraform refreshes from the real guests and plans no change', async () => {
+    const r = await ahl(['apply', 'web', '--json', '--dir', dir], { env: tf });
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { plan: { changes: boolean; counts: Record<string, number> } }).plan).toMatchObject({ changes: false, counts: { 'no-op': 2 } });
   });
 
   it('reports real state: status/current and the guest agent', async () => {
@@ -117,17 +115,7 @@ describe('the local lab', () => {
     ]);
   });
 
-  it('ahl up converges the guest inside the lab\'s namespace (apt through its proxy), and status shows it converged', async () => {
-    const r = await ahl(['up', 'web-01', '--approve', '--json', '--dir', dir], { env: { AHL_LOG_FORMAT: 'text' } });
-    expect(r.code, r.stderr).toBe(0);
-    expect((JSON.parse(r.stdout) as { layers: { layer: string; state: string }[] }).layers.map((l) => [l.layer, l.state])).toEqual([
-      ['L0', 'ok'],
-      ['L1', 'ok'],
-      ['L2', 'ok'],
-      ['L3', 'done'],
-      ['L4', 'ok'],
-    ]);
-    expect((await ssh(target('10.79.0.11'), 'cat /etc/ahl-motd')).stdout.trim()).toBe('web: managed by ahl');
+  it('status shows the converge ahl up made', async () => {
     const st = JSON.parse((await ahl(['status', 'web-01', '--json', '--dir', dir])).stdout) as { hosts: { system?: { status: string } }[] };
     expect(st.hosts[0]?.system?.status).toMatch(/^(ok|changed)$/);
   });
@@ -183,10 +171,11 @@ describe('the local lab', () => {
     expect(after[1]).not.toBe(before[1]);
   });
 
-  it('shuts a guest down and deletes it, leaving no disk behind', async () => {
-    expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/302/status/shutdown', { timeout: 120 }), wait)).ok).toBe(true);
-    expect((await client.request<{ status: string }>('GET', '/nodes/pve1/qemu/302/status/current')).status).toBe('stopped');
-    expect((await waitForTask(client, await client.request<string>('DELETE', '/nodes/pve1/qemu/302', { purge: 1 }), wait)).ok).toBe(true);
+  it('ahl destroy removes a guest with Terraform, leaving no disk behind', async () => {
+    const r = await ahl(['destroy', 'web-02', '--approve', '--dir', dir], { env: tf });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('web-02 destroyed');
+    expect(await client.request('GET', '/nodes/pve1/qemu/302/status/current').catch((e: Error) => e.message)).toMatch(/does not exist/);
     expect(readdirSync(join(dir, '.ahl/lab/volumes/local-lvm')).filter((f) => f.includes('302'))).toEqual([]);
   });
 
