@@ -1,5 +1,4 @@
 # Everyday operator recipes. Each one calls `ahl`; run `just` to list them.
-# Recipes whose command has not landed yet say so and exit 1: none of them pretends to work.
 
 set dotenv-load := true
 set positional-arguments := false
@@ -95,9 +94,9 @@ up TARGET="" APPROVE="":
 plan TARGET="" FORMAT="text":
     {{ahl}} plan {{TARGET}} --format {{FORMAT}}
 
-# Destroy and rebuild a host from intent, restoring its data
-rebuild HOST APPROVE="":
-    @just _coming "rebuild {{HOST}}" "operator workflows"
+# Destroy and rebuild a host from intent, restoring its data (APPROVE=1 to act, RESUME=1 to carry on)
+rebuild HOST APPROVE="" RESUME="":
+    {{ahl}} rebuild {{HOST}} {{ if RESUME != "" { "--resume" } else { "" } }} {{ if APPROVE != "" { "--approve" } else { "" } }}
 
 # The whole lab at a glance (one Proxmox API call, plus what this machine remembers)
 status TARGET="":
@@ -122,8 +121,3 @@ lab-down:
 # Run every test tier
 test:
     pnpm test:all
-
-[private]
-_coming COMMAND AREA:
-    @echo "ahl {{COMMAND}}: not available yet; it comes with {{AREA}}. Nothing was done." >&2
-    @exit 1

@@ -231,11 +231,12 @@ export interface L2Plan {
 }
 
 /**
- * `terraform plan -out` for the given hosts (all VM hosts when none), then `show -json` of that
+ * `terraform plan -out` for the given hosts (all VM hosts when none; `replace`: destroy and create
+ * them again; `destroy`: destroy them), then `show -json` of that
  * plan, summarised per host. Hosts whose template is not built are left out and listed; when any
  * is, the plan is targeted, so Terraform never plans to destroy a VM merely missing from the module.
  */
-export async function planHosts(ws: Workspace, opts: { hosts?: readonly string[]; destroy?: boolean; refresh?: boolean } = {}): Promise<L2Plan> {
+export async function planHosts(ws: Workspace, opts: { hosts?: readonly string[]; destroy?: boolean; replace?: boolean; refresh?: boolean } = {}): Promise<L2Plan> {
   const wanted = opts.hosts ? new Set(opts.hosts) : undefined;
   const unresolved = opts.destroy ? [] : ws.module.unresolved.filter((u) => !wanted || wanted.has(u.host));
   const rendered = ws.module.hosts.filter((h) => !wanted || wanted.has(h.host));
@@ -251,6 +252,8 @@ export async function planHosts(ws: Workspace, opts: { hosts?: readonly string[]
   if (opts.destroy) args.push('-destroy');
   if (opts.refresh === false) args.push('-refresh=false');
   if (targeted) for (const t of targets) args.push(`-target=${t}`);
+  // A rebuild: destroy and create again, from the template the channel points at now.
+  if (opts.replace) for (const h of rendered) args.push(`-replace=${h.address}`);
   reporter(ws).info(`planning ${targeted ? rendered.map((h) => h.host).join(', ') : 'every VM'} with terraform`);
   const r = await run(ws, args, { ok: [0, 2], onLine: () => {} });
   const show = await run(ws, ['show', '-json', '-no-color', PLAN_FILE]);

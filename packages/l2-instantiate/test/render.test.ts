@@ -58,7 +58,7 @@ describe('renderTerraform', () => {
   });
 
   it('tags each VM with the template it was cloned from: its channel\'s for a new VM, its own for one that exists', () => {
-    const tags = (m: ReturnType<typeof renderTerraform>, host: string) => (JSON.parse(m.files['main.tf.json']!) as { resource: Record<string, Record<string, { tags: string[] }>> }).resource.proxmox_virtual_environment_vm[host]!.tags;
+    const tags = (m: ReturnType<typeof renderTerraform>, host: string) => (JSON.parse(m.files['main.tf.json']!) as { resource: Record<string, Record<string, { tags: string[] }>> }).resource.proxmox_virtual_environment_vm![host]!.tags;
     expect(tags(renderTerraform(lab, templates), 'docker-01')).toContain('tpl-ubuntu-noble-20261101-120000');
     const kept = renderTerraform(lab, templates, { existing: [{ host: 'docker-01', node: 'pve1', vmid: 301, tags: ['ahl', 'tpl-ubuntu-noble-20261001-090000'] }] });
     expect(tags(kept, 'docker-01').filter((t) => t.startsWith('tpl-'))).toEqual(['tpl-ubuntu-noble-20261001-090000']);

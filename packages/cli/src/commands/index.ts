@@ -14,6 +14,7 @@ import { applyCommand, destroyCommand } from './instances.js';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.js';
 import { diffCommand, driftCommand, graphCommand, powerCommand, statusCommand } from './ops.js';
 import { passthroughCommand } from './passthrough.js';
+import { rebuildCommand } from './rebuild.js';
 import { reconcileCommand } from './reconcile.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandDef[] = [
   runwayCommand,
   applyCommand,
   destroyCommand,
+  rebuildCommand,
   imageBuildCommand,
   imagePromoteCommand,
   imageRollbackCommand,

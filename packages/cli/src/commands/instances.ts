@@ -26,7 +26,7 @@ export async function l2Run(
   ctx: CommandContext,
   lab: Lab,
   secrets: Secrets,
-  o: { hosts?: readonly string[]; destroy?: boolean; approve: boolean | ((plan: L2Plan) => boolean); client?: ProxmoxClient; quiet?: boolean },
+  o: { hosts?: readonly string[]; destroy?: boolean; replace?: boolean; approve: boolean | ((plan: L2Plan) => boolean); client?: ProxmoxClient; quiet?: boolean },
 ): Promise<L2Outcome> {
   const { connectLab, vmHosts } = await import('@ahl/core');
   const { guestOf, serverGuests } = await import('@ahl/l1-image');
@@ -52,7 +52,7 @@ export async function l2Run(
   const opts = { env: ctx.env, reporter, redactor: secrets.redactor, signal: ctx.signal };
   try {
     const ws = await prepareWorkspace(lab, secrets, { ...opts, existing });
-    const plan = await planHosts(ws, { ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.destroy ? { destroy: true } : {}) });
+    const plan = await planHosts(ws, { ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.destroy ? { destroy: true } : {}), ...(o.replace ? { replace: true } : {}) });
     for (const w of plan.warnings) if (!/targeting is in effect/i.test(w.summary)) out.warn(`terraform: ${w.summary}${w.detail ? `: ${w.detail}` : ''}`);
     const approved = typeof o.approve === 'function' ? o.approve(plan) : o.approve;
     if (!approved || !plan.summary.changes) return { ws, plan };

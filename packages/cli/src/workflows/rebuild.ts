@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+
+/*
+ * `ahl rebuild HOST`: rebuild over mutation. The phases run in order, each recorded when done, so a
+ * failure midway leaves a record that `--resume` carries on from; the backup the rebuild restores
+ * from is chosen once, recorded, and never deleted. The plan and its rendering are pure.
+ */
+
+export const REBUILD_PHASES = ['backup', 'recreate', 'system', 'restore', 'workload'] as const;
+export type RebuildPhase = (typeof REBUILD_PHASES)[number];
+
+export interface Snapshot {
+  readonly id: string;
+  readonly time: string;
+  readonly size?: number;
+  readonly digest?: string;
+}
+
+/** What this machine keeps of a rebuild in progress: `.ahl/state/rebuild/HOST.json`. */
+export interface RebuildRecord {
+  readonly host: string;
+  readonly startedAt: string;
+  /** The backup the data comes back from (absent for a host with no data to back up). */
+  snapshot?: Snapshot;
+  /** The template version the VM is recreated from. */
+  readonly template: string;
+  done: RebuildPhase[];
+  failed?: { readonly phase: RebuildPhase; readonly message: string; readonly at: string };
+  finishedAt?: string;
+}
+
+export const rebuildFile = (stateDir: string, host: string) => join(stateDir, 'rebuild', `${host}.json`);
+
+export interface RebuildPlan {
+  readonly host: string;
+  /** The VM to destroy, when it exists. */
+  readonly vm?: { readonly vmid: number; readonly node: string; readonly power: string };
+  /** The template ref and the version its channel points at now. */
+  readonly template: { readonly ref: string; readonly version: string };
+  /** Data: none to back up; a fresh backup to restore; or a backup to take first. */
+  readonly data:
+    | { readonly kind: 'none' }
+    | { readonly kind: 'fresh'; readonly snapshot: Snapshot; readonly paths: readonly string[] }
+    | { readonly kind: 'take'; readonly why: string; readonly paths: readonly string[] };
+  readonly phases: readonly { readonly phase: RebuildPhase; readonly what: string; readonly done: boolean }[];
+}
+
+/** The phases of a rebuild and what each does, those already done (on resume) marked. Pure. */
+export function planRebuild(input: {
+  host: string;
+  vm?: RebuildPlan['vm'];
+  template: RebuildPlan['template'];
+  data: RebuildPlan['data'];
+  record?: RebuildRecord;
+}): RebuildPlan {
+  const { host, vm, template, data, record } = input;
+  const snap = record?.snapshot ?? (data.kind === 'fresh' ? data.snapshot : undefined);
+  const what: Record<RebuildPhase, string | undefined> = {
+    backup: data.kind === 'take' ? `back up ${data.paths.join(', ')} now (${data.why})` : undefined,
+    recreate: `${vm ? `destroy vmid ${vm.vmid} on ${vm.node} (${vm.power}) with its disks, then ` : ''}create it again from ${template.ref} (${template.version})`,
+    system: 'converge the system (L3), once it has booted',
+    restore: data.kind === 'none' && !snap ? undefined : `restore ${snap ? `backup ${snap.id} (${snap.time}${snap.size !== undefined ? `, ${snap.size} bytes` : ''})` : 'the backup taken first'} into ${data.kind === 'none' ? 'its data' : data.paths.join(', ')}`,
+    workload: 'deploy the stacks (L4) and wait until they are healthy',
+  };
+  const done = new Set(record?.done ?? []);
+  return {
+    host,
+    ...(vm ? { vm } : {}),
+    template,
+    data,
+    phases: REBUILD_PHASES.filter((p) => what[p] !== undefined).map((p) => ({ phase: p, what: what[p]!, done: done.has(p) })),
+  };
+}
+
+/** The plan for a person: the phases, numbered, done ones marked. Pure. */
+export function renderRebuildPlan(p: RebuildPlan, resume: boolean, style: (s: 'green' | 'yellow' | 'red' | 'dim' | 'bold', t: string) => string = (_s, t) => t): string {
+  const lines = [style('bold', `ahl rebuild ${p.host}${resume ? ' (resuming)' : ''}`)];
+  p.phases.forEach((x, i) => lines.push(`  ${x.done ? style('green', '✓') : `${i + 1}.`} ${x.phase.padEnd(8)} ${x.done ? style('dim', `${x.what} (done)`) : x.what}`));
+  if (p.data.kind === 'take') lines.push(style('yellow', `  the last good backup is not fresh enough (${p.data.why}): one is taken before anything is destroyed`));
+  return `${lines.join('\n')}\n`;
+}

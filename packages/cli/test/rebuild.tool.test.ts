@@ -1,0 +1,149 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectLab, loadLab, Secrets } from '@ahl/core';
+import { findTerraform, providerMirror } from '@ahl/l2-instantiate';
+import { startSim, type RunningSim } from '@ahl/pve-sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ahl, writeTree } from './helpers.js';
+
+// The tool tier: `ahl rebuild` with the real terraform and bpg/proxmox provider against pve-sim, and
+// a stand-in ansible-playbook that answers each playbook as the bundled content would (events, and
+// the per-host reports the L4 playbooks write), logging which playbook ran.
+
+const missing = (() => {
+  const m: string[] = [];
+  try {
+    findTerraform();
+  } catch {
+    m.push('terraform or tofu');
+  }
+  if (!providerMirror()) m.push('the bpg/proxmox provider in the cache mirror (scripts/bootstrap builds it)');
+  return m;
+})();
+
+const SECRET = '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
+const SNAPSHOT = '20261126T030000Z';
+
+/** A stand-in ansible-playbook: node, logging `PLAYBOOK HOSTS` to $FAKE_LOG, every host ok. */
+function playbook(dir: string): string {
+  const bin = join(dir, 'ansible-playbook');
+  writeFileSync(
+    bin,
+    `#!${process.execPath}
+const { appendFileSync, mkdirSync, writeFileSync } = require('node:fs');
+const argv = process.argv.slice(2);
+const book = argv[argv.length - 1];
+const hosts = argv[argv.indexOf('--limit') + 1].split(',');
+const l4 = book.includes('l4-workload');
+const name = (l4 ? 'l4/' : 'l3/') + book.split('/').pop();
+appendFileSync(process.env.FAKE_LOG, name + ' ' + hosts.join(',') + (argv.includes('--extra-vars') ? ' wait' : '') + '\\n');
+const now = new Date().toISOString();
+const backup = (h) => ({ host: h, id: '${SNAPSHOT}', time: now, finished: now, status: 'ok', size: 4096, files: 3, digest: 'sha256:ab', target: 'backup@nas:/tank/ahl', paths: ['/srv/app'] });
+mkdirSync('reports', { recursive: true });
+for (const h of hosts) {
+  let report;
+  if (name === 'l4/site.yml') report = { stacks: [{ name: 'app', changed: true, action: 'up', containers: ['/app-app-1 running healthy'] }], orphans: [], removed: [], compose: 'docker compose' };
+  if (name === 'l4/status.yml') report = { rc: 0, stdout: 'last\\t' + JSON.stringify(backup(h)) + '\\n', stderr: '' };
+  if (name === 'l4/backup.yml') report = { rc: 0, stdout: JSON.stringify(backup(h)) + '\\n', stderr: '' };
+  if (name === 'l4/restore.yml') report = { rc: 0, stdout: JSON.stringify({ host: h, id: '${SNAPSHOT}', time: now, status: 'ok', digest: 'sha256:ab', expected: 'sha256:ab', restarted: [] }) + '\\n', stderr: '' };
+  if (report) writeFileSync('reports/' + h + '.json', JSON.stringify(report));
+  console.log(JSON.stringify({ event: 'host_task', host: h, task: name, status: 'changed' }));
+}
+console.log(JSON.stringify({ event: 'stats', hosts: Object.fromEntries(hosts.map((h) => [h, { ok: 3, changed: 1, failures: 0, unreachable: 0, skipped: 0, rescued: 0, ignored: 0 }])) }));
+`,
+  );
+  chmodSync(bin, 0o755);
+  return bin;
+}
+
+describe.skipIf(missing.length > 0)(`ahl rebuild${missing.length ? ` (skipped: needs ${missing.join(', ')})` : ''}`, () => {
+  let sim: RunningSim;
+  let dir: string;
+  let log: string;
+  let env: Record<string, string | undefined>;
+  const ran = () => readFileSync(log, 'utf8').trim().split('\n');
+  const record = () => JSON.parse(readFileSync(join(dir, '.ahl/state/rebuild/app-01.json'), 'utf8')) as { done: string[]; failed?: { phase: string }; snapshot?: { id: string }; finishedAt?: string };
+
+  beforeAll(async () => {
+    sim = await startSim({
+      https: true,
+      authFailureDelayMs: 0,
+      statsLagMs: 0,
+      taskDurationMs: 10,
+      seed: {
+        nodes: [{ name: 'pve1', bridges: [{ iface: 'vmbr0' }] }],
+        storages: [
+          { id: 'local', type: 'dir', path: '/var/lib/vz', content: ['import', 'iso', 'snippets'], size: 50 },
+          { id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 100 },
+        ],
+        users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: SECRET, privsep: false }] }],
+        acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
+        guests: [{ vmid: 9000, name: 'deb-20261101-120000', template: true, config: { memory: '1024', scsi0: 'local-lvm:base-9000-disk-0,size=2G', net0: 'virtio=BC:24:11:00:90:00,bridge=vmbr0', boot: 'order=scsi0', tags: 'ahl-template' } }],
+      },
+    });
+    dir = mkdtempSync(join(tmpdir(), 'ahl-rebuild-'));
+    log = join(dir, 'playbooks.log');
+    writeFileSync(log, '');
+    env = { T: SECRET, PATH: process.env.PATH, HOME: process.env.HOME, FAKE_LOG: log, AHL_ANSIBLE_PLAYBOOK: playbook(dir), ...(process.env.AHL_CACHE_DIR ? { AHL_CACHE_DIR: process.env.AHL_CACHE_DIR } : {}) };
+    const manifest = { image: 'deb', version: '20261101-120000', vmid: 9000, node: 'pve1', storage: 'local-lvm', templateName: 'deb-20261101-120000', source: { url: 'https://x.example/deb.img' }, specDigest: 'x', toolVersion: 't', createdAt: '2026-11-01T12:00:00Z' };
+    writeTree(dir, {
+      'lab.yaml': `name: rebuild\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T", tls: {verify: false, fingerprint: "${sim.fingerprint}"}}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local, import: local, snippets: local}}\ncloudInit: {sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR t@t]}\nworkloads: {dataRoots: [/srv]}\nbackup:\n  target: {kind: rsync, host: 10.0.0.5, user: backup, path: /tank/ahl}\n`,
+      'images/deb.yaml': `os: {family: debian, release: bookworm}\nsource: {url: "https://x.example/deb.img", checksum: "sha256:${'0'.repeat(64)}"}\ntemplate: {vmid: 9000}\n`,
+      'images/deb/artifacts/20261101-120000.json': JSON.stringify(manifest),
+      'images/deb/channels.json': JSON.stringify({ channels: { stable: '20261101-120000' } }),
+      'stacks/app/compose.yaml': 'services:\n  app:\n    image: busybox\n    volumes: ["/srv/app:/data"]\n',
+      'personas/app.yaml':
+        'template: deb@stable\nresources: {disk: 4}\nsystem: {packages: [tree]}\nworkloads:\n  - stack: app\n    data: [{path: /srv/app}]\nbackup: {maxAge: 26h}\nhosts:\n  app-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n',
+    });
+    const up = await ahl(['up', 'app-01', '--approve', '--dir', dir], { env });
+    if (up.code !== 0) throw new Error(`ahl up failed:\n${up.stderr}`);
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  const config = () => sim.state.guests['301']?.config as Record<string, unknown> | undefined;
+
+  it('plans: what is destroyed, the template it comes back from, the backup its data comes from; changes nothing', async () => {
+    writeFileSync(log, '');
+    const r = await ahl(['rebuild', 'app-01', '--dir', dir], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('ahl rebuild app-01');
+    expect(r.stderr).toMatch(/1\. recreate +destroy vmid 301 on pve1 \(running\) with its disks, then create it again from deb@stable \(20261101-120000\)/);
+    expect(r.stderr).toMatch(/3\. restore +restore backup 20261126T030000Z \(.*4096 bytes\) into \/srv\/app/);
+    expect(r.stderr).toContain('nothing was changed (--approve to rebuild)');
+    expect(ran()).toEqual(['l4/status.yml app-01']);
+    expect(existsSync(join(dir, '.ahl/state/rebuild/app-01.json'))).toBe(false);
+  });
+
+  it('a failure midway leaves a record; a second rebuild refuses; --resume finishes it with the same backup', async () => {
+    // Made by hand, so the recreated VM can be told from the old one.
+    const client = await connectLab((await loadLab(dir)).lab!.config, new Secrets({ env, baseDir: dir }), dir);
+    await client.request('PUT', '/nodes/pve1/qemu/301/config', { description: 'the old VM' });
+    await client.close();
+    writeFileSync(log, '');
+    const failed = await ahl(['rebuild', 'app-01', '--approve', '--dir', dir], { env: { ...env, AHL_REBUILD_FAIL_AFTER: 'recreate' } });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('Its data is safe in backup 20261126T030000Z. Fix the cause, then: ahl rebuild app-01 --resume --approve');
+    expect(record()).toMatchObject({ done: ['recreate'], failed: { phase: 'system' }, snapshot: { id: SNAPSHOT } });
+    expect(config()).toMatchObject({ name: 'app-01', ciuser: 'lab' });
+    expect(String(config()!.description)).not.toBe('the old VM');
+
+    const again = await ahl(['rebuild', 'app-01', '--approve', '--dir', dir], { env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('a rebuild of app-01 is unfinished (system failed');
+
+    writeFileSync(log, '');
+    const resumed = await ahl(['rebuild', 'app-01', '--resume', '--approve', '--dir', dir], { env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/✓ recreate +.*\(done\)/);
+    // The recorded backup is used (its records are not read again), the VM is not touched again:
+    // converge (waiting for the new VM's first boot), restore, deploy.
+    expect(ran()).toEqual(['l3/site.yml app-01 wait', 'l4/restore.yml app-01', 'l4/site.yml app-01']);
+    expect(record()).toMatchObject({ done: ['recreate', 'system', 'restore', 'workload'], snapshot: { id: SNAPSHOT }, finishedAt: expect.any(String) });
+    expect(resumed.stderr).toContain('rebuilt app-01 from deb@stable (20261101-120000), data from backup 20261126T030000Z; its stacks are healthy');
+    expect((await ahl(['rebuild', 'app-01', '--resume', '--dir', dir], { env })).stderr).toContain('there is no unfinished rebuild of app-01 to resume');
+  });
+});
