@@ -4,6 +4,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findTerraform, providerMirror } from '@ahl/l2-instantiate';
+import { startSim, type RunningSim, type SeedConfig } from '@ahl/pve-sim';
 import { main } from '../src/index.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -87,4 +89,40 @@ export async function servedImage(): Promise<{ url: string; checksum: string; cl
     checksum: `sha256:${createHash('sha256').update(body).digest('hex')}`,
     close: () => new Promise((r) => server.close(() => r())),
   };
+}
+
+/**
+ * A one-node pve-sim for CLI tests: pve1 with vmbr0, `local` (import, iso, snippets) and `local-lvm`,
+ * and the token ahl@pve!ahl (Administrator) with `secret`; plus the given guests. HTTPS when `https`
+ * (the bpg provider refuses plain HTTP): pin `sim.fingerprint` in lab.yaml then.
+ */
+export function oneNodeSim(secret: string, guests: NonNullable<SeedConfig['guests']> = [], https = false): Promise<RunningSim> {
+  return startSim({
+    https,
+    authFailureDelayMs: 0,
+    statsLagMs: 0,
+    taskDurationMs: 10,
+    seed: {
+      nodes: [{ name: 'pve1', bridges: [{ iface: 'vmbr0' }] }],
+      storages: [
+        { id: 'local', type: 'dir', path: '/var/lib/vz', content: ['import', 'iso', 'snippets'], size: 50 },
+        { id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 100 },
+      ],
+      users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret, privsep: false }] }],
+      acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
+      guests,
+    },
+  });
+}
+
+/** What the L2 tool tests need and this machine lacks: terraform (or tofu), the provider in the mirror. */
+export function missingForL2(): string[] {
+  const m: string[] = [];
+  try {
+    findTerraform();
+  } catch {
+    m.push('terraform or tofu');
+  }
+  if (!providerMirror()) m.push('the bpg/proxmox provider in the cache mirror (scripts/bootstrap builds it)');
+  return m;
 }

@@ -2,25 +2,15 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectLab, loadLab, Secrets } from '@ahl/core';
-import { findTerraform, providerMirror } from '@ahl/l2-instantiate';
-import { startSim, type RunningSim } from '@ahl/pve-sim';
+import type { RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ahl, writeTree } from './helpers.js';
+import { ahl, missingForL2, oneNodeSim, writeTree } from './helpers.js';
 
 // The tool tier: `ahl rebuild` with the real terraform and bpg/proxmox provider against pve-sim, and
 // a stand-in ansible-playbook that answers each playbook as the bundled content would (events, and
 // the per-host reports the L4 playbooks write), logging which playbook ran.
 
-const missing = (() => {
-  const m: string[] = [];
-  try {
-    findTerraform();
-  } catch {
-    m.push('terraform or tofu');
-  }
-  if (!providerMirror()) m.push('the bpg/proxmox provider in the cache mirror (scripts/bootstrap builds it)');
-  return m;
-})();
+const missing = missingForL2();
 
 const SECRET = '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
 const SNAPSHOT = '20261126T030000Z';
@@ -66,22 +56,7 @@ describe.skipIf(missing.length > 0)(`ahl rebuild${missing.length ? ` (skipped: n
   const record = () => JSON.parse(readFileSync(join(dir, '.ahl/state/rebuild/app-01.json'), 'utf8')) as { done: string[]; failed?: { phase: string }; snapshot?: { id: string }; finishedAt?: string };
 
   beforeAll(async () => {
-    sim = await startSim({
-      https: true,
-      authFailureDelayMs: 0,
-      statsLagMs: 0,
-      taskDurationMs: 10,
-      seed: {
-        nodes: [{ name: 'pve1', bridges: [{ iface: 'vmbr0' }] }],
-        storages: [
-          { id: 'local', type: 'dir', path: '/var/lib/vz', content: ['import', 'iso', 'snippets'], size: 50 },
-          { id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 100 },
-        ],
-        users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: SECRET, privsep: false }] }],
-        acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
-        guests: [{ vmid: 9000, name: 'deb-20261101-120000', template: true, config: { memory: '1024', scsi0: 'local-lvm:base-9000-disk-0,size=2G', net0: 'virtio=BC:24:11:00:90:00,bridge=vmbr0', boot: 'order=scsi0', tags: 'ahl-template' } }],
-      },
-    });
+    sim = await oneNodeSim(SECRET, [{ vmid: 9000, name: 'deb-20261101-120000', template: true, config: { memory: '1024', scsi0: 'local-lvm:base-9000-disk-0,size=2G', net0: 'virtio=BC:24:11:00:90:00,bridge=vmbr0', boot: 'order=scsi0', tags: 'ahl-template' } }], true);
     dir = mkdtempSync(join(tmpdir(), 'ahl-rebuild-'));
     log = join(dir, 'playbooks.log');
     writeFileSync(log, '');

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSim, type RunningSim } from '@ahl/pve-sim';
+import type { RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ahl, fakePlaybook, writeTree } from './helpers.js';
+import { ahl, fakePlaybook, oneNodeSim, writeTree } from './helpers.js';
 
 // Without Terraform: L2 says what is missing and blocks; the rest of the plan is still shown.
 // (With the real terraform and provider: up.tool.test.ts.)
@@ -15,25 +15,10 @@ describe('ahl up without terraform', () => {
   let dir: string;
 
   beforeAll(async () => {
-    sim = await startSim({
-      https: false,
-      authFailureDelayMs: 0,
-      statsLagMs: 0,
-      taskDurationMs: 10,
-      seed: {
-        nodes: [{ name: 'pve1', bridges: [{ iface: 'vmbr0' }] }],
-        storages: [
-          { id: 'local', type: 'dir', path: '/var/lib/vz', content: ['import', 'iso', 'snippets'], size: 50 },
-          { id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 50 },
-        ],
-        users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: SECRET, privsep: false }] }],
-        acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
-        guests: [
-          { vmid: 9000, name: 'noble-20261101-120000', template: true, config: { tags: 'ahl;template' } },
-          { vmid: 301, name: 'web-01', running: true, config: { tags: 'ahl;web' } },
-        ],
-      },
-    });
+    sim = await oneNodeSim(SECRET, [
+      { vmid: 9000, name: 'noble-20261101-120000', template: true, config: { tags: 'ahl;template' } },
+      { vmid: 301, name: 'web-01', running: true, config: { tags: 'ahl;web' } },
+    ]);
     const manifest = { image: 'noble', version: '20261101-120000', vmid: 9000, node: 'pve1', storage: 'local-lvm', templateName: 'noble-20261101-120000', source: { url: 'https://x.example/noble.img' }, specDigest: 'x', toolVersion: 't', createdAt: '2026-11-01T12:00:00Z' };
     dir = writeTree(mkdtempSync(join(tmpdir(), 'ahl-cli-up-')), {
       'lab.yaml': `name: cli-up\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T"}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local, import: local, snippets: local}}\ncloudInit: {sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR t@t]}\n`,

@@ -1,12 +1,11 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSim, type RunningSim } from '@ahl/pve-sim';
+import type { RunningSim } from '@ahl/pve-sim';
 import { connectLab, loadLab, Secrets } from '@ahl/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTerraform, providerMirror } from '@ahl/l2-instantiate';
 import { renderUp, type UpStep } from '../src/workflows/up.js';
-import { ahl, fakePlaybook, servedImage, writeTree } from './helpers.js';
+import { ahl, fakePlaybook, missingForL2, oneNodeSim, servedImage, writeTree } from './helpers.js';
 
 const SECRET = '7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b';
 const persona = 'template: noble@stable\nresources: {disk: 8}\nsystem: {packages: [tree]}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n';
@@ -14,16 +13,7 @@ type Layers = { approved: boolean; ok: boolean; layers: UpStep[] };
 
 // The tool tier: L2 runs the real terraform with the real bpg/proxmox provider against pve-sim;
 // Ansible is a stand-in that prints recorded events.
-const missing = (() => {
-  const m: string[] = [];
-  try {
-    findTerraform();
-  } catch {
-    m.push('terraform or tofu');
-  }
-  if (!providerMirror()) m.push('the bpg/proxmox provider in the cache mirror (scripts/bootstrap builds it)');
-  return m;
-})();
+const missing = missingForL2();
 
 describe.skipIf(missing.length > 0)(`ahl up${missing.length ? ` (skipped: needs ${missing.join(', ')})` : ''}`, () => {
   let sim: RunningSim;
@@ -36,23 +26,8 @@ describe.skipIf(missing.length > 0)(`ahl up${missing.length ? ` (skipped: needs 
 
   beforeAll(async () => {
     image = await servedImage();
-    sim = await startSim({
-      https: true,
-      authFailureDelayMs: 0,
-      statsLagMs: 0,
-      taskDurationMs: 10,
-      seed: {
-        nodes: [{ name: 'pve1', bridges: [{ iface: 'vmbr0' }] }],
-        storages: [
-          { id: 'local', type: 'dir', path: '/var/lib/vz', content: ['import', 'iso', 'snippets'], size: 50 },
-          { id: 'local-lvm', type: 'lvmthin', content: ['images'], size: 50 },
-        ],
-        users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: SECRET, privsep: false }] }],
-        acl: [{ path: '/', roles: ['Administrator'], users: ['ahl@pve'] }],
-        // web-01's VM exists (made earlier); web-02's does not.
-        guests: [{ vmid: 301, name: 'web-01', running: true, config: { tags: 'ahl;web' } }],
-      },
-    });
+      // web-01's VM exists (made earlier); web-02's does not.
+    sim = await oneNodeSim(SECRET, [{ vmid: 301, name: 'web-01', running: true, config: { tags: 'ahl;web' } }], true);
     dir = writeTree(mkdtempSync(join(tmpdir(), 'ahl-cli-up-')), {
       'lab.yaml': `name: cli-up\nproxmox: {endpoint: "${sim.url}", tokenId: "ahl@pve!ahl", tokenSecret: "env:T", tls: {verify: false, fingerprint: "${sim.fingerprint}"}}\nnodes: {pve1: {}}\ndefaults: {storage: {vm: local-lvm, iso: local, import: local, snippets: local}}\ncloudInit: {sshKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR t@t]}\n`,
       'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${image.url}\n  checksum: ${image.checksum}\ntemplate: {vmid: 9000}\n`,
