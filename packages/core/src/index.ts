@@ -34,7 +34,7 @@ export { encodeParams, type HttpMethod } from './proxmox/params.js';
 export { FingerprintMismatchError, ProxmoxApiError, ProxmoxUnreachableError } from './proxmox/errors.js';
 export { normaliseFingerprint, pemFingerprint, type TlsPolicy } from './proxmox/fingerprint.js';
 export { parseUpid, waitForTask, type TaskResult, type Upid, type WaitOptions } from './proxmox/tasks.js';
-export { connectLab, connectLabAsRoot } from './proxmox/connect.js';
+export { connectLab, connectLabAsRoot, labToken } from './proxmox/connect.js';
 export type { Proxmox } from 'proxmox-api';
 export {
   artifactsDir,
@@ -58,6 +58,7 @@ export {
   readHostStates,
   recordHostStates,
   stateDir,
+  writeJsonAtomic,
   type BackupSeen,
   type HostState,
   type HostStatePatch,

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import {
   ahlError,
+  labToken,
   manifestForChannel,
   readImageRecords,
   Redactor,
@@ -86,12 +87,12 @@ export async function channelTemplates(lab: Lab): Promise<Record<string, Templat
 /** Terraform's environment: the token and endpoint, state credentials, the mirror, no prompts. */
 export function terraformEnv(lab: Lab, secrets: Secrets, dir: string, env: Env = process.env): Record<string, string> {
   const p = lab.config.proxmox;
-  const tokenId = p.tokenId.startsWith('env:') ? secrets.resolve(p.tokenId, 'proxmox.tokenId') : p.tokenId;
+  const { tokenId, tokenSecret } = labToken(lab.config, secrets);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith('PROXMOX_VE_') && !k.startsWith('TF_')) out[k] = v;
   Object.assign(out, {
     PROXMOX_VE_ENDPOINT: p.endpoint.endsWith('/') ? p.endpoint : `${p.endpoint}/`,
-    PROXMOX_VE_API_TOKEN: `${tokenId}=${secrets.resolve(p.tokenSecret, 'proxmox.tokenSecret')}`,
+    PROXMOX_VE_API_TOKEN: `${tokenId}=${tokenSecret}`,
     TF_IN_AUTOMATION: '1',
     TF_INPUT: '0',
     CHECKPOINT_DISABLE: '1',
@@ -268,7 +269,6 @@ export interface AppliedHost {
   readonly action: string;
   readonly state: 'done' | 'failed';
   readonly seconds?: number;
-  readonly error?: string;
 }
 
 export interface L2Apply {

@@ -33,7 +33,7 @@ export const rebuildCommand: CommandDef = {
     { command: 'ahl rebuild docker-01 --resume --approve', description: 'finish a rebuild that stopped midway' },
   ],
   async run(ctx) {
-    const { ahlError, connectLab, selectTargets, stateDir, vmHosts } = await import('@ahl/core');
+    const { ahlError, connectLab, selectTargets, stateDir, vmHosts, writeJsonAtomic } = await import('@ahl/core');
     const { planRebuild, renderRebuildPlan, rebuildFile, REBUILD_PHASES } = await import('../workflows/rebuild.js');
     const { out } = ctx;
     const lab = await loadValidLab(ctx);
@@ -79,7 +79,7 @@ export const rebuildCommand: CommandDef = {
 
     const rec: RebuildRecord = record ?? { host: host.name, startedAt: new Date().toISOString(), template: manifest.version, done: [], ...(data.kind === 'fresh' ? { snapshot: data.snapshot } : {}) };
     delete rec.failed;
-    await writeRecord(file, rec);
+    await writeJsonAtomic(file, rec);
     const failAfter = ctx.env.AHL_REBUILD_FAIL_AFTER as RebuildPhase | undefined;
     for (const { phase } of plan.phases) {
       if (rec.done.includes(phase)) continue;
@@ -97,18 +97,18 @@ export const rebuildCommand: CommandDef = {
       if (failure) {
         const next = REBUILD_PHASES.find((p) => plan.phases.some((x) => x.phase === p) && !rec.done.includes(p)) ?? phase;
         rec.failed = { phase: next, message: failure, at: new Date().toISOString() };
-        await writeRecord(file, rec);
+        await writeJsonAtomic(file, rec);
         out.progress({ step: phase, target: host.name, status: 'failed', detail: failure }, out.style('red', `✗ ${phase}: ${failure}`));
         out.line(out.style('red', `the rebuild of ${host.name} stopped; done: ${rec.done.join(', ') || 'nothing'}. ${rec.snapshot ? `Its data is safe in backup ${rec.snapshot.id}. ` : ''}Fix the cause, then: ahl rebuild ${host.name} --resume --approve`), 'error');
         if (ctx.global.json) out.json({ approved: true, ok: false, record: rec });
         return 1;
       }
-      await writeRecord(file, rec);
+      await writeJsonAtomic(file, rec);
       out.progress({ step: phase, target: host.name, status: 'changed' }, out.style('green', `✓ ${phase}`));
     }
     if (ctx.signal.aborted) return 130;
     rec.finishedAt = new Date().toISOString();
-    await writeRecord(file, rec);
+    await writeJsonAtomic(file, rec);
     out.line(out.style('green', `rebuilt ${host.name} from ${host.template.ref} (${rec.template})${rec.snapshot ? `, data from backup ${rec.snapshot.id}` : ''}; its stacks are healthy`));
     if (ctx.global.json) out.json({ approved: true, ok: true, record: rec });
     return 0;
@@ -186,12 +186,4 @@ async function readRecord(file: string): Promise<RebuildRecord | undefined> {
   } catch {
     return undefined;
   }
-}
-
-async function writeRecord(file: string, rec: RebuildRecord): Promise<void> {
-  const { mkdir, rename, writeFile } = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(`${file}.tmp`, `${JSON.stringify(rec, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ahlError } from '../errors.js';
 
@@ -83,11 +83,16 @@ export async function recordHostStates(labRoot: string, patches: Readonly<Record
   const known = await readHostStates(labRoot);
   for (const host of hosts) {
     const next: HostState = { ...(known.get(host) ?? {}), ...patches[host], host };
-    const file = hostFile(labRoot, host);
-    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(HostStateSchema.parse(next), null, 2)}\n`);
-    await rename(tmp, file);
+    await writeJsonAtomic(hostFile(labRoot, host), HostStateSchema.parse(next));
   }
+}
+
+/** Writes a JSON record (its folder made when missing) so that a reader never sees half of it. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(tmp, file);
 }
 
 // ---------------------------------------------------------------- the last applied intent
@@ -115,10 +120,7 @@ export async function readApplied(labRoot: string): Promise<Applied | undefined>
 }
 
 export async function recordApplied(labRoot: string, applied: Applied): Promise<void> {
-  await mkdir(stateDir(labRoot), { recursive: true });
-  const tmp = `${appliedFile(labRoot)}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(AppliedSchema.parse(applied), null, 2)}\n`);
-  await rename(tmp, appliedFile(labRoot));
+  await writeJsonAtomic(appliedFile(labRoot), AppliedSchema.parse(applied));
 }
 
 // ---------------------------------------------------------------- the lab lock

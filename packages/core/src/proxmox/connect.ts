@@ -22,10 +22,18 @@ export function connectLabAsRoot(config: LabConfig, secrets: Secrets, labRoot: s
   return createProxmoxClient({ ...labConnection(config, secrets, labRoot, timeoutMs), login: { username: 'root@pam', password } });
 }
 
+/** The lab's API token id and secret, resolved (and so masked from then on). */
+export function labToken(config: LabConfig, secrets: Secrets): { tokenId: string; tokenSecret: string } {
+  const p = config.proxmox;
+  return {
+    tokenId: p.tokenId.startsWith('env:') ? secrets.resolve(p.tokenId, 'proxmox.tokenId') : p.tokenId,
+    tokenSecret: secrets.resolve(p.tokenSecret, 'proxmox.tokenSecret'),
+  };
+}
+
 function labConnection(config: LabConfig, secrets: Secrets, labRoot: string, timeoutMs?: number): ProxmoxConnection {
   const p = config.proxmox;
-  const tokenId = p.tokenId.startsWith('env:') ? secrets.resolve(p.tokenId, 'proxmox.tokenId') : p.tokenId;
-  const tokenSecret = secrets.resolve(p.tokenSecret, 'proxmox.tokenSecret');
+  const { tokenId, tokenSecret } = labToken(config, secrets);
   let ca: string | undefined;
   if (p.tls.ca) {
     const path = isAbsolute(p.tls.ca) ? p.tls.ca : resolve(labRoot, p.tls.ca);
