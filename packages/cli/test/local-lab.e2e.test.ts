@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,10 @@ import { ahl, writeTree } from './helpers.js';
 /*
  * The local lab end to end, as an operator drives it: `ahl lab up`, `ahl runway`, `ahl image build`
  * (download-url of the testlab image, import, template), `ahl up` creating the VMs with Terraform and the
- * bpg/proxmox provider as real QEMU guests and converging them, reached over SSH, and `ahl lab down`.
+ * bpg/proxmox provider as real QEMU guests, converging them and deploying their stack (Docker Compose),
+ * `ahl drift` clean and then not, `ahl rebuild` of a host whose stack holds data (stopped midway, then
+ * resumed), and `ahl lab down`. No registry is reachable from the local lab: the stack's image is built
+ * in the guest, from nothing, and runs the guest's static busybox.
  */
 describe('the local lab', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ahl-local-lab-'));
@@ -22,15 +25,40 @@ describe('the local lab', () => {
   const wait = { initialDelayMs: 200, maxDelayMs: 2000 };
   // L2 finds terraform on PATH (the provider in the cache mirror under HOME).
   const tf = { PATH: process.env.PATH ?? '' };
+  const health = async (ip: string) =>
+    (await ssh(target(ip), `sudo docker inspect -f '{{.State.Health.Status}}' $(sudo docker ps -q --filter label=com.docker.compose.project=web)`)).stdout.trim();
 
   beforeAll(async () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e', '-f', key]);
     const pub = readFileSync(`${key}.pub`, 'utf8').trim();
     const files: Record<string, string> = {
-      'lab.yaml': `name: e2e\nproxmox:\n  endpoint: https://pve.invalid:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: env:PM_TOKEN_SECRET\nnodes:\n  pve1: {}\ndefaults:\n  storage: {vm: local-lvm, iso: local, import: local, snippets: local}\n  bridge: vmbr0\ncloudInit:\n  user: lab\n  sshKeys: [${pub}]\nssh: {privateKey: id_ed25519}\n`,
+      'lab.yaml': `name: e2e\nproxmox:\n  endpoint: https://pve.invalid:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: env:PM_TOKEN_SECRET\nnodes:\n  pve1: {}\ndefaults:\n  storage: {vm: local-lvm, iso: local, import: local, snippets: local}\n  bridge: vmbr0\ncloudInit:\n  user: lab\n  sshKeys: [${pub}]\nssh: {privateKey: id_ed25519}\n` +
+        // web-02 keeps the backups (of both hosts): web-01 is the one rebuilt.
+        'workloads: {root: /opt/stacks, dataRoots: [/srv]}\nbackup: {target: {kind: rsync, host: 10.79.0.12, user: lab, path: /srv/backup}}\n',
       'images/debian-bookworm.yaml': 'os: {family: debian, release: bookworm}\nsource:\n  url: https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2\n  checksumUrl: https://cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS\ntemplate: {vmid: 9000, memory: 1024}\n',
       'personas/web.yaml':
-        'template: debian-bookworm@stable\nresources: {memory: 1024, disk: 8}\nsystem:\n  files:\n    - {path: /etc/ahl-motd, content: "web: managed by ahl\\n"}\n  unattendedUpgrades: false\n  monitoring: {nodeExporter: {enabled: false}}\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',
+        'template: debian-bookworm@stable\nresources: {memory: 1024, disk: 8}\nsystem:\n  files:\n    - {path: /etc/ahl-motd, content: "web: managed by ahl\\n"}\n  unattendedUpgrades: false\n  monitoring: {nodeExporter: {enabled: false}}\n  containerEngine: {kind: docker, source: distro}\n' +
+        'workloads:\n  - stack: web\n    env: {WEB_PORT: 8080}\n    data: [{path: /srv/web/data, backup: true}]\n    quiesce: true\n' +
+        'backup: {schedule: "*-*-* 03:00:00", maxAge: 26h, keep: 3}\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',
+      'stacks/web/compose.yaml': [
+        'services:',
+        '  web:',
+        '    build: .',
+        '    image: ahl-e2e-web:local',
+        '    command: ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]',
+        '    ports: ["${WEB_PORT}:8080"]',
+        '    restart: unless-stopped',
+        '    volumes:',
+        '      - /bin/busybox:/bin/busybox:ro',
+        '      - /srv/web/data:/www/data',
+        '    healthcheck:',
+        '      test: ["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]',
+        '      interval: 5s',
+        '',
+      ].join('\n'),
+      'stacks/web/Dockerfile': 'FROM scratch\nCOPY index.html /www/index.html\n',
+      'stacks/web/.dockerignore': '.env\n',
+      'stacks/web/index.html.j2': '{{ inventory_hostname }}\n',
       // A physical machine: no VM of ahl's; it boots a stock image with the seed ISO `ahl image seed` writes.
       'personas/metal.yaml': 'template: debian-bookworm@stable\nhosts:\n  nuc-01: {runtime: baremetal, ip: 10.79.0.21/24, gateway: 10.79.0.1, mac: "02:AD:00:00:00:21"}\n',
     };
@@ -76,9 +104,13 @@ describe('the local lab', () => {
       ['L1', 'ok'],
       ['L2', 'done'],
       ['L3', 'done'],
-      ['L4', 'ok'],
+      ['L4', 'done'],
     ]);
     expect(layers[2]!.items).toEqual([expect.stringMatching(/^web-01: created/), expect.stringMatching(/^web-02: created/)]);
+    // Both stacks built, up and healthy, each host's page served across the lab network.
+    expect((await ssh(target('10.79.0.12'), 'curl -sf http://10.79.0.11:8080/')).stdout.trim()).toBe('web-01');
+    expect((await ssh(target('10.79.0.11'), 'curl -sf http://10.79.0.12:8080/')).stdout.trim()).toBe('web-02');
+    expect(await health('10.79.0.12')).toBe('healthy');
     expect((await ssh(target('10.79.0.11'), 'hostname')).stdout.trim()).toBe('web-01');
     expect((await ssh(target('10.79.0.12'), 'hostname')).stdout.trim()).toBe('web-02');
     // The disk was grown to the persona's 8 GiB, and cloud-init grew / into it.
@@ -118,6 +150,31 @@ describe('the local lab', () => {
   it('status shows the converge ahl up made', async () => {
     const st = JSON.parse((await ahl(['status', 'web-01', '--json', '--dir', dir])).stdout) as { hosts: { system?: { status: string } }[] };
     expect(st.hosts[0]?.system?.status).toMatch(/^(ok|changed)$/);
+  });
+
+  it('ahl drift: every layer clean after ahl up', async () => {
+    const r = await ahl(['drift', 'web', '--json', '--dir', dir], { env: tf });
+    const report = JSON.parse(r.stdout) as { clean: boolean; findings: unknown[]; layers: { layer: string; checked: boolean; hosts: string[] }[] };
+    expect(report.findings).toEqual([]);
+    expect(report.layers.filter((l) => l.checked).map((l) => l.layer)).toEqual(expect.arrayContaining(['L2', 'L3', 'L4']));
+    expect(report.layers.find((l) => l.layer === 'L4')?.hosts).toEqual(['web-01', 'web-02']);
+    expect(report.clean).toBe(true);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('ahl drift reports a change of intent (more memory) as "intent changed", with the command that applies it', async () => {
+    const file = join(dir, 'personas/web.yaml');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, before.replace('memory: 1024', 'memory: 1536'));
+    try {
+      const r = await ahl(['drift', 'web-01', '--layer', 'L2', '--json', '--dir', dir], { env: tf });
+      expect(r.code, r.stderr).toBe(1);
+      expect((JSON.parse(r.stdout) as { findings: unknown[] }).findings).toEqual([
+        { layer: 'L2', host: 'web-01', cause: 'intent changed', what: ['memory.0.dedicated: 1024 → 1536'], reconcile: 'ahl apply web-01 --approve', terraform: 'update' },
+      ]);
+    } finally {
+      writeFileSync(file, before);
+    }
   });
 
   it('a drift check from a timer sees a hand-made change, exits 1 and tells the webhook; reconcile puts it back', async () => {
@@ -169,6 +226,43 @@ describe('the local lab', () => {
     const after = [await bootId('10.79.0.11'), await bootId('10.79.0.12')];
     expect(after[0]).not.toBe(before[0]);
     expect(after[1]).not.toBe(before[1]);
+  });
+
+  it('ahl rebuild of a host whose stack holds data: stopped after the system converge, resumed, the data back and the stack healthy', async () => {
+    const web01 = target('10.79.0.11');
+    const sums = 'sudo sha256sum /srv/web/data/blob /srv/web/data/note.txt';
+    await ssh(web01, 'sudo sh -c "head -c 65536 /dev/urandom > /srv/web/data/blob && echo durable > /srv/web/data/note.txt"');
+    const data = (await ssh(web01, sums)).stdout;
+    expect(data).toMatch(/^[0-9a-f]{64} {2}\/srv\/web\/data\/blob\n/);
+    const bootId = (await ssh(web01, 'cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+
+    // The plan: no backup yet, so one is taken first; nothing changes.
+    const plan = await ahl(['rebuild', 'web-01', '--dir', dir], { env: tf });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stderr).toMatch(/recreate +destroy vmid 301 on pve1 \(running\) with its disks, then create it again from debian-bookworm@stable/);
+    expect(plan.stderr).toContain('nothing was changed (--approve to rebuild)');
+
+    // A failure injected after the system phase: the VM is new (its data gone), the backup kept.
+    const t0 = Date.now();
+    const failed = await ahl(['rebuild', 'web-01', '--approve', '--json', '--dir', dir], { env: { ...tf, AHL_REBUILD_FAIL_AFTER: 'system' } });
+    expect(failed.code, failed.stderr).toBe(1);
+    const rec = (JSON.parse(failed.stdout) as { record: { done: string[]; failed: { phase: string }; snapshot: { id: string; digest: string } } }).record;
+    expect(rec).toMatchObject({ done: ['backup', 'recreate', 'system'], failed: { phase: 'restore' }, snapshot: { id: expect.stringMatching(/^\d{8}T\d{6}Z$/) } });
+    expect(failed.stderr).toContain(`Its data is safe in backup ${rec.snapshot.id}. Fix the cause, then: ahl rebuild web-01 --resume --approve`);
+    expect((await ssh(web01, 'cat /proc/sys/kernel/random/boot_id')).stdout.trim()).not.toBe(bootId);
+    expect((await ssh(web01, 'cat /etc/ahl-motd; test -e /srv/web/data/note.txt || echo no-data')).stdout).toBe('web: managed by ahl\nno-data\n');
+    expect((await ahl(['rebuild', 'web-01', '--approve', '--dir', dir], { env: tf })).stderr).toContain('a rebuild of web-01 is unfinished (restore failed');
+
+    const resumed = await ahl(['rebuild', 'web-01', '--resume', '--approve', '--dir', dir], { env: tf });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`rebuilt web-01 from debian-bookworm@stable`);
+    expect(resumed.stderr).toContain(`data from backup ${rec.snapshot.id}; its stacks are healthy`);
+    process.stderr.write(`e2e rebuild of web-01 (failed after system, then resumed): ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    expect((await ssh(web01, sums)).stdout).toBe(data);
+    expect(await health('10.79.0.11')).toBe('healthy');
+    expect((await ssh(target('10.79.0.12'), 'curl -sf http://10.79.0.11:8080/data/note.txt')).stdout).toBe('durable\n');
+    const st = JSON.parse((await ahl(['status', 'web-01', '--json', '--dir', dir])).stdout) as { hosts: { vm?: { power: string }; template: { state: string } }[] };
+    expect(st.hosts[0]).toMatchObject({ vm: { power: 'running' }, template: { state: 'current' } });
   });
 
   it('ahl destroy removes a guest with Terraform, leaving no disk behind', async () => {

@@ -67,4 +67,4 @@ export {
   type LockHolder,
 } from './model/state.js';
 export { nodeShell, shellQuote, type NodeShell } from './node-shell.js';
-export { hostsWrap, knownHostsFile } from './reach.js';
+export { forgetHostKeys, hostsWrap, knownHostsFile } from './reach.js';

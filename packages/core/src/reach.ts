@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Lab } from './model/lab.js';
@@ -20,4 +21,23 @@ export function knownHostsFile(lab: Lab): string | undefined {
 /** A file named in the lab files: `~/…` from the home directory, a relative path from the lab root. */
 export function labFile(lab: Lab, p: string): string {
   return p.startsWith('~/') ? join(homedir(), p.slice(2)) : isAbsolute(p) ? p : join(lab.root, p);
+}
+
+/**
+ * Forgets the SSH host keys known for these hosts' addresses (and names), in the known_hosts file ahl
+ * connects with (lab.yaml's, else the operator's own). A VM that ahl just created, replaced or destroyed
+ * is a new machine with a new key: without this, accept-new would refuse the rebuilt host as a changed
+ * key. Returns the addresses that had a key. A missing file or ssh-keygen is nothing to forget.
+ */
+export async function forgetHostKeys(lab: Lab, hosts: readonly { name: string; ip?: { address: string } | undefined }[]): Promise<string[]> {
+  const file = knownHostsFile(lab) ?? join(homedir(), '.ssh', 'known_hosts');
+  if (!existsSync(file) || hosts.length === 0) return [];
+  const { execa } = await import('execa');
+  const forgotten: string[] = [];
+  for (const addr of [...new Set(hosts.flatMap((h) => [h.ip?.address, h.name]).filter((a): a is string => Boolean(a)))]) {
+    // Exit 0 both when a key was removed and when there was none; "updated" on stdout says which.
+    const r = await execa('ssh-keygen', ['-R', addr, '-f', file], { reject: false, stdin: 'ignore' });
+    if (r.exitCode === 0 && /updated/.test(r.stdout)) forgotten.push(addr);
+  }
+  return forgotten;
 }

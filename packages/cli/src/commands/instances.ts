@@ -28,7 +28,7 @@ export async function l2Run(
   secrets: Secrets,
   o: { hosts?: readonly string[]; destroy?: boolean; replace?: boolean; approve: boolean | ((plan: L2Plan) => boolean); client?: ProxmoxClient; quiet?: boolean },
 ): Promise<L2Outcome> {
-  const { connectLab, vmHosts } = await import('@ahl/core');
+  const { connectLab, forgetHostKeys, vmHosts } = await import('@ahl/core');
   const { guestOf, serverGuests } = await import('@ahl/l1-image');
   const { applyPlan, planHosts, prepareWorkspace } = await import('@ahl/l2-instantiate');
   const { out } = ctx;
@@ -68,6 +68,10 @@ export async function l2Run(
         patches[h.host] = { instance: { at: at.toISOString(), status: done ? 'changed' : 'failed', changed: [h.action] } };
       }
       await remember(ctx, lab.root, patches);
+      // A created, replaced or destroyed VM is a new machine (or none): its old host key is stale.
+      const renewed = plan.summary.hosts.filter((h) => h.action === 'create' || h.action === 'replace' || h.action === 'delete').map((h) => h.host);
+      const forgotten = await forgetHostKeys(lab, lab.hosts.filter((h) => renewed.includes(h.name)));
+      if (forgotten.length) out.line(out.style('dim', `forgot the old SSH host keys of ${forgotten.join(', ')} (a new VM has a new key)`));
     }
     return { ws, plan, applied };
   } catch (e) {
