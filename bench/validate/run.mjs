@@ -25,13 +25,13 @@ const dir = mkdtempSync(join(tmpdir(), 'ahl-bench-validate-'));
 try {
   const size = generateLab(dir, { personas: 200, hostsPerPersona: 5 });
   const { loadLab } = await import(join(ROOT, 'packages/core/dist/index.js'));
-  const check = await loadLab(dir);
+  const check = await loadLab(dir, { cache: false });
   if (check.errors.length) throw new Error(`generated lab is invalid: ${check.errors[0].message}`);
 
   const inProcess = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = process.hrtime.bigint();
-    await loadLab(dir);
+    await loadLab(dir, { cache: false });
     inProcess.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   const cli = Array.from({ length: RUNS }, () => wall(['validate', '--dir', dir]));

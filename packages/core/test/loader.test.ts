@@ -1,8 +1,8 @@
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AhlError, findLabRoot, formatDiagnostic, readLabInput, validateLab } from '../src/index.js';
+import { AhlError, findLabRoot, formatDiagnostic, loadLab, readLabInput, validateLab } from '../src/index.js';
 import { FIXTURES } from './corpus.js';
 
 describe('finding and reading a lab', () => {
@@ -24,6 +24,36 @@ describe('finding and reading a lab', () => {
     const input = await readLabInput(join(FIXTURES, 'base'));
     expect(input.files.map((f) => f.path)).toEqual(['lab.yaml', 'images/appl.yaml', 'images/ubuntu.yaml', 'personas/nas.yaml', 'personas/web.yaml']);
     expect(input.stacks).toEqual({ app: ['compose.yaml'] });
+  });
+});
+
+describe('the validated lab is kept by the digest of its files', () => {
+  it('gives the same frozen lab from the cache, and validates afresh when a file changes or the cache is damaged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ahl-cache-'));
+    cpSync(join(FIXTURES, 'base'), dir, { recursive: true });
+    const cache = join(dir, '.ahl/cache/lab.json');
+    const fresh = await loadLab(dir);
+    expect(fresh.errors).toEqual([]);
+    expect(existsSync(cache)).toBe(true);
+    const cached = await loadLab(dir);
+    expect(cached).toEqual(fresh);
+    expect(Object.isFrozen(cached.lab!.hosts[0]!.resources)).toBe(true);
+    // A cache hit reads no YAML: a planted result under the same key is what comes back.
+    const planted = JSON.parse(readFileSync(cache, 'utf8')) as { result: { lab: { name: string } } };
+    planted.result.lab.name = 'from-cache';
+    writeFileSync(cache, JSON.stringify(planted));
+    expect((await loadLab(dir)).lab?.name).toBe('from-cache');
+    expect((await loadLab(dir, { cache: false })).lab?.name).toBe(fresh.lab!.name);
+    // Any change of a file is a new key.
+    const persona = join(dir, 'personas/web.yaml');
+    writeFileSync(persona, readFileSync(persona, 'utf8').replace(/\n$/, '\n# a comment\n'));
+    expect((await loadLab(dir)).lab?.name).toBe(fresh.lab!.name);
+    writeFileSync(cache, '{not json');
+    expect((await loadLab(dir)).lab).toEqual(fresh.lab);
+    // An invalid lab is never kept: its errors are worked out each time.
+    writeFileSync(persona, 'template: 3\n');
+    expect((await loadLab(dir)).errors.length).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(cache, 'utf8')).result.lab.name).toBe(fresh.lab!.name);
   });
 });
 

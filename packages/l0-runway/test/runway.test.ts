@@ -92,6 +92,17 @@ describe('runway against pve-sim', () => {
     }
   });
 
+  it("the client's typed proxmox-api paths go through the same pinned transport, counted", async () => {
+    const f = await fixture({ https: true });
+    try {
+      const nodes = await f.client.api.nodes.$get();
+      expect(nodes.map((n) => n.node)).toContain('pve1');
+      expect(f.client.calls.get('GET /nodes')).toBe(1);
+    } finally {
+      await f.close();
+    }
+  });
+
   it('reports a refused token', async () => {
     const r = await runway({ secret: '00000000-0000-4000-8000-000000000000' });
     expect(r.checks).toEqual([expect.objectContaining({ id: 'token', status: 'FAIL' })]);

@@ -16,7 +16,7 @@ export const validateCommand: CommandDef = {
   async run(ctx) {
     const { loadLab, formatDiagnostic, plural } = await import('@ahl/core');
     const root = await labRoot(ctx);
-    const result = await loadLab(root);
+    const result = await loadLab(root, { cache: false });
     const { out } = ctx;
     const files = new Set([...result.errors, ...result.warnings].map((d) => d.file)).size;
     const summary = result.lab

@@ -54,7 +54,7 @@ export async function labAt(labRoot: string, ref: string): Promise<Partial<DiffS
       await execa('tar', ['-x', '-C', dir], { input: tar as Uint8Array });
     }
     const root = join(dir, rel);
-    const loaded = await loadLab(root);
+    const loaded = await loadLab(root, { cache: false });
     const stackDigests = new Map<string, string>();
     if (loaded.lab) for (const [name, s] of Object.entries(loaded.lab.stacks)) stackDigests.set(name, await treeDigest(join(root, s.dir)));
     return { ...(loaded.lab ? { lab: loaded.lab } : {}), errors: loaded.errors, stackDigests, cleanup };

@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ahlError } from '../errors.js';
+import { deepFreeze, type Lab } from '../model/lab.js';
+import { writeJsonAtomic } from '../model/state.js';
 import { COMPOSE_FILES, LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './validate.js';
 import type { SourceFile } from './yaml-source.js';
 
@@ -65,6 +69,36 @@ export async function readLabInput(root: string): Promise<LabInput> {
 }
 
 /** Reads and validates the lab at `root`. */
-export async function loadLab(root: string): Promise<ValidationResult> {
-  return validateLab(await readLabInput(root));
+export async function loadLab(root: string, opts: { cache?: boolean } = {}): Promise<ValidationResult> {
+  const input = await readLabInput(root);
+  if (opts.cache === false) return validateLab(input);
+  // Parsing the YAML with source positions and validating it is most of a small command's time on a
+  // large lab; the result depends only on the files read and on this code, so it is kept, by their
+  // digest, in .ahl/cache/lab.json. A valid lab only: errors are always worked out afresh.
+  const file = join(input.root, '.ahl', 'cache', 'lab.json');
+  const key = await inputDigest(input);
+  try {
+    const cached = JSON.parse(await readFile(file, 'utf8')) as { key?: string; result?: { lab: Lab } & Omit<ValidationResult, 'lab'> };
+    if (cached.key === key && cached.result) return { ...cached.result, lab: deepFreeze(cached.result.lab) };
+  } catch {
+    // No cache, or an unreadable one: validate.
+  }
+  const result = validateLab(input);
+  if (result.lab) await writeJsonAtomic(file, { key, result }).catch(() => undefined);
+  return result;
+}
+
+/** The digest of a lab's input files and of the code that validates them (this module's file). */
+async function inputDigest(input: LabInput): Promise<string> {
+  const h = createHash('sha256');
+  try {
+    const self = await stat(fileURLToPath(import.meta.url));
+    h.update(`${self.size}:${self.mtimeMs}\0`);
+  } catch {
+    h.update(`${Math.random()}`);
+  }
+  h.update(input.root);
+  for (const f of [...input.files, ...(input.composeFiles ?? [])]) h.update(`\0${f.path}\0${f.text}`);
+  h.update(`\0${JSON.stringify(input.stacks)}`);
+  return h.digest('hex');
 }

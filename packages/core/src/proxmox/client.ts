@@ -1,9 +1,12 @@
-import proxmoxApi, { type ApiRequestable, type Proxmox } from 'proxmox-api';
-import { fetch, type Dispatcher } from 'undici';
+import type { Agent } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
+import type { ApiRequestable, Proxmox } from 'proxmox-api';
 import { FingerprintMismatchError, ProxmoxApiError, ProxmoxUnreachableError } from './errors.js';
 import type { TlsPolicy } from './fingerprint.js';
 import { encodeParams, type HttpMethod } from './params.js';
-import { tlsDispatcher } from './tls.js';
+import { endpointAgent } from './tls.js';
 
 export interface ProxmoxConnection {
   /** e.g. https://pve1.lab.example:8006 */
@@ -28,20 +31,30 @@ export interface ProxmoxConnection {
  * error message.
  */
 export class ProxmoxClient implements ApiRequestable {
-  /** Typed access: `client.api.nodes.$(node).qemu.$get()`. */
-  readonly api: Proxmox.Api;
   /** Requests sent, by "METHOD /path/template". */
   readonly calls = new Map<string, number>();
   private readonly base: URL;
-  private readonly dispatcher: Dispatcher;
+  private readonly agent: Agent;
   private readonly auth: string;
   private ticket: { cookie: string; csrf: string; at: number } | undefined;
+  private typed: Proxmox.Api | undefined;
 
   constructor(readonly connection: ProxmoxConnection) {
     this.base = new URL(connection.endpoint);
-    this.dispatcher = tlsDispatcher(connection.tls);
+    this.agent = endpointAgent(this.base.protocol, connection.tls);
     this.auth = `PVEAPIToken=${connection.tokenId}=${connection.tokenSecret}`;
-    this.api = proxmoxApi(this);
+  }
+
+  /**
+   * Typed access: `client.api.nodes.$(node).qemu.$get()`. proxmox-api (and the undici it loads) is
+   * loaded on first use: `request` does not need it.
+   */
+  get api(): Proxmox.Api {
+    if (!this.typed) {
+      const proxmoxApi = (createRequire(import.meta.url)('proxmox-api') as { proxmoxApi: (r: ApiRequestable) => Proxmox.Api }).proxmoxApi;
+      this.typed = proxmoxApi(this);
+    }
+    return this.typed;
   }
 
   get callCount(): number {
@@ -68,16 +81,12 @@ export class ProxmoxClient implements ApiRequestable {
     const headers: Record<string, string> = { Accept: 'application/json', ...(key === 'POST /access/ticket' ? {} : await this.authHeaders(method)) };
     if (withBody) headers['Content-Type'] = 'application/x-www-form-urlencoded';
 
+    const payload = withBody ? body.toString() : undefined;
+    if (payload !== undefined) headers['Content-Length'] = String(Buffer.byteLength(payload));
     let res;
     for (let attempt = 0; ; attempt++) {
       try {
-        res = await fetch(url, {
-          method,
-          headers,
-          ...(withBody ? { body: body.toString() } : {}),
-          dispatcher: this.dispatcher,
-          signal: AbortSignal.timeout(this.connection.timeoutMs ?? 30_000),
-        });
+        res = await this.send(url, method, headers, payload);
         break;
       } catch (e) {
         // Only reads are retried: a write that may have reached the server is never sent twice.
@@ -85,15 +94,29 @@ export class ProxmoxClient implements ApiRequestable {
         throw new ProxmoxUnreachableError(method, shownPath, describeNetworkError(e), rootCause(e));
       }
     }
-    const text = await res.text();
     let json: { data?: unknown; errors?: Record<string, string>; message?: string } | undefined;
     try {
-      json = text ? JSON.parse(text) : undefined;
+      json = res.text ? JSON.parse(res.text) : undefined;
     } catch {
       json = undefined;
     }
     if (res.status !== 200) throw new ProxmoxApiError(method, shownPath, res.status, res.statusText || json?.message?.trim() || '', json?.errors);
     return json?.data ?? null;
+  }
+
+  /** One HTTP exchange on the endpoint's agent, read to the end. */
+  private send(url: URL, method: HttpMethod, headers: Record<string, string>, payload: string | undefined): Promise<{ status: number; statusText: string; text: string }> {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method, headers, agent: this.agent, signal: AbortSignal.timeout(this.connection.timeoutMs ?? 30_000) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 
   private async authHeaders(method: HttpMethod): Promise<Record<string, string>> {
@@ -112,7 +135,7 @@ export class ProxmoxClient implements ApiRequestable {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    this.agent.destroy();
   }
 }
 
