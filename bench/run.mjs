@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['validate', 'sim', 'runway', 'status', 'plan', 'versus', 'clones', 'tasks', 'converge', 'lab'];
+const BENCHES = ['validate', 'sim', 'runway', 'status', 'plan', 'versus', 'clones', 'tasks', 'converge', 'lab', 'rebuild'];
 let failed = 0;
 for (const b of BENCHES) {
   const r = spawnSync(process.execPath, [fileURLToPath(new URL(`./${b}/run.mjs`, import.meta.url))], { stdio: 'inherit' });

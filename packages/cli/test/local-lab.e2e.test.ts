@@ -243,18 +243,20 @@ describe('the local lab', () => {
     const t0 = Date.now();
     const failed = await ahl(['rebuild', 'web-01', '--approve', '--json', '--dir', dir], { env: { ...tf, AHL_REBUILD_FAIL_AFTER: 'system' } });
     expect(failed.code, failed.stderr).toBe(1);
-    const rec = (JSON.parse(failed.stdout) as { record: { done: string[]; failed: { phase: string }; snapshot: { id: string; digest: string } } }).record;
+    const rec = (JSON.parse(failed.stdout) as { record: { done: string[]; failed: { phase: string }; snapshot: { id: string } } }).record;
     expect(rec).toMatchObject({ done: ['backup', 'recreate', 'system'], failed: { phase: 'restore' }, snapshot: { id: expect.stringMatching(/^\d{8}T\d{6}Z$/) } });
     expect(failed.stderr).toContain(`Its data is safe in backup ${rec.snapshot.id}. Fix the cause, then: ahl rebuild web-01 --resume --approve`);
     expect((await ssh(web01, 'cat /proc/sys/kernel/random/boot_id')).stdout.trim()).not.toBe(bootId);
     expect((await ssh(web01, 'cat /etc/ahl-motd; test -e /srv/web/data/note.txt || echo no-data')).stdout.trim()).toBe('web: managed by ahl\nno-data');
     expect((await ahl(['rebuild', 'web-01', '--approve', '--dir', dir], { env: tf })).stderr).toContain('a rebuild of web-01 is unfinished (restore failed');
 
-    const resumed = await ahl(['rebuild', 'web-01', '--resume', '--approve', '--dir', dir], { env: tf });
+    const resumed = await ahl(['rebuild', 'web-01', '--resume', '--approve', '--json', '--dir', dir], { env: tf });
     expect(resumed.code, resumed.stderr).toBe(0);
+    const done = (JSON.parse(resumed.stdout) as { record: { done: string[]; took: Record<string, number> } }).record;
+    expect(done.done).toEqual(['backup', 'recreate', 'system', 'restore', 'workload']);
     expect(resumed.stderr).toContain(`rebuilt web-01 from debian-bookworm@stable`);
     expect(resumed.stderr).toContain(`data from backup ${rec.snapshot.id}; its stacks are healthy`);
-    process.stderr.write(`e2e rebuild of web-01 (failed after system, then resumed): ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    process.stderr.write(`e2e rebuild of web-01 (failed after system, then resumed): ${((Date.now() - t0) / 1000).toFixed(0)} s; by phase (ms): ${JSON.stringify(done.took)}\n`);
     expect((await ssh(web01, sums)).stdout).toBe(data);
     expect(await health('10.79.0.11')).toBe('healthy');
     expect((await ssh(target('10.79.0.12'), 'curl -sf http://10.79.0.11:8080/data/note.txt')).stdout.trim()).toBe('durable');

@@ -68,3 +68,4 @@ export {
 } from './model/state.js';
 export { nodeShell, shellQuote, type NodeShell } from './node-shell.js';
 export { forgetHostKeys, hostsWrap, knownHostsFile } from './reach.js';
+export { yamlLib } from './yaml.js';

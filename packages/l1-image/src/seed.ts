@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ahlError, type Host, type Lab } from '@ahl/core';
-import { execa } from 'execa';
 
 /*
  * A NoCloud seed for a bare-metal host: the three documents cloud-init reads from a volume labelled
@@ -71,6 +70,7 @@ export async function writeSeedIso(seed: NoCloudSeed, file: string, genisoimage 
   try {
     for (const [name, text] of Object.entries(seed)) await writeFile(join(dir, name), text);
     await mkdir(dirname(file), { recursive: true });
+    const { execa } = await import('execa');
     const r = await execa(genisoimage, ['-quiet', '-output', file, '-volid', 'cidata', '-joliet', '-rock', ...Object.keys(seed)], { cwd: dir, reject: false });
     if (r.exitCode !== 0 || r.failed)
       throw ahlError('TOOL_FAILED', { tool: genisoimage, reason: (r.stderr || r.shortMessage || `exit ${r.exitCode}`).split('\n')[0]!, hint: 'install genisoimage (scripts/bootstrap does), or set AHL_GENISOIMAGE' });

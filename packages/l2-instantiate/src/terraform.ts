@@ -16,7 +16,6 @@ import {
   type Secrets,
   type TemplateManifest,
 } from '@ahl/core';
-import { execa } from 'execa';
 import { parseUiLine, summarisePlan, type PlanSummary, type TfDiagnostic, type TfPlanJson } from './plan.js';
 import { BPG_PROVIDER, hostAddress, PLAN_FILE, VM_RESOURCE, renderTerraform, resourceName, terraformDir, type ExistingVm, type RenderedHost, type RenderedModule, type UnresolvedHost } from './render.js';
 
@@ -177,6 +176,7 @@ async function run(
 ): Promise<RunResult> {
   const diagnostics: TfDiagnostic[] = [];
   const mask = redactor(ws);
+  const { execa } = await import('execa');
   const child = execa(ws.bin, args, {
     cwd: ws.dir,
     env: ws.env,

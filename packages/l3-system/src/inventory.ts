@@ -1,6 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { knownHostsFile, type Host, type Lab } from '@ahl/core';
-import { stringify } from 'yaml';
+import { knownHostsFile, yamlLib, type Host, type Lab } from '@ahl/core';
 import { systemHosts } from './targets.js';
 
 /** Rendered files, by path relative to the inventory folder: `inventory.yml` and `host_vars/HOST.yml`. */
@@ -108,5 +107,5 @@ export function renderInventory(lab: Lab, opts: InventoryOptions = {}): Inventor
 }
 
 function yaml(value: unknown): string {
-  return stringify(value, { sortMapEntries: true, lineWidth: 0, nullStr: 'null' });
+  return yamlLib().stringify(value, { sortMapEntries: true, lineWidth: 0, nullStr: 'null' });
 }

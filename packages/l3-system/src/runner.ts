@@ -3,7 +3,6 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { hostsWrap, Redactor, silentReporter, type Lab, type Reporter } from '@ahl/core';
-import { execa } from 'execa';
 import { ansibleEnv, ansiblePlaybookArgv, commandLine } from './command.js';
 import { ANSIBLE_DIR, type SystemTag } from './content.js';
 import { ConvergeError } from './errors.js';
@@ -105,6 +104,7 @@ export function collectPlaybookEvents(o: { redactor: Redactor; reporter: Reporte
 
 /** The real spawner: runs ansible-playbook with execa, streaming stdout lines to `onLine`. */
 export const execaPlaybookSpawner: PlaybookSpawner = async (argv, { env, cwd, onLine }) => {
+  const { execa } = await import('execa');
   const child = execa(argv[0]!, argv.slice(1), { env, cwd, reject: false, stdin: 'ignore', lines: false, buffer: { stdout: false, stderr: true } });
   let rest = '';
   child.stdout?.setEncoding('utf8');

@@ -1,7 +1,6 @@
 import { isAbsolute, join } from 'node:path';
-import type { Host, Lab, WorkloadSpec } from '@ahl/core';
+import { yamlLib, type Host, type Lab, type WorkloadSpec } from '@ahl/core';
 import { groupName, osFamily, sshCommonArgs } from '@ahl/l3-system';
-import { stringify } from 'yaml';
 import { BACKUP_TARGET_HOST } from './content.js';
 
 /** Rendered files, by path relative to the inventory folder: `inventory.yml` and `host_vars/HOST.yml`. */
@@ -162,5 +161,5 @@ export function renderWorkloadInventory(lab: Lab, input: WorkloadInventoryInput)
 }
 
 function yaml(value: unknown): string {
-  return stringify(value, { sortMapEntries: true, lineWidth: 0, nullStr: 'null' });
+  return yamlLib().stringify(value, { sortMapEntries: true, lineWidth: 0, nullStr: 'null' });
 }

@@ -86,12 +86,14 @@ export const rebuildCommand: CommandDef = {
       if (ctx.signal.aborted) break;
       out.progress({ step: phase, target: host.name, status: 'start' }, out.style('bold', `${phase}…`));
       let failure: string | undefined;
+      const t0 = Date.now();
       try {
         failure = await PHASES[phase](ctx, lab, secrets, host, rec);
       } catch (e) {
         const err = (e as { code?: string }).code === 'ANSIBLE_FAILED' ? await printAnsibleFailure(ctx, e) : (e as Error);
         failure = err.message;
       }
+      rec.took = { ...rec.took, [phase]: Date.now() - t0 };
       if (!failure && failAfter === phase) failure = `stopped after ${phase} (AHL_REBUILD_FAIL_AFTER)`;
       if (!failure || failAfter === phase) rec.done.push(phase);
       if (failure) {
@@ -104,7 +106,7 @@ export const rebuildCommand: CommandDef = {
         return 1;
       }
       await writeJsonAtomic(file, rec);
-      out.progress({ step: phase, target: host.name, status: 'changed' }, out.style('green', `✓ ${phase}`));
+      out.progress({ step: phase, target: host.name, status: 'changed', detail: seconds(rec.took[phase]) }, `${out.style('green', `✓ ${phase}`)} ${out.style('dim', `(${seconds(rec.took[phase])})`)}`);
     }
     if (ctx.signal.aborted) return 130;
     rec.finishedAt = new Date().toISOString();
@@ -114,6 +116,8 @@ export const rebuildCommand: CommandDef = {
     return 0;
   },
 };
+
+const seconds = (ms = 0) => `${(ms / 1000).toFixed(1)} s`;
 
 type PhaseRun = (ctx: CommandContext, lab: Lab, secrets: Secrets, host: Host, rec: RebuildRecord) => Promise<string | undefined>;
 

@@ -2,7 +2,6 @@ import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { ahlError, loadLab, type Diagnostic } from '@ahl/core';
-import { execa } from 'execa';
 import type { DiffSide } from './diff.js';
 import { treeDigest } from './intent.js';
 
@@ -14,6 +13,7 @@ import { treeDigest } from './intent.js';
 export const WORKING_TREE = 'working tree';
 
 async function git(cwd: string, args: readonly string[], encoding: 'utf8' | 'buffer' = 'utf8') {
+  const { execa } = await import('execa');
   const r = await execa('git', args, { cwd, reject: false, encoding, stdin: 'ignore' });
   if (r.exitCode !== 0) throw ahlError('GIT_FAILED', { command: `git ${args.join(' ')}`, reason: String(r.stderr).trim().split('\n')[0] || `exit ${r.exitCode}` });
   return r.stdout;
@@ -51,6 +51,7 @@ export async function labAt(labRoot: string, ref: string): Promise<Partial<DiffS
       }
     } else {
       const tar = await git(top, ['archive', '--format=tar', ref, '--', rel || '.'], 'buffer');
+      const { execa } = await import('execa');
       await execa('tar', ['-x', '-C', dir], { input: tar as Uint8Array });
     }
     const root = join(dir, rel);

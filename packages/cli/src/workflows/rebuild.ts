@@ -25,6 +25,8 @@ export interface RebuildRecord {
   /** The template version the VM is recreated from. */
   readonly template: string;
   done: RebuildPhase[];
+  /** How long each phase ran, in ms (the last attempt of a phase that was resumed). */
+  took?: Partial<Record<RebuildPhase, number>>;
   failed?: { readonly phase: RebuildPhase; readonly message: string; readonly at: string };
   finishedAt?: string;
 }

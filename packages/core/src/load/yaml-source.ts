@@ -1,4 +1,5 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { yamlLib } from '../yaml.js';
 
 /** A lab file as read from disk: its path relative to the lab root (POSIX separators) and its text. */
 export interface SourceFile {
@@ -30,8 +31,8 @@ export class ParsedYaml {
   private readonly lines: LineCounter;
 
   constructor(readonly file: SourceFile) {
-    this.lines = new LineCounter();
-    this.doc = parseDocument(file.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, merge: false });
+    this.lines = new (yamlLib().LineCounter)();
+    this.doc = yamlLib().parseDocument(file.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, merge: false });
     const problems: YamlProblem[] = [];
     for (const e of this.doc.errors) {
       const offset = e.pos[0];
@@ -66,15 +67,15 @@ export class ParsedYaml {
     for (let i = 0; i < path.length; i++) {
       const seg = path[i]!;
       const last = i === path.length - 1;
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (yamlLib().isMap(node)) {
+        const pair = node.items.find((p) => yamlLib().isScalar(p.key) && String(p.key.value) === String(seg));
         if (!pair) break;
         const key = pair.key as Node;
         best = key;
         if (last && target === 'key') break;
         node = pair.value;
-        if (node && (node as Node).range && !(isScalar(node) && node.value === null)) best = node as Node;
-      } else if (isSeq(node) && typeof seg === 'number') {
+        if (node && (node as Node).range && !(yamlLib().isScalar(node) && node.value === null)) best = node as Node;
+      } else if (yamlLib().isSeq(node) && typeof seg === 'number') {
         const item = node.items[seg];
         if (!item) break;
         node = item;
@@ -88,16 +89,16 @@ export class ParsedYaml {
   /** The field path whose key starts at `offset`, for errors the YAML parser reports by offset. */
   private pathOfKeyAt(offset: number): FieldPath | undefined {
     const walk = (node: unknown, path: (string | number)[]): FieldPath | undefined => {
-      if (isMap(node)) {
+      if (yamlLib().isMap(node)) {
         for (const pair of node.items) {
-          if (!isPair(pair)) continue;
+          if (!yamlLib().isPair(pair)) continue;
           const key = pair.key as Node | null;
-          const name = isScalar(key) ? String(key.value) : '?';
+          const name = yamlLib().isScalar(key) ? String(key.value) : '?';
           if (key?.range?.[0] === offset) return [...path, name];
           const found = walk(pair.value, [...path, name]);
           if (found) return found;
         }
-      } else if (isSeq(node)) {
+      } else if (yamlLib().isSeq(node)) {
         for (let i = 0; i < node.items.length; i++) {
           const found = walk(node.items[i], [...path, i]);
           if (found) return found;
