@@ -7,6 +7,11 @@ export function age(ms: number): string {
   return `${Math.floor(s / 86_400)}d`;
 }
 
+/** 93.4 s: a duration as the progress lines show it. */
+export function seconds(ms = 0): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** "3h ago", or "never" for no time at all. */
 export function ago(ms: number | undefined): string {
   return ms === undefined ? 'never' : `${age(ms)} ago`;

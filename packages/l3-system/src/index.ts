@@ -7,7 +7,7 @@ export const layer = {
 
 export { ANSIBLE_DIR, SYSTEM_TAGS, type SystemTag } from './content.js';
 export { selectHosts, systemHosts } from './targets.js';
-export { groupName, hostVars, osFamily, renderInventory, sshCommonArgs, type InventoryFiles, type InventoryOptions } from './inventory.js';
+export { groupName, hostVars, inventoryYaml, osFamily, renderInventory, sshCommonArgs, type InventoryFiles, type InventoryOptions } from './inventory.js';
 export { ansibleEnv, ansiblePlaybookArgv, commandLine, type PlaybookInvocation } from './command.js';
 export {
   parseEventLine,

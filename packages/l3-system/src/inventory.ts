@@ -101,11 +101,12 @@ export function renderInventory(lab: Lab, opts: InventoryOptions = {}): Inventor
       vars,
     },
   };
-  const files: Record<string, string> = { 'inventory.yml': HEADER + yaml(inventory) };
-  for (const h of hosts) files[`host_vars/${h.name}.yml`] = HEADER + yaml(hostVars(lab, h));
+  const files: Record<string, string> = { 'inventory.yml': HEADER + inventoryYaml(inventory) };
+  for (const h of hosts) files[`host_vars/${h.name}.yml`] = HEADER + inventoryYaml(hostVars(lab, h));
   return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function yaml(value: unknown): string {
+/** YAML as ahl's inventories are written: keys sorted, no folding, explicit nulls (L4 writes the same). */
+export function inventoryYaml(value: unknown): string {
   return yamlLib().stringify(value, { sortMapEntries: true, lineWidth: 0, nullStr: 'null' });
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path';
-import { yamlLib, type Host, type Lab, type WorkloadSpec } from '@ahl/core';
-import { groupName, osFamily, sshCommonArgs } from '@ahl/l3-system';
+import type { Host, Lab, WorkloadSpec } from '@ahl/core';
+import { groupName, inventoryYaml, osFamily, sshCommonArgs } from '@ahl/l3-system';
 import { BACKUP_TARGET_HOST } from './content.js';
 
 /** Rendered files, by path relative to the inventory folder: `inventory.yml` and `host_vars/HOST.yml`. */
@@ -155,11 +155,8 @@ export function renderWorkloadInventory(lab: Lab, input: WorkloadInventoryInput)
       vars,
     },
   };
-  const files: Record<string, string> = { 'inventory.yml': HEADER + yaml(inventory) };
-  for (const h of input.hosts) files[`host_vars/${h.name}.yml`] = HEADER + yaml(workloadHostVars(lab, h, input));
+  const files: Record<string, string> = { 'inventory.yml': HEADER + inventoryYaml(inventory) };
+  for (const h of input.hosts) files[`host_vars/${h.name}.yml`] = HEADER + inventoryYaml(workloadHostVars(lab, h, input));
   return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function yaml(value: unknown): string {
-  return yamlLib().stringify(value, { sortMapEntries: true, lineWidth: 0, nullStr: 'null' });
-}

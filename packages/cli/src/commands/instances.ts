@@ -1,6 +1,7 @@
 import type { Lab, ProxmoxClient, Secrets } from '@ahl/core';
 import type { L2Apply, L2Plan, Workspace } from '@ahl/l2-instantiate';
 import type { CommandContext, CommandDef } from '../command.js';
+import { seconds } from '../time.js';
 import { loadValidLab } from './lab-root.js';
 import { remember } from './memory.js';
 
@@ -99,7 +100,7 @@ async function reportL2(ctx: CommandContext, lab: Lab, r: L2Outcome, approve: bo
   const style = (s: Parameters<typeof out.style>[0], t: string) => out.style(s, t);
   const lines = planLines(lab, r.plan, style);
   out.report([out.style('bold', `${verb}: ${countsText(r.plan)}${approve ? '' : r.plan.summary.changes ? ' (nothing was changed; --approve to apply)' : ''}`), ...lines.map((l) => `  ${l}`)].join('\n'));
-  if (r.applied) out.line(out.style('green', `applied in ${(r.applied.durationMs / 1000).toFixed(1)} s: ${r.applied.hosts.map((h) => `${h.host} ${h.state === 'failed' ? 'failed' : (DONE[h.action] ?? h.action)}`).join(', ')}`));
+  if (r.applied) out.line(out.style('green', `applied in ${seconds(r.applied.durationMs)}: ${r.applied.hosts.map((h) => `${h.host} ${h.state === 'failed' ? 'failed' : (DONE[h.action] ?? h.action)}`).join(', ')}`));
   if (ctx.global.json) out.json({ approved: approve, ok: r.plan.unresolved.length === 0, plan: r.plan.summary, unresolved: r.plan.unresolved, ...(r.applied ? { applied: r.applied } : {}) });
   if (r.plan.unresolved.length) {
     const { plural } = await import('@ahl/core');

@@ -1,6 +1,7 @@
 import type { Host, Lab, Secrets } from '@ahl/core';
 import type { CommandContext, CommandDef } from '../command.js';
 import type { RebuildPhase, RebuildPlan, RebuildRecord } from '../workflows/rebuild.js';
+import { seconds } from '../time.js';
 import { printAnsibleFailure } from './ansible.js';
 import { systemRun } from './converge.js';
 import { l2Run } from './instances.js';
@@ -116,8 +117,6 @@ export const rebuildCommand: CommandDef = {
     return 0;
   },
 };
-
-const seconds = (ms = 0) => `${(ms / 1000).toFixed(1)} s`;
 
 type PhaseRun = (ctx: CommandContext, lab: Lab, secrets: Secrets, host: Host, rec: RebuildRecord) => Promise<string | undefined>;
 

@@ -35,6 +35,7 @@ export class ProxmoxClient implements ApiRequestable {
   readonly calls = new Map<string, number>();
   private readonly base: URL;
   private readonly agent: Agent;
+  private readonly transport: typeof httpRequest;
   private readonly auth: string;
   private ticket: { cookie: string; csrf: string; at: number } | undefined;
   private typed: Proxmox.Api | undefined;
@@ -42,6 +43,7 @@ export class ProxmoxClient implements ApiRequestable {
   constructor(readonly connection: ProxmoxConnection) {
     this.base = new URL(connection.endpoint);
     this.agent = endpointAgent(this.base.protocol, connection.tls);
+    this.transport = this.base.protocol === 'https:' ? httpsRequest : httpRequest;
     this.auth = `PVEAPIToken=${connection.tokenId}=${connection.tokenSecret}`;
   }
 
@@ -106,9 +108,8 @@ export class ProxmoxClient implements ApiRequestable {
 
   /** One HTTP exchange on the endpoint's agent, read to the end. */
   private send(url: URL, method: HttpMethod, headers: Record<string, string>, payload: string | undefined): Promise<{ status: number; statusText: string; text: string }> {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = request(url, { method, headers, agent: this.agent, signal: AbortSignal.timeout(this.connection.timeoutMs ?? 30_000) }, (res) => {
+      const req = this.transport(url, { method, headers, agent: this.agent, signal: AbortSignal.timeout(this.connection.timeoutMs ?? 30_000) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
