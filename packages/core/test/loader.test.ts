@@ -120,6 +120,23 @@ describe('lab.local.yaml', () => {
     expect(r.lab?.recordsRoot).toBe('/lab');
   });
 
+  it('installs every container engine from the distribution when this machine cannot reach Docker\'s repository', () => {
+    const persona = (name: string, system: string) => ({ path: `personas/${name}.yaml`, text: `template: deb@stable\nsystem:\n${system}hosts:\n  ${name}-1: {node: n1, vmid: ${name === 'box' ? 101 : 102}, ip: 10.0.0.${name === 'box' ? 1 : 2}/24, gateway: 10.0.0.254}\n` });
+    const r = validateLab({
+      root: '/lab',
+      stacks: {},
+      files: [
+        ...files,
+        persona('box', '  containerEngine: {kind: docker, source: upstream}\n'),
+        persona('plain', '  packages: [curl]\n'),
+        { path: 'lab.local.yaml', text: 'system:\n  containerEngineSource: distro\n' },
+      ],
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.lab?.personas.box?.system?.containerEngine).toEqual({ kind: 'docker', source: 'distro' });
+    expect(r.lab?.personas.plain?.system?.containerEngine).toBeUndefined();
+  });
+
   it('keeps template records of another endpoint out of images/ when told', () => {
     const r = validateLab({ root: '/lab', stacks: {}, files: [...files, { path: 'lab.local.yaml', text: 'records: .ahl/lab/records\n' }] });
     expect(r.lab?.recordsRoot).toBe('/lab/.ahl/lab/records');

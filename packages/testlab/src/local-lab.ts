@@ -93,7 +93,15 @@ export function localOverlay(lab: Lab, s: { endpoint: string; fingerprint: strin
     'ssh:',
     `  netns: ${s.namespace}`,
     `  knownHostsFile: ${LOCAL_LAB_DIR}/known_hosts`,
-    ...(s.aptProxy ? ['# The guests have no way out but this apt proxy on the lab bridge (Debian and Ubuntu mirrors only).', 'system:', `  aptProxy: ${s.aptProxy}`] : []),
+    ...(s.aptProxy
+      ? [
+          '# The guests have no way out but this apt proxy on the lab bridge (Debian and Ubuntu mirrors only),',
+          "# so a container engine comes from the distribution's docker.io, not from Docker's own repository.",
+          'system:',
+          `  aptProxy: ${s.aptProxy}`,
+          '  containerEngineSource: distro',
+        ]
+      : []),
     '# The simulated nodes run on this machine: their disks are files here (image capture reads them).',
     'nodes:',
     ...Object.keys(lab.config.nodes).map((n) => `  ${n}: {ssh: local}`),

@@ -49,6 +49,9 @@ describe('the local lab for the example lab', () => {
     expect(local.lab!.config.ssh).toMatchObject({ netns: 'ahl-lab-x1', knownHostsFile: '.ahl/lab/known_hosts' });
     expect(local.lab!.config.nodes.pve1!.ssh).toBe('local');
     expect(local.lab!.personas.docker!.system!.aptProxy).toBe('http://192.168.1.1:3142');
+    // Docker's own repository is out of the proxy's reach: the docker persona installs docker.io here.
+    expect(lab!.personas.docker!.system!.containerEngine).toEqual({ kind: 'docker', source: 'upstream' });
+    expect(local.lab!.personas.docker!.system!.containerEngine).toEqual({ kind: 'docker', source: 'distro' });
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -151,6 +151,10 @@ function applyLocal(cfg: LabConfig, local: { parsed: ParsedYaml; spec: LabLocal 
   if (local.spec.ssh) Object.assign(cfg.ssh, Object.fromEntries(Object.entries(local.spec.ssh).filter(([, v]) => v !== undefined)));
   const aptProxy = local.spec.system?.aptProxy;
   if (aptProxy) for (const p of personas) if (p.spec.system) (p as { spec: PersonaSpec }).spec = { ...p.spec, system: { ...p.spec.system, aptProxy } };
+  const source = local.spec.system?.containerEngineSource;
+  if (source)
+    for (const p of personas)
+      if (p.spec.system?.containerEngine) (p as { spec: PersonaSpec }).spec = { ...p.spec, system: { ...p.spec.system, containerEngine: { ...p.spec.system.containerEngine, source } } };
   for (const [name, o] of Object.entries(local.spec.nodes ?? {})) {
     const n = cfg.nodes[name];
     if (!n) out.error(local.parsed, ['nodes', name], `node "${name}" is not declared in lab.yaml`, 'key');

@@ -484,7 +484,13 @@ export const LabLocalSchema = z
       .optional(),
     ssh: z.strictObject(machineSsh).optional().meta({ description: 'How this machine reaches the hosts' }),
     system: z
-      .strictObject({ aptProxy: httpUrl.optional().meta({ description: 'The apt proxy every persona with a system section uses here, in place of its own' }) })
+      .strictObject({
+        aptProxy: httpUrl.optional().meta({ description: 'The apt proxy every persona with a system section uses here, in place of its own' }),
+        containerEngineSource: z
+          .enum(['distro', 'upstream'])
+          .optional()
+          .meta({ description: 'Where every persona with a container engine installs it from here, in place of its own (distro: the distribution\'s docker.io, for a machine that cannot reach Docker\'s repository)' }),
+      })
       .optional(),
     nodes: z
       .record(pveId, z.strictObject({ ssh: nodeShell.optional() }))
