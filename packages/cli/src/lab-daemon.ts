@@ -7,7 +7,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDiagnostic, LAB_LOCAL_FILE, loadLab } from '@ahl/core';
-import { startLocalLab } from '@ahl/testlab';
+import { renderNoCloud, writeSeedIso } from '@ahl/l1-image';
+import { LOCAL_LAB_DIR, standInMac, startLocalLab, type QemuBackend } from '@ahl/testlab';
 
 const root = process.argv[2];
 if (!root) {
@@ -22,9 +23,21 @@ if (!lab) {
   process.exit(2);
 }
 const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
+// The lab's bare-metal hosts are machines on its bridge, booting the stock image with the seed
+// `ahl image seed HOST` writes, from the lab as lab.local.yaml amends it (with the local lab's key).
+const bootMetal = async (backend: QemuBackend) => {
+  const { lab: here, errors: hereErrors } = await loadLab(root, { cache: false });
+  if (!here) throw new Error(hereErrors.map(formatDiagnostic).join('; '));
+  for (const host of here.hosts.filter((h) => h.runtime === 'baremetal')) {
+    const seedIso = join(root, LOCAL_LAB_DIR, 'run', 'metal', `${host.name}-seed.iso`);
+    await writeSeedIso(renderNoCloud(here, host), seedIso);
+    await backend.startMachine({ name: host.name, mac: host.mac ?? standInMac(host.name), bridge: host.network.bridge, seedIso });
+    log(`bare metal: ${host.name} is a machine on ${host.network.bridge} booting the stock image with its seed`);
+  }
+};
 let running;
 try {
-  running = await startLocalLab(lab, { onStep: log });
+  running = await startLocalLab(lab, { onStep: log, beforeReady: bootMetal });
 } catch (e) {
   process.stderr.write(`the local lab could not start: ${(e as Error).message}\n`);
   process.exit(2);

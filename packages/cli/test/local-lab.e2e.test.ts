@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectLab, loadLab, Secrets, waitForTask, type ProxmoxClient } from '@ahl/core';
+import { connectLab, loadLab, Secrets, type ProxmoxClient } from '@ahl/core';
 import { listNamespaces, readLocalLabState, ssh, waitForSsh, type LocalLabState, type SshTarget } from '@ahl/testlab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ahl, writeTree } from './helpers.js';
@@ -22,7 +22,6 @@ describe('the local lab', () => {
   let state: LocalLabState;
   let client: ProxmoxClient;
   const target = (ip: string): SshTarget => ({ host: ip, user: 'lab', key, inNamespace: (argv) => ['ip', 'netns', 'exec', state.namespace, ...argv] });
-  const wait = { initialDelayMs: 200, maxDelayMs: 2000 };
   // L2 finds terraform on PATH (the provider in the cache mirror under HOME).
   const tf = { PATH: process.env.PATH ?? '' };
   const health = async (ip: string) =>
@@ -260,6 +259,9 @@ describe('the local lab', () => {
     expect((await ssh(web01, sums)).stdout).toBe(data);
     expect(await health('10.79.0.11')).toBe('healthy');
     expect((await ssh(target('10.79.0.12'), 'curl -sf http://10.79.0.11:8080/data/note.txt')).stdout.trim()).toBe('durable');
+    // The backup host trusts the new VM's backup key in place of the old one's, not beside it.
+    const key = (await ssh(web01, 'sudo cat /var/lib/ahl/backup/id_ed25519.pub')).stdout.trim();
+    expect((await ssh(target('10.79.0.12'), "grep ' ahl-backup@web-01$' /home/lab/.ssh/authorized_keys")).stdout.trim()).toBe(`restrict ${key}`);
     // Its backup is the one the rebuild took: status has nothing to flag.
     const st = JSON.parse((await ahl(['status', 'web-01', '--json', '--dir', dir])).stdout) as { hosts: { vm?: { power: string }; template: { state: string }; drift: string[] }[] };
     expect(st.hosts[0]).toMatchObject({ vm: { power: 'running' }, template: { state: 'current' }, drift: [] });
@@ -273,26 +275,14 @@ describe('the local lab', () => {
     expect(readdirSync(join(dir, '.ahl/lab/volumes/local-lvm')).filter((f) => f.includes('302'))).toEqual([]);
   });
 
-  it('a bare-metal host: a machine booting a stock image with its `ahl image seed` ISO comes up as declared', async () => {
-    const iso = join(dir, 'nuc-01-seed.iso');
-    const seed = await ahl(['image', 'seed', 'nuc-01', '--output', iso, '--dir', dir]);
+  it('a bare-metal host: `ahl lab up` made it a machine booting the stock image with its `ahl image seed` seed, and it came up as declared', async () => {
+    // The seed the operator would write for the physical machine: the stand-in booted these documents.
+    const seed = await ahl(['image', 'seed', 'nuc-01', '--print', '--dir', dir]);
     expect(seed.code, seed.stderr).toBe(0);
-    // Stand-in for the physical machine: a guest without a cloud-init drive, the seed ISO in its cd-rom,
-    // booting the same stock image (the template's disk); the ISO reaches the node by download-url.
-    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(iso)));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/nuc-01-seed.iso`;
-      expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/storage/local/download-url', { content: 'iso', filename: 'nuc-01-seed.iso', url }), wait)).ok).toBe(true);
-    } finally {
-      server.close();
-    }
-    expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/9000/clone', { newid: 321, name: 'nuc-01-metal', full: 0 }), wait)).ok).toBe(true);
-    // The machine's NIC has the MAC the host declares, which the seed's network-config matches.
-    await client.request('PUT', '/nodes/pve1/qemu/321/config', { ide2: 'local:iso/nuc-01-seed.iso,media=cdrom', net0: 'virtio=02:AD:00:00:00:21,bridge=vmbr0' });
-    expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/321/status/start'), wait)).ok).toBe(true);
+    const instanceId = /instance-id: "([^"]+)"/.exec(seed.stdout)?.[1];
+    expect(instanceId).toMatch(/^ahl-nuc-01-[0-9a-f]{12}$/);
     const serial = () => {
-      const f = join(dir, '.ahl/lab/run/321/serial.log');
+      const f = join(dir, '.ahl/lab/run/metal/nuc-01/serial.log');
       return existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-40).join('\n') : '(no serial log)';
     };
     await waitForSsh(target('10.79.0.21'), 10 * 60_000, serial);
@@ -307,12 +297,15 @@ describe('the local lab', () => {
       return r;
     };
     await onMetal('cloud-init status --wait');
+    expect((await onMetal('cloud-init query instance_id')).stdout.trim()).toBe(instanceId);
     const name = await onMetal('hostname');
     expect(name.stdout.trim(), `${name.stderr}\n${serial()}`).toBe('nuc-01');
     expect((await onMetal('sudo -n true && echo sudo')).stdout.trim()).toBe('sudo');
     const ping = await onMetal('ping -c1 -w60 10.79.0.11; echo rc=$?');
     expect(ping.stdout, ping.stderr).toContain('rc=0');
-    expect((await waitForTask(client, await client.request<string>('POST', '/nodes/pve1/qemu/321/status/stop'), wait)).ok).toBe(true);
+    // A physical machine, not a guest of the node: Proxmox does not know it.
+    const vms = (await client.request<{ name?: string }[]>('GET', '/cluster/resources', { type: 'vm' })) ?? [];
+    expect(vms.map((v) => v.name)).not.toContain('nuc-01');
   });
 
   it('goes down leaving no process, namespace or file', async () => {

@@ -125,6 +125,7 @@ export class QcowVolumes implements SimBackend {
 export class QemuBackend extends QcowVolumes {
   private tapIndex = 100;
   private readonly taps = new Map<number, string>();
+  private readonly machines = new Map<string, string>();
 
   constructor(private readonly o: QemuBackendOptions) {
     super(o.dir);
@@ -191,9 +192,31 @@ export class QemuBackend extends QcowVolumes {
     await qga<unknown>(vmFiles(this.runDir(guest.vmid)).agent, 'guest-ping', 3000);
   }
 
-  /** Stops every guest this backend started (hard), for teardown. */
+  /**
+   * A physical machine on the lab's bridge, not a guest of the node: the stock image (a
+   * copy-on-write overlay of the guest image) booted with a NoCloud seed ISO in its drive, as a
+   * bare-metal host boots with the seed `ahl image seed` writes. The sim never sees it.
+   */
+  async startMachine(m: { readonly name: string; readonly mac: string; readonly bridge: string; readonly seedIso: string }): Promise<{ readonly runDir: string }> {
+    const runDir = join(this.o.dir, 'run', 'metal', m.name);
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+    const disk = join(runDir, 'disk.qcow2');
+    await this.qemuImg(['create', '-q', '-f', 'qcow2', '-b', this.o.image.disk, '-F', 'qcow2', disk]);
+    const tap = await this.o.network.addTap(this.tapIndex++, m.bridge);
+    this.machines.set(m.name, tap);
+    await startVm(
+      { name: `metal-${m.name}`, disk, kernel: this.o.image.kernel, initrd: this.o.image.initrd, seedIso: m.seedIso, memoryMiB: this.o.maxMemoryMiB ?? 1024, cpus: 1, tap, mac: m.mac, accel: this.o.accel, runDir },
+      this.o.network.exec,
+    );
+    return { runDir };
+  }
+
+  /** Stops every guest and machine this backend started (hard), for teardown. */
   async stopAll(): Promise<void> {
     for (const vmid of this.taps.keys()) await stopVm(this.runDir(vmid), { graceful: false }).catch(() => undefined);
+    for (const name of this.machines.keys()) await stopVm(join(this.o.dir, 'run', 'metal', name), { graceful: false }).catch(() => undefined);
     this.taps.clear();
+    this.machines.clear();
   }
 }

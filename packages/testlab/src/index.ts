@@ -11,4 +11,4 @@ export { GuestLab, type Guest, type GuestOptions } from './lab.js';
 export { AptProxy, allowProxyRequest, MIRROR_HOSTS } from './net/apt-proxy.js';
 export { QcowVolumes, QemuBackend, type QemuBackendOptions } from './backend.js';
 export { qga } from './vm/qga.js';
-export { LOCAL_LAB_DIR, localBridges, localOverlay, localSeed, readLocalLabState, startLocalLab, TOKEN_ID, type LocalLab, type LocalLabState } from './local-lab.js';
+export { LOCAL_LAB_DIR, localBridges, localOverlay, localSeed, readLocalLabState, standInMac, startLocalLab, TOKEN_ID, type LocalLab, type LocalLabState } from './local-lab.js';

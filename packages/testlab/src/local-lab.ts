@@ -3,6 +3,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Lab } from '@ahl/core';
+import { execa } from 'execa';
 import { startSim, type RunningSim, type SeedConfig } from '@ahl/pve-sim';
 import { QemuBackend } from './backend.js';
 import { buildImage, markImageInUse, type GuestImage } from './image/build.js';
@@ -77,7 +78,10 @@ export function localBridges(lab: Lab): BridgeSpec[] {
 }
 
 /** lab.local.yaml pointing ahl at the local lab: endpoint, pinned certificate, token file, and every cloud image served locally. Pure. */
-export function localOverlay(lab: Lab, s: { endpoint: string; fingerprint: string; tokenFile: string; imageUrl: string; sumsUrl: string; namespace: string; aptProxy?: string }): string {
+export function localOverlay(
+  lab: Lab,
+  s: { endpoint: string; fingerprint: string; tokenFile: string; imageUrl: string; sumsUrl: string; namespace: string; aptProxy?: string; key?: { file: string; publicKey: string } },
+): string {
   const images = Object.values(lab.images).filter((i) => i.kind === 'cloud');
   return [
     '# Written by `ahl lab up`: points this checkout at the local lab. `ahl lab down` removes it. Not for Git.',
@@ -93,6 +97,15 @@ export function localOverlay(lab: Lab, s: { endpoint: string; fingerprint: strin
     'ssh:',
     `  netns: ${s.namespace}`,
     `  knownHostsFile: ${LOCAL_LAB_DIR}/known_hosts`,
+    ...(s.key
+      ? [
+          `  privateKey: ${s.key.file}`,
+          "# The local lab's own key: its guests trust it as well as the lab's keys (whose private halves",
+          '# this machine may not have), for the cloud-init user and every persona user with keys.',
+          'extraSshKeys:',
+          `  - ${s.key.publicKey}`,
+        ]
+      : []),
     ...(s.aptProxy
       ? [
           '# The guests have no way out but this apt proxy on the lab bridge (Debian and Ubuntu mirrors only),',
@@ -109,6 +122,17 @@ export function localOverlay(lab: Lab, s: { endpoint: string; fingerprint: strin
     `records: ${LOCAL_LAB_DIR}/records`,
     '',
   ].join('\n');
+}
+
+/** The local lab's SSH key pair (made once, kept like its token): returns the public key. */
+async function labKey(dir: string): Promise<string> {
+  const file = join(dir, 'id_ed25519');
+  if (!existsSync(file) || !existsSync(`${file}.pub`)) {
+    rmSync(file, { force: true });
+    rmSync(`${file}.pub`, { force: true });
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ahl-local-lab', '-f', file], { stdin: 'ignore' });
+  }
+  return readFileSync(`${file}.pub`, 'utf8').trim();
 }
 
 /** Serves the guest image as a cloud image (plus SHA256SUMS) on loopback, for download-url. */
@@ -147,7 +171,10 @@ export interface LocalLab {
  * namespace, the guest image served as every cloud image; writes the state, the token (0600) and
  * lab.local.yaml. Leftovers of a crashed lab are cleaned first.
  */
-export async function startLocalLab(lab: Lab, opts: { onStep?: (s: string) => void; taskDurationMs?: number } = {}): Promise<LocalLab> {
+export async function startLocalLab(
+  lab: Lab,
+  opts: { onStep?: (s: string) => void; taskDurationMs?: number; beforeReady?: (backend: QemuBackend) => Promise<void> } = {},
+): Promise<LocalLab> {
   const dir = join(lab.root, LOCAL_LAB_DIR);
   const step = opts.onStep ?? (() => undefined);
   step('cleaning leftovers');
@@ -196,10 +223,22 @@ export async function startLocalLab(lab: Lab, opts: { onStep?: (s: string) => vo
       startedAt: new Date().toISOString(),
     };
     rmSync(join(dir, 'known_hosts'), { force: true });
+    const key = await labKey(dir);
     writeFileSync(
       join(lab.root, 'lab.local.yaml'),
-      localOverlay(lab, { endpoint: sim.url, fingerprint: sim.fingerprint!, tokenFile: state.tokenFile, imageUrl: served.url, sumsUrl: served.sumsUrl, namespace: network.namespace, ...(aptProxy ? { aptProxy: aptProxy.url } : {}) }),
+      localOverlay(lab, {
+        endpoint: sim.url,
+        fingerprint: sim.fingerprint!,
+        tokenFile: state.tokenFile,
+        imageUrl: served.url,
+        sumsUrl: served.sumsUrl,
+        namespace: network.namespace,
+        ...(aptProxy ? { aptProxy: aptProxy.url } : {}),
+        key: { file: `${LOCAL_LAB_DIR}/id_ed25519`, publicKey: key },
+      }),
     );
+    // Whatever else the lab holds (its bare-metal machines) starts before it is declared up.
+    await opts.beforeReady?.(backend);
     writeFileSync(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
     let stopped = false;
     return {
@@ -224,6 +263,12 @@ export async function startLocalLab(lab: Lab, opts: { onStep?: (s: string) => vo
     for (const c of cleanup) await c().catch(() => undefined);
     throw e;
   }
+}
+
+/** A stable locally administered MAC for a stand-in machine whose host declares none. Pure. */
+export function standInMac(name: string): string {
+  const h = createHash('sha256').update(name).digest();
+  return ['02', 'ad', ...[0, 1, 2, 3].map((i) => h[i]!.toString(16).padStart(2, '0'))].join(':').toUpperCase();
 }
 
 /** The recorded state of a local lab, if one was started from this checkout. */

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { localBridges, localOverlay, localSeed } from '../src/index.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const LOCAL_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHQ3ldWq0lnJ4GkVzSb6z0Yb7l1xq5mU8Kxg0Zc4t4Ne ahl-local-lab';
 
 describe('the local lab for the example lab', () => {
   it('simulates its node, storage roles and bridge, with a token for ahl', async () => {
@@ -36,6 +37,7 @@ describe('the local lab for the example lab', () => {
       sumsUrl: 'http://127.0.0.1:9/SHA256SUMS',
       namespace: 'ahl-lab-x1',
       aptProxy: 'http://192.168.1.1:3142',
+      key: { file: '.ahl/lab/id_ed25519', publicKey: LOCAL_KEY },
     });
     expect(text).toContain('  endpoint: https://127.0.0.1:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: file:.ahl/lab/token\n  tls:\n    fingerprint: "AB:CD"\n');
     expect(text).toContain('  debian-bookworm:\n    source:\n      url: http://127.0.0.1:9/i.qcow2\n      checksumUrl: http://127.0.0.1:9/SHA256SUMS\n');
@@ -46,7 +48,12 @@ describe('the local lab for the example lab', () => {
     writeFileSync(join(dir, 'lab.local.yaml'), text.replace('"AB:CD"', `"${Array(32).fill('AB').join(':')}"`));
     const local = await loadLab(dir);
     expect(local.errors).toEqual([]);
-    expect(local.lab!.config.ssh).toMatchObject({ netns: 'ahl-lab-x1', knownHostsFile: '.ahl/lab/known_hosts' });
+    expect(local.lab!.config.ssh).toMatchObject({ netns: 'ahl-lab-x1', knownHostsFile: '.ahl/lab/known_hosts', privateKey: '.ahl/lab/id_ed25519' });
+    // The guests trust the local lab's key beside the example's (whose private half is nowhere here),
+    // for cloud-init's user and for the persona users whose keys L3 makes exact.
+    const example = lab!.config.cloudInit.sshKeys[0]!;
+    expect(local.lab!.config.cloudInit.sshKeys).toEqual([example, LOCAL_KEY]);
+    expect(local.lab!.personas.devops!.system!.users.find((u) => u.name === 'lab')!.sshKeys).toEqual([example, LOCAL_KEY]);
     expect(local.lab!.config.nodes.pve1!.ssh).toBe('local');
     expect(local.lab!.personas.docker!.system!.aptProxy).toBe('http://192.168.1.1:3142');
     // Docker's own repository is out of the proxy's reach: the docker persona installs docker.io here.

@@ -149,6 +149,15 @@ function applyLocal(cfg: LabConfig, local: { parsed: ParsedYaml; spec: LabLocal 
     if (tls) cfg.proxmox.tls = { verify: tls.verify ?? true, ...(tls.fingerprint ? { fingerprint: tls.fingerprint } : {}), ...(tls.ca ? { ca: tls.ca } : {}) };
   }
   if (local.spec.ssh) Object.assign(cfg.ssh, Object.fromEntries(Object.entries(local.spec.ssh).filter(([, v]) => v !== undefined)));
+  const extraKeys = local.spec.extraSshKeys ?? [];
+  if (extraKeys.length) {
+    const plus = (keys: readonly string[]) => [...new Set([...keys, ...extraKeys])];
+    cfg.cloudInit.sshKeys = plus(cfg.cloudInit.sshKeys);
+    // A user with keys gets exactly those on every converge: this machine's key must be among them.
+    for (const p of personas)
+      if (p.spec.system?.users.some((u) => u.sshKeys.length))
+        (p as { spec: PersonaSpec }).spec = { ...p.spec, system: { ...p.spec.system, users: p.spec.system.users.map((u) => (u.sshKeys.length ? { ...u, sshKeys: plus(u.sshKeys) } : u)) } };
+  }
   const aptProxy = local.spec.system?.aptProxy;
   if (aptProxy) for (const p of personas) if (p.spec.system) (p as { spec: PersonaSpec }).spec = { ...p.spec, system: { ...p.spec.system, aptProxy } };
   const source = local.spec.system?.containerEngineSource;

@@ -62,6 +62,8 @@ const nodeShell = z
   .meta({ description: 'SSH to the node as [USER@]HOST[:PORT] (default root@ the endpoint\'s host), or local when ahl runs on the node itself' });
 
 /** How this machine reaches the hosts: usually lab.local.yaml's (the local lab writes both). */
+const privateKey = z.string().optional().meta({ description: 'Private key file (relative to the lab root, or ~/…)' });
+
 const machineSsh = {
   knownHostsFile: z.string().optional().meta({ description: 'known_hosts file for the hosts (relative to the lab root, or ~/…); default SSH\'s own' }),
   netns: z
@@ -137,7 +139,7 @@ export const LabSchema = z
     ssh: z
       .strictObject({
         user: posixName.optional().meta({ description: 'SSH user for L3/L4 (defaults to cloudInit.user)' }),
-        privateKey: z.string().optional().meta({ description: 'Private key file (relative to the lab root, or ~/…)' }),
+        privateKey,
         jumpHost: z
           .string()
           .regex(/^([a-z_][a-z0-9_-]*@)?[A-Za-z0-9.-]+(:\d+)?$/, 'must be [USER@]HOST[:PORT]')
@@ -482,7 +484,11 @@ export const LabLocalSchema = z
         }),
       )
       .optional(),
-    ssh: z.strictObject(machineSsh).optional().meta({ description: 'How this machine reaches the hosts' }),
+    ssh: z.strictObject({ privateKey, ...machineSsh }).optional().meta({ description: 'How this machine reaches the hosts' }),
+    extraSshKeys: z
+      .array(sshPublicKey)
+      .optional()
+      .meta({ description: 'Public keys trusted here as well as the lab\'s: given to cloud-init\'s user and to every persona user that has keys (the local lab\'s own key, whose private half is ssh.privateKey)' }),
     system: z
       .strictObject({
         aptProxy: httpUrl.optional().meta({ description: 'The apt proxy every persona with a system section uses here, in place of its own' }),
