@@ -28,12 +28,14 @@ const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s
 const bootMetal = async (backend: QemuBackend) => {
   const { lab: here, errors: hereErrors } = await loadLab(root, { cache: false });
   if (!here) throw new Error(hereErrors.map(formatDiagnostic).join('; '));
-  for (const host of here.hosts.filter((h) => h.runtime === 'baremetal')) {
+  const metal = here.hosts.filter((h) => h.runtime === 'baremetal');
+  for (const host of metal) {
     const seedIso = join(root, LOCAL_LAB_DIR, 'run', 'metal', `${host.name}-seed.iso`);
     await writeSeedIso(renderNoCloud(here, host), seedIso);
     await backend.startMachine({ name: host.name, mac: host.mac ?? standInMac(host.name), bridge: host.network.bridge, seedIso });
     log(`bare metal: ${host.name} is a machine on ${host.network.bridge} booting the stock image with its seed`);
   }
+  return metal.map((h) => h.name);
 };
 let running;
 try {

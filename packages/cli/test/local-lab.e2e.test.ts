@@ -77,7 +77,8 @@ describe('the local lab', () => {
   it('is up, with lab.local.yaml pointing ahl at it', async () => {
     const s = await ahl(['lab', 'status', '--json', '--dir', dir]);
     expect(s.code).toBe(0);
-    expect(JSON.parse(s.stdout)).toMatchObject({ up: true, endpoint: state.endpoint, tokenId: 'ahl@pve!ahl' });
+    // The bare-metal host is a machine of the lab's own, running beside the node.
+    expect(JSON.parse(s.stdout)).toMatchObject({ up: true, endpoint: state.endpoint, tokenId: 'ahl@pve!ahl', machines: [{ name: 'nuc-01', status: 'running' }] });
     expect(readFileSync(join(dir, 'lab.local.yaml'), 'utf8')).toContain(`endpoint: ${state.endpoint}`);
     expect((await ahl(['validate', '--dir', dir])).code).toBe(0);
   });

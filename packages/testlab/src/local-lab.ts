@@ -25,6 +25,8 @@ export interface LocalLabState {
   readonly imageUrl: string;
   readonly accel: string;
   readonly startedAt: string;
+  /** The bare-metal hosts running as machines on the lab's bridge (not guests of the node). */
+  readonly machines?: readonly string[];
 }
 
 export const LOCAL_LAB_DIR = '.ahl/lab';
@@ -173,7 +175,7 @@ export interface LocalLab {
  */
 export async function startLocalLab(
   lab: Lab,
-  opts: { onStep?: (s: string) => void; taskDurationMs?: number; beforeReady?: (backend: QemuBackend) => Promise<void> } = {},
+  opts: { onStep?: (s: string) => void; taskDurationMs?: number; beforeReady?: (backend: QemuBackend) => Promise<readonly string[]> } = {},
 ): Promise<LocalLab> {
   const dir = join(lab.root, LOCAL_LAB_DIR);
   const step = opts.onStep ?? (() => undefined);
@@ -210,7 +212,7 @@ export async function startLocalLab(
     step('pve-sim');
     const sim = await startSim({ seed: localSeed(lab, secret), https: true, backend, stateDir: join(dir, 'sim'), taskDurationMs: opts.taskDurationMs ?? 300, authFailureDelayMs: 1000, statsLagMs: 2000 });
     cleanup.unshift(() => sim.stop());
-    const state: LocalLabState = {
+    let state: LocalLabState = {
       pid: process.pid,
       runId,
       namespace: network.namespace,
@@ -238,7 +240,8 @@ export async function startLocalLab(
       }),
     );
     // Whatever else the lab holds (its bare-metal machines) starts before it is declared up.
-    await opts.beforeReady?.(backend);
+    const machines = (await opts.beforeReady?.(backend)) ?? [];
+    if (machines.length) state = { ...state, machines };
     writeFileSync(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
     let stopped = false;
     return {

@@ -126,7 +126,7 @@ export const labStatusCommand: CommandDef = {
   examples: [{ command: 'ahl lab status --json', description: 'for scripts' }],
   async run(ctx) {
     const { out } = ctx;
-    const { root, state, up } = await localState(ctx);
+    const { root, state, dir, up } = await localState(ctx);
     if (!state || !up) {
       out.line('the local lab is down');
       if (ctx.global.json) out.json({ up: false });
@@ -146,7 +146,10 @@ export const labStatusCommand: CommandDef = {
     }
     out.line(`${out.style('green', '✓')} the local lab is up: ${state.endpoint} (pid ${state.pid}, ${state.accel}, since ${state.startedAt})`);
     for (const g of guests) out.line(`  ${String(g.vmid).padEnd(6)} ${g.name.padEnd(28)} ${g.template ? 'template' : g.status}`);
-    if (ctx.global.json) out.json({ up: true, ...state, guests });
+    const { vmPid } = await import('@ahl/testlab');
+    const machines = (state.machines ?? []).map((name) => ({ name, status: vmPid(join(dir, 'run', 'metal', name)) ? 'running' : 'stopped' }));
+    for (const m of machines) out.line(`  ${'metal'.padEnd(6)} ${m.name.padEnd(28)} ${m.status}`);
+    if (ctx.global.json) out.json({ up: true, ...state, guests, machines });
     return 0;
   },
 };
