@@ -6,9 +6,9 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDiagnostic, LAB_LOCAL_FILE, loadLab } from '@ahl/core';
+import { formatDiagnostic, LAB_LOCAL_FILE, labFile, loadLab } from '@ahl/core';
 import { renderNoCloud, writeSeedIso } from '@ahl/l1-image';
-import { LOCAL_LAB_DIR, standInMac, startLocalLab, type QemuBackend } from '@ahl/testlab';
+import { LOCAL_LAB_DIR, serialTail, standInMac, startLocalLab, waitForSsh, type LabNetwork, type QemuBackend } from '@ahl/testlab';
 
 const root = process.argv[2];
 if (!root) {
@@ -25,16 +25,29 @@ if (!lab) {
 const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
 // The lab's bare-metal hosts are machines on its bridge, booting the stock image with the seed
 // `ahl image seed HOST` writes, from the lab as lab.local.yaml amends it (with the local lab's key).
-const bootMetal = async (backend: QemuBackend) => {
+// The lab is ready when they answer SSH as the hosts L3 reaches (with the local lab's key).
+const bootMetal = async (backend: QemuBackend, network: LabNetwork) => {
   const { lab: here, errors: hereErrors } = await loadLab(root, { cache: false });
   if (!here) throw new Error(hereErrors.map(formatDiagnostic).join('; '));
   const metal = here.hosts.filter((h) => h.runtime === 'baremetal');
-  for (const host of metal) {
-    const seedIso = join(root, LOCAL_LAB_DIR, 'run', 'metal', `${host.name}-seed.iso`);
-    await writeSeedIso(renderNoCloud(here, host), seedIso);
-    await backend.startMachine({ name: host.name, mac: host.mac ?? standInMac(host.name), bridge: host.network.bridge, seedIso });
-    log(`bare metal: ${host.name} is a machine on ${host.network.bridge} booting the stock image with its seed`);
-  }
+  const booted = await Promise.all(
+    metal.map(async (host) => {
+      const seedIso = join(root, LOCAL_LAB_DIR, 'run', 'metal', `${host.name}-seed.iso`);
+      await writeSeedIso(renderNoCloud(here, host), seedIso);
+      const { runDir } = await backend.startMachine({ name: host.name, mac: host.mac ?? standInMac(host.name), bridge: host.network.bridge, seedIso });
+      log(`bare metal: ${host.name} boots on ${host.network.bridge}: the stock image with its seed (as \`ahl image seed ${host.name}\` writes it)`);
+      return { host, runDir };
+    }),
+  );
+  const key = here.config.ssh.privateKey ? labFile(here, here.config.ssh.privateKey) : undefined;
+  await Promise.all(
+    booted.map(async ({ host, runDir }) => {
+      if (!key || !host.ip) return;
+      const user = here.config.ssh.user ?? here.config.cloudInit.user;
+      const ms = await waitForSsh({ host: host.ip.address, user, key, inNamespace: network.exec }, 10 * 60_000, () => serialTail(runDir));
+      log(`bare metal: ${host.name} answers SSH at ${host.ip.address} (${Math.round(ms / 1000)} s)`);
+    }),
+  );
   return metal.map((h) => h.name);
 };
 let running;

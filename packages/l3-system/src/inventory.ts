@@ -1,5 +1,4 @@
-import { isAbsolute, join } from 'node:path';
-import { knownHostsFile, yamlLib, type Host, type Lab } from '@ahl/core';
+import { knownHostsFile, labFile, yamlLib, type Host, type Lab } from '@ahl/core';
 import { systemHosts } from './targets.js';
 
 /** Rendered files, by path relative to the inventory folder: `inventory.yml` and `host_vars/HOST.yml`. */
@@ -37,10 +36,6 @@ export function sshCommonArgs(lab: Lab, opts: InventoryOptions = {}): string {
 }
 
 /** A path from lab.yaml: `~/…` is left for SSH to expand, a relative one is taken from the lab root. */
-function labPath(lab: Lab, p: string): string {
-  return p.startsWith('~/') || isAbsolute(p) ? p : join(lab.root, p);
-}
-
 /** The variables the bundled roles read, from the persona's `system` section and the host's facts. */
 export function hostVars(lab: Lab, host: Host): Record<string, unknown> {
   const s = host.system;
@@ -51,7 +46,7 @@ export function hostVars(lab: Lab, host: Host): Record<string, unknown> {
     ahl_directories: s.directories.map((d) => ({ group: d.group, mode: d.mode, owner: d.owner, path: d.path })),
     ahl_files: s.files.map((f) => ({
       ...(f.content !== undefined ? { content: f.content } : {}),
-      ...(f.source !== undefined ? { src: labPath(lab, f.source) } : {}),
+      ...(f.source !== undefined ? { src: labFile(lab, f.source) } : {}),
       group: f.group,
       mode: f.mode,
       owner: f.owner,
@@ -93,7 +88,7 @@ export function renderInventory(lab: Lab, opts: InventoryOptions = {}): Inventor
     for (const g of h.groups) join_(groupName('', g), h.name);
   }
   const vars: Record<string, string> = { ansible_python_interpreter: '/usr/bin/python3', ansible_ssh_common_args: sshCommonArgs(lab, opts) };
-  if (lab.config.ssh.privateKey) vars.ansible_ssh_private_key_file = labPath(lab, lab.config.ssh.privateKey);
+  if (lab.config.ssh.privateKey) vars.ansible_ssh_private_key_file = labFile(lab, lab.config.ssh.privateKey);
   const inventory = {
     all: {
       children: Object.fromEntries([...groups].map(([g, hs]) => [g, { hosts: Object.fromEntries(hs.sort().map((h) => [h, null])) }])),

@@ -1,5 +1,4 @@
-import { isAbsolute, join } from 'node:path';
-import type { Host, Lab, WorkloadSpec } from '@ahl/core';
+import { labFile, type Host, type Lab, type WorkloadSpec } from '@ahl/core';
 import { groupName, inventoryYaml, osFamily, sshCommonArgs } from '@ahl/l3-system';
 import { BACKUP_TARGET_HOST } from './content.js';
 
@@ -34,10 +33,6 @@ const HEADER = '# Rendered by ahl (L4 workload) from the lab files; edits here a
 const ENV_SAFE = /^[A-Za-z0-9_./:@+,=%-]*$/;
 
 /** A lab-relative path made absolute (the content copies from the controller). */
-function labPath(lab: Lab, p: string): string {
-  return isAbsolute(p) ? p : join(lab.root, p);
-}
-
 /** Files of a stack the content syncs: hidden files and a local `.env` are never copied (ahl writes `.env`). */
 export function stackFileList(names: readonly string[]): { src: string; dest: string; template: boolean }[] {
   return [...names]
@@ -90,7 +85,7 @@ export function workloadHostVars(lab: Lab, host: Host, input: WorkloadInventoryI
       files: stackFileList(input.stackFiles[w.stack] ?? []),
       name: w.stack,
       services: [...(stack.services ?? [])],
-      src: labPath(lab, stack.dir),
+      src: labFile(lab, stack.dir),
     };
   });
   const resolve = input.resolveSecret;
@@ -147,7 +142,7 @@ export function renderWorkloadInventory(lab: Lab, input: WorkloadInventoryInput)
     ansible_python_interpreter: '/usr/bin/python3',
     ansible_ssh_common_args: sshCommonArgs(lab, input.knownHostsFile ? { knownHostsFile: input.knownHostsFile } : {}),
   };
-  if (lab.config.ssh.privateKey) vars.ansible_ssh_private_key_file = labPath(lab, lab.config.ssh.privateKey);
+  if (lab.config.ssh.privateKey) vars.ansible_ssh_private_key_file = labFile(lab, lab.config.ssh.privateKey);
   const inventory = {
     all: {
       children: Object.fromEntries([...groups].sort(([a], [b]) => a.localeCompare(b)).map(([g, hs]) => [g, { hosts: Object.fromEntries(hs.sort().map((h) => [h, null])) }])),

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Secrets } from '@ahl/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -71,6 +73,13 @@ describe('renderWorkloadInventory', () => {
       target: { host: '10.0.0.5', path: '/tank/ahl', port: 22, user: 'backup' },
     });
     expect(vars).toMatchObject({ ahl_stack_filter: null, ahl_remove_approved: false, ahl_restore_snapshot: null, ahl_restore_force: false, ahl_deploy_timeout: 180 });
+  });
+
+  it('finds a private key named from the home directory, as L3 and ssh do', async () => {
+    const lab = await fixtureLab();
+    const home = { ...lab, config: { ...lab.config, ssh: { ...lab.config.ssh, privateKey: '~/.ssh/id_lab' } } };
+    const inv = parse(renderWorkloadInventory(home, { ...input(), hosts: selectWorkloadHosts(home) })['inventory.yml']!);
+    expect(inv.all.vars.ansible_ssh_private_key_file).toBe(join(homedir(), '.ssh/id_lab'));
   });
 
   it('lays the env values of a host over those of its persona', async () => {

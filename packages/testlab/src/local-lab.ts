@@ -175,7 +175,7 @@ export interface LocalLab {
  */
 export async function startLocalLab(
   lab: Lab,
-  opts: { onStep?: (s: string) => void; taskDurationMs?: number; beforeReady?: (backend: QemuBackend) => Promise<readonly string[]> } = {},
+  opts: { onStep?: (s: string) => void; taskDurationMs?: number; beforeReady?: (backend: QemuBackend, network: LabNetwork) => Promise<readonly string[]> } = {},
 ): Promise<LocalLab> {
   const dir = join(lab.root, LOCAL_LAB_DIR);
   const step = opts.onStep ?? (() => undefined);
@@ -240,7 +240,7 @@ export async function startLocalLab(
       }),
     );
     // Whatever else the lab holds (its bare-metal machines) starts before it is declared up.
-    const machines = (await opts.beforeReady?.(backend)) ?? [];
+    const machines = (await opts.beforeReady?.(backend, network)) ?? [];
     if (machines.length) state = { ...state, machines };
     writeFileSync(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
     let stopped = false;
