@@ -40,8 +40,11 @@ export const labUpCommand: CommandDef = {
   description:
     'Starts pve-sim with the QEMU backend in the background, with the nodes, storage and bridges lab.yaml names (the\n' +
     'bridges live in a private network namespace holding the hosts\' gateways), and serves the testlab Debian image as every\n' +
-    'cloud image. Writes lab.local.yaml so ahl in this checkout targets the local lab until `ahl lab down`. Guests get at\n' +
-    'most 1 GiB and 1 vCPU each; without working KVM they run under TCG (slow, but real).',
+    'cloud image. Each bare-metal host is a machine on its bridge booting that image with the seed `ahl image seed` writes\n' +
+    '(ready once it answers SSH). Writes lab.local.yaml so ahl in this checkout targets the local lab until `ahl lab down`:\n' +
+    'the endpoint and pin, a key of the lab\'s own that the guests trust beside lab.yaml\'s, the apt proxy (the guests\' only\n' +
+    'way out: Debian\'s and Ubuntu\'s mirrors), and Docker from the distribution. Guests get at most 1 GiB and 1 vCPU each;\n' +
+    'without working KVM they run under TCG (slow, but real).',
   examples: [
     { command: 'ahl lab up', description: 'start it, as root (the first start builds the guest image: a few minutes)' },
     { command: 'ahl lab up && ahl runway && ahl image build debian-bookworm', description: 'rehearse the lab locally' },
