@@ -1,7 +1,7 @@
 import type { Host, Lab, ProxmoxClient, Secrets } from '@ahl/core';
 import type { L2Plan } from '@ahl/l2-instantiate';
 import type { CommandContext, CommandDef, OptionDef } from '../command.js';
-import type { UpLayer, UpPlan, UpState, UpStep } from '../workflows/up.js';
+import { hostTrouble, type AnsibleHost, type UpLayer, type UpPlan, type UpState, type UpStep } from '../workflows/up.js';
 import { printAnsibleFailure } from './ansible.js';
 import { systemRun } from './converge.js';
 import { progressReporter, restoreCaptureLazily } from './image.js';
@@ -235,7 +235,7 @@ async function ansibleLayer(
   approve: boolean,
   later: string[],
   verb: string,
-  run: (check: boolean) => Promise<readonly { host: string; status: 'ok' | 'changed' | 'failed' | 'unreachable'; changed: readonly unknown[] }[]>,
+  run: (check: boolean) => Promise<readonly AnsibleHost[]>,
 ): Promise<Outcome> {
   let hosts;
   try {
@@ -246,7 +246,10 @@ async function ansibleLayer(
   }
   const bad = hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable');
   const items = [
-    ...hosts.map((h) => `${h.host}: ${approve ? h.status : h.status === 'changed' ? `would change (${h.changed.length})` : h.status === 'ok' ? 'in sync' : h.status}`),
+    ...hosts.map((h) => {
+      const why = hostTrouble(h);
+      return `${h.host}: ${approve ? h.status : h.status === 'changed' ? `would change (${h.changed.length})` : h.status === 'ok' ? 'in sync' : h.status}${why ? ` (${why})` : ''}`;
+    }),
     ...later,
   ];
   if (bad.length) return { state: 'failed', items, note: `${bad.map((h) => h.host).join(', ')} ${approve ? `could not ${verb}` : 'could not be checked'}` };
