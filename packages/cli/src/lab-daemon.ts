@@ -25,7 +25,7 @@ if (!lab) {
 const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s}\n`);
 // The lab's bare-metal hosts are machines on its bridge, booting the stock image with the seed
 // `ahl image seed HOST` writes, from the lab as lab.local.yaml amends it (with the local lab's key).
-// The lab is ready when they answer SSH as the hosts L3 reaches (with the local lab's key).
+// The lab is ready when they answer SSH as L3 will reach them.
 const bootMetal = async (backend: QemuBackend, network: LabNetwork) => {
   const { lab: here, errors: hereErrors } = await loadLab(root, { cache: false });
   if (!here) throw new Error(hereErrors.map(formatDiagnostic).join('; '));

@@ -125,6 +125,7 @@ export class QcowVolumes implements SimBackend {
 export class QemuBackend extends QcowVolumes {
   private tapIndex = 100;
   private readonly taps = new Map<number, string>();
+  /** Bare-metal stand-ins by name: their run folders. */
   private readonly machines = new Map<string, string>();
 
   constructor(private readonly o: QemuBackendOptions) {
@@ -204,7 +205,7 @@ export class QemuBackend extends QcowVolumes {
     const disk = join(runDir, 'disk.qcow2');
     await this.qemuImg(['create', '-q', '-f', 'qcow2', '-b', this.o.image.disk, '-F', 'qcow2', disk]);
     const tap = await this.o.network.addTap(this.tapIndex++, m.bridge);
-    this.machines.set(m.name, tap);
+    this.machines.set(m.name, runDir);
     await startVm(
       { name: `metal-${m.name}`, disk, kernel: this.o.image.kernel, initrd: this.o.image.initrd, seedIso: m.seedIso, memoryMiB: this.o.maxMemoryMiB ?? 1024, cpus: 1, tap, mac: m.mac, accel: this.o.accel, runDir },
       this.o.network.exec,
@@ -215,7 +216,7 @@ export class QemuBackend extends QcowVolumes {
   /** Stops every guest and machine this backend started (hard), for teardown. */
   async stopAll(): Promise<void> {
     for (const vmid of this.taps.keys()) await stopVm(this.runDir(vmid), { graceful: false }).catch(() => undefined);
-    for (const name of this.machines.keys()) await stopVm(join(this.o.dir, 'run', 'metal', name), { graceful: false }).catch(() => undefined);
+    for (const runDir of this.machines.values()) await stopVm(runDir, { graceful: false }).catch(() => undefined);
     this.taps.clear();
     this.machines.clear();
   }
