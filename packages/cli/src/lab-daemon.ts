@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDiagnostic, LAB_LOCAL_FILE, labFile, loadLab } from '@ahl/core';
+import { formatDiagnostic, LAB_LOCAL_FILE, labFile, loadLab, sshUser } from '@ahl/core';
 import { renderNoCloud, writeSeedIso } from '@ahl/l1-image';
 import { LOCAL_LAB_DIR, serialTail, standInMac, startLocalLab, waitForSsh, type LabNetwork, type QemuBackend } from '@ahl/testlab';
 
@@ -40,10 +40,10 @@ const bootMetal = async (backend: QemuBackend, network: LabNetwork) => {
     }),
   );
   const key = here.config.ssh.privateKey ? labFile(here, here.config.ssh.privateKey) : undefined;
+  const user = sshUser(here);
   await Promise.all(
     booted.map(async ({ host, runDir }) => {
       if (!key || !host.ip) return;
-      const user = here.config.ssh.user ?? here.config.cloudInit.user;
       const ms = await waitForSsh({ host: host.ip.address, user, key, inNamespace: network.exec }, 10 * 60_000, () => serialTail(runDir));
       log(`bare metal: ${host.name} answers SSH at ${host.ip.address} (${Math.round(ms / 1000)} s)`);
     }),

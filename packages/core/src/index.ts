@@ -67,5 +67,5 @@ export {
   type LockHolder,
 } from './model/state.js';
 export { nodeShell, shellQuote, type NodeShell } from './node-shell.js';
-export { forgetHostKeys, hostsWrap, knownHostsFile, labFile } from './reach.js';
+export { forgetHostKeys, hostsWrap, knownHostsFile, labFile, sshUser } from './reach.js';
 export { yamlLib } from './yaml.js';

@@ -13,6 +13,11 @@ export function hostsWrap(lab: Lab): ((argv: readonly string[]) => string[]) | u
   return ns ? (argv) => ['ip', 'netns', 'exec', ns, ...argv] : undefined;
 }
 
+/** The user L3 and L4 log in as: `ssh.user`, else the user cloud-init creates. */
+export function sshUser(lab: Lab): string {
+  return lab.config.ssh.user ?? lab.config.cloudInit.user;
+}
+
 export function knownHostsFile(lab: Lab): string | undefined {
   const f = lab.config.ssh.knownHostsFile;
   return f ? labFile(lab, f) : undefined;

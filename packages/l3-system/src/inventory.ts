@@ -1,4 +1,4 @@
-import { knownHostsFile, labFile, yamlLib, type Host, type Lab } from '@ahl/core';
+import { knownHostsFile, labFile, sshUser, yamlLib, type Host, type Lab } from '@ahl/core';
 import { systemHosts } from './targets.js';
 
 /** Rendered files, by path relative to the inventory folder: `inventory.yml` and `host_vars/HOST.yml`. */
@@ -35,7 +35,6 @@ export function sshCommonArgs(lab: Lab, opts: InventoryOptions = {}): string {
   return args.join(' ');
 }
 
-/** A path from lab.yaml: `~/…` is left for SSH to expand, a relative one is taken from the lab root. */
 /** The variables the bundled roles read, from the persona's `system` section and the host's facts. */
 export function hostVars(lab: Lab, host: Host): Record<string, unknown> {
   const s = host.system;
@@ -82,7 +81,7 @@ export function renderInventory(lab: Lab, opts: InventoryOptions = {}): Inventor
   const join_ = (g: string, h: string) => groups.set(g, [...(groups.get(g) ?? []), h]);
   const inventoryHosts: Record<string, Record<string, string>> = {};
   for (const h of hosts) {
-    inventoryHosts[h.name] = { ansible_host: h.ip?.address ?? h.name, ansible_user: lab.config.ssh.user ?? lab.config.cloudInit.user };
+    inventoryHosts[h.name] = { ansible_host: h.ip?.address ?? h.name, ansible_user: sshUser(lab) };
     join_(groupName('persona_', h.persona), h.name);
     join_(groupName('os_', osFamily(lab, h)), h.name);
     for (const g of h.groups) join_(groupName('', g), h.name);

@@ -1,4 +1,4 @@
-import { labFile, type Host, type Lab, type WorkloadSpec } from '@ahl/core';
+import { labFile, sshUser, type Host, type Lab, type WorkloadSpec } from '@ahl/core';
 import { groupName, inventoryYaml, osFamily, sshCommonArgs } from '@ahl/l3-system';
 import { BACKUP_TARGET_HOST } from './content.js';
 
@@ -32,7 +32,6 @@ export interface WorkloadInventoryInput {
 const HEADER = '# Rendered by ahl (L4 workload) from the lab files; edits here are lost.\n';
 const ENV_SAFE = /^[A-Za-z0-9_./:@+,=%-]*$/;
 
-/** A lab-relative path made absolute (the content copies from the controller). */
 /** Files of a stack the content syncs: hidden files and a local `.env` are never copied (ahl writes `.env`). */
 export function stackFileList(names: readonly string[]): { src: string; dest: string; template: boolean }[] {
   return [...names]
@@ -106,7 +105,7 @@ export function workloadHostVars(lab: Lab, host: Host, input: WorkloadInventoryI
             paths,
             quiesce: quiescedStacks(host),
             schedule: host.backup?.schedule ?? 'daily',
-            target: { host: target.host, path: target.path, port: target.port, user: target.user ?? lab.config.ssh.user ?? lab.config.cloudInit.user },
+            target: { host: target.host, path: target.path, port: target.port, user: target.user ?? sshUser(lab) },
           }
         : null,
     ahl_deploy_timeout: input.deployTimeoutSec ?? 180,
@@ -126,7 +125,7 @@ export function workloadHostVars(lab: Lab, host: Host, input: WorkloadInventoryI
  * settings as host_vars. Pure and deterministic apart from the secrets `resolveSecret` returns.
  */
 export function renderWorkloadInventory(lab: Lab, input: WorkloadInventoryInput): InventoryFiles {
-  const user = lab.config.ssh.user ?? lab.config.cloudInit.user;
+  const user = sshUser(lab);
   const groups = new Map<string, string[]>();
   const add = (g: string, h: string) => groups.set(g, [...(groups.get(g) ?? []), h]);
   const hosts: Record<string, Record<string, string>> = {};

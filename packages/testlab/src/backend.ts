@@ -20,6 +20,9 @@ export interface QemuBackendOptions {
   readonly maxCpus?: number;
 }
 
+/** Where a bare-metal stand-in of the local lab in `dir` keeps its disk, pid file and serial log. */
+export const machineRunDir = (dir: string, name: string): string => join(dir, 'run', 'metal', name);
+
 /** qm's drive keys, in the order a boot disk is looked for when the config has no boot order. */
 const DISK_KEYS = ['scsi0', 'virtio0', 'sata0', 'ide0'];
 
@@ -199,7 +202,7 @@ export class QemuBackend extends QcowVolumes {
    * bare-metal host boots with the seed `ahl image seed` writes. The sim never sees it.
    */
   async startMachine(m: { readonly name: string; readonly mac: string; readonly bridge: string; readonly seedIso: string }): Promise<{ readonly runDir: string }> {
-    const runDir = join(this.o.dir, 'run', 'metal', m.name);
+    const runDir = machineRunDir(this.o.dir, m.name);
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true });
     const disk = join(runDir, 'disk.qcow2');

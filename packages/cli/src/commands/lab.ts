@@ -149,8 +149,8 @@ export const labStatusCommand: CommandDef = {
     }
     out.line(`${out.style('green', '✓')} the local lab is up: ${state.endpoint} (pid ${state.pid}, ${state.accel}, since ${state.startedAt})`);
     for (const g of guests) out.line(`  ${String(g.vmid).padEnd(6)} ${g.name.padEnd(28)} ${g.template ? 'template' : g.status}`);
-    const { vmPid } = await import('@ahl/testlab');
-    const machines = (state.machines ?? []).map((name) => ({ name, status: vmPid(join(dir, 'run', 'metal', name)) ? 'running' : 'stopped' }));
+    const { machineRunDir, vmPid } = await import('@ahl/testlab');
+    const machines = (state.machines ?? []).map((name) => ({ name, status: vmPid(machineRunDir(dir, name)) ? 'running' : 'stopped' }));
     for (const m of machines) out.line(`  ${'metal'.padEnd(6)} ${m.name.padEnd(28)} ${m.status}`);
     if (ctx.global.json) out.json({ up: true, ...state, guests, machines });
     return 0;

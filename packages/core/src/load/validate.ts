@@ -150,20 +150,24 @@ function applyLocal(cfg: LabConfig, local: { parsed: ParsedYaml; spec: LabLocal 
   }
   if (local.spec.ssh) Object.assign(cfg.ssh, Object.fromEntries(Object.entries(local.spec.ssh).filter(([, v]) => v !== undefined)));
   const extraKeys = local.spec.extraSshKeys ?? [];
-  if (extraKeys.length) {
-    const plus = (keys: readonly string[]) => [...new Set([...keys, ...extraKeys])];
-    cfg.cloudInit.sshKeys = plus(cfg.cloudInit.sshKeys);
-    // A user with keys gets exactly those on every converge: this machine's key must be among them.
-    for (const p of personas)
-      if (p.spec.system?.users.some((u) => u.sshKeys.length))
-        (p as { spec: PersonaSpec }).spec = { ...p.spec, system: { ...p.spec.system, users: p.spec.system.users.map((u) => (u.sshKeys.length ? { ...u, sshKeys: plus(u.sshKeys) } : u)) } };
+  const plus = (keys: readonly string[]) => [...new Set([...keys, ...extraKeys])];
+  if (extraKeys.length) cfg.cloudInit.sshKeys = plus(cfg.cloudInit.sshKeys);
+  // What this machine changes in every persona's system section, in one pass.
+  const { aptProxy, containerEngineSource: source } = local.spec.system ?? {};
+  for (const p of personas) {
+    const s = p.spec.system;
+    if (!s) continue;
+    (p as { spec: PersonaSpec }).spec = {
+      ...p.spec,
+      system: {
+        ...s,
+        ...(aptProxy ? { aptProxy } : {}),
+        ...(source && s.containerEngine ? { containerEngine: { ...s.containerEngine, source } } : {}),
+        // A user with keys gets exactly those on every converge: this machine's keys must be among them.
+        ...(extraKeys.length ? { users: s.users.map((u) => (u.sshKeys.length ? { ...u, sshKeys: plus(u.sshKeys) } : u)) } : {}),
+      },
+    };
   }
-  const aptProxy = local.spec.system?.aptProxy;
-  if (aptProxy) for (const p of personas) if (p.spec.system) (p as { spec: PersonaSpec }).spec = { ...p.spec, system: { ...p.spec.system, aptProxy } };
-  const source = local.spec.system?.containerEngineSource;
-  if (source)
-    for (const p of personas)
-      if (p.spec.system?.containerEngine) (p as { spec: PersonaSpec }).spec = { ...p.spec, system: { ...p.spec.system, containerEngine: { ...p.spec.system.containerEngine, source } } };
   for (const [name, o] of Object.entries(local.spec.nodes ?? {})) {
     const n = cfg.nodes[name];
     if (!n) out.error(local.parsed, ['nodes', name], `node "${name}" is not declared in lab.yaml`, 'key');
