@@ -33,6 +33,13 @@ module.exports = {
       to: { path: `^packages/(${ORDER.slice(1).join('|')})/` },
     },
     {
+      name: 'no-test-support-in-src',
+      comment: 'test-support/ holds helpers for tests (prerequisites): no package source may depend on it',
+      severity: 'error',
+      from: { path: '^packages/[^/]+/src/' },
+      to: { path: '^test-support/' },
+    },
+    {
       name: 'no-reaching-into-another-package',
       comment: 'import another package by its name, never through a relative path into its files',
       severity: 'error',

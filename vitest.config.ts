@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     projects: [
       'packages/*',
-      { test: { name: 'repo', include: ['scripts/**/*.test.ts', 'bench/**/*.test.ts'], testTimeout: 60_000 } },
+      { test: { name: 'repo', include: ['scripts/**/*.test.ts', 'bench/**/*.test.ts', 'test-support/**/*.test.ts'], testTimeout: 60_000 } },
     ],
   },
 });

@@ -63,6 +63,17 @@ describe('layer direction (dependency-cruiser)', () => {
     expect(r.output).toContain('no-reaching-into-another-package');
   });
 
+  it('lets a test import test-support/, and rejects a package source that does', () => {
+    const files = { 'test-support/prerequisites.ts': 'export const prerequisites = 1;\n' };
+    const test = cruise(workspace({ ...files, 'packages/l3-system/test/uses.test.ts': "import { prerequisites } from '../../../test-support/prerequisites.js';\nexport const x = prerequisites;\n" }));
+    expect(test.output).toContain('no dependency violations');
+    expect(test.code).toBe(0);
+    const src = cruise(workspace({ ...files, 'packages/l3-system/src/planted.ts': "import { prerequisites } from '../../../test-support/prerequisites.js';\nexport const x = prerequisites;\n" }));
+    expect(src.code).not.toBe(0);
+    expect(src.output).toContain('no-test-support-in-src');
+    expect(src.output).toContain('packages/l3-system/src/planted.ts');
+  });
+
   it('passes on the real repository', () => {
     const out = execFileSync(DEPCRUISE, ['--config', '.dependency-cruiser.cjs', '--output-type', 'err', 'packages/*/src', 'packages/*/test'], { cwd: REPO, encoding: 'utf8' });
     expect(out).toContain('no dependency violations');
