@@ -8,6 +8,7 @@ import { diffLabs } from '../src/workflows/diff.js';
 import { buildGraph } from '../src/workflows/graph.js';
 import { planPower } from '../src/workflows/power.js';
 import { buildStatus } from '../src/workflows/status.js';
+import { prerequisites } from '../../../test-support/prerequisites.js';
 import { ahl, REPO } from './helpers.js';
 
 /** The example lab's bare-metal host (devops-nuc) through every command that knows about VMs. */
@@ -49,7 +50,7 @@ describe('a bare-metal host', () => {
     expect(removed.hosts[0]!.changes.map((c) => [c.action, c.note])).toEqual([['destroy', 'no longer managed; the machine itself is left as it is']]);
   });
 
-  it('ahl image seed: prints the documents, refuses a VM, writes the ISO', async () => {
+  it('ahl image seed: prints the documents, refuses a VM', async () => {
     const printed = await ahl(['image', 'seed', 'devops-nuc', '--print', '--dir', REPO]);
     expect(printed.code).toBe(0);
     expect(printed.stdout).toMatch(/^# ---- meta-data\ninstance-id: "ahl-devops-nuc-[0-9a-f]{12}"\n/);
@@ -57,7 +58,11 @@ describe('a bare-metal host', () => {
     const vm = await ahl(['image', 'seed', 'devops-01', '--dir', REPO]);
     expect(vm.code).toBe(2);
     expect(vm.stderr).toContain('"devops-01" is a VM: Proxmox gives it its cloud-init drive; seeds are for hosts with runtime: baremetal');
-    if (spawnSync('sh', ['-c', 'command -v genisoimage']).status !== 0) return;
+  });
+
+  prerequisites([
+    spawnSync('sh', ['-c', 'command -v genisoimage']).status !== 0 && 'genisoimage (apt package genisoimage; bash scripts/bootstrap installs it)',
+  ]).it('ahl image seed: writes the ISO', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'ahl-cli-seed-')), 'nuc.iso');
     const r = await ahl(['image', 'seed', 'devops-nuc', '--output', out, '--dir', REPO], { env: { PATH: process.env.PATH } });
     expect(r.code, r.stderr).toBe(0);

@@ -8,7 +8,8 @@ import { loadLab, Secrets } from '@ahl/core';
 import { openCaptureStore } from '@ahl/l1-image';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { QcowVolumes } from '@ahl/testlab';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { prerequisites } from '../../../test-support/prerequisites.js';
 import { ahl, writeTree } from './helpers.js';
 
 /*
@@ -22,7 +23,7 @@ const S3_KEY = 'AKIAAHLTESTKEY000001';
 const S3_SECRET = 'ahl-s3-secret-do-not-print-9d8c7b6a';
 const BUCKET = 'ahl-captures';
 const MOTO = join(process.env.AHL_CACHE_DIR ?? join(homedir(), '.cache/ahl'), 'venv/bin/moto_server');
-const missing = [existsSync(MOTO) ? '' : `${MOTO} (bash scripts/bootstrap installs it)`, spawnSync('sh', ['-c', 'command -v qemu-img']).status === 0 ? '' : 'qemu-img'].filter(Boolean);
+const missing = [!existsSync(MOTO) && `${MOTO} (bash scripts/bootstrap installs it)`, spawnSync('sh', ['-c', 'command -v qemu-img']).status !== 0 && 'qemu-img (apt package qemu-utils; bash scripts/bootstrap installs it)'];
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -42,7 +43,7 @@ function contentDigest(file: string, dir: string): string {
   return digest;
 }
 
-describe.skipIf(missing.length > 0)(`capture store: moto S3, qemu-img, pve-sim with qcow2 volumes${missing.length ? ` (skipped: needs ${missing.join(', ')})` : ''}`, () => {
+prerequisites(missing).describe('capture store: moto S3, qemu-img, pve-sim with qcow2 volumes', () => {
   let moto: ChildProcess;
   let s3: string;
   let sim: RunningSim;

@@ -6,10 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { loadLab, type Host } from '@ahl/core';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { prerequisites } from '../../../test-support/prerequisites.js';
 import { renderNoCloud, writeSeedIso } from '../src/index.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+/** genisoimage and isoinfo, both from Debian's genisoimage package (bash scripts/bootstrap installs it). */
+const isoTools = prerequisites(['genisoimage', 'isoinfo'].map((t) => !has(t) && `${t} (apt package genisoimage; bash scripts/bootstrap installs it)`));
 
 describe('NoCloud seed of a bare-metal host', () => {
   it('renders the example lab\'s NUC exactly: user with the lab\'s keys, hostname, static address on its MAC', async () => {
@@ -54,7 +57,7 @@ describe('NoCloud seed of a bare-metal host', () => {
     expect(net).toEqual({ version: 2, ethernets: { lan0: { match: { name: 'en*' }, dhcp4: true } } });
   });
 
-  it.skipIf(!has('genisoimage') || !has('isoinfo'))('writes an ISO labelled cidata that holds the three documents', async () => {
+  isoTools.it('writes an ISO labelled cidata that holds the three documents', async () => {
     const lab = (await loadLab(REPO)).lab!;
     const seed = renderNoCloud(lab, lab.hosts.find((h) => h.name === 'devops-nuc')!);
     const iso = join(mkdtempSync(join(tmpdir(), 'ahl-seed-test-')), 'nuc.iso');

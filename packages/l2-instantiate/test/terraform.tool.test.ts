@@ -6,7 +6,8 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connectLab, isAhlError, loadLab, waitForTask, Redactor, Secrets, type Lab } from '@ahl/core';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { prerequisites } from '../../../test-support/prerequisites.js';
 import { applyPlan, findTerraform, planHosts, prepareWorkspace, providerMirror, type Workspace } from '../src/index.js';
 
 // The tool tier for L2: real terraform (or tofu) with the real bpg/proxmox provider (built by
@@ -46,7 +47,7 @@ function write(dir: string, files: Record<string, string>) {
   }
 }
 
-describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox against pve-sim${missing.length ? ` (skipped: needs ${missing.join(', ')})` : ''}`, () => {
+prerequisites(missing).describe('L2 with real terraform and bpg/proxmox against pve-sim', () => {
   let sim: RunningSim;
   let dir: string;
   const redactor = new Redactor();
@@ -262,7 +263,7 @@ describe.skipIf(missing.length > 0)(`L2 with real terraform and bpg/proxmox agai
 const MOTO = join(process.env.AHL_CACHE_DIR ?? join(homedir(), '.cache/ahl'), 'venv/bin/moto_server');
 const s3Missing = [...missing, ...(existsSync(MOTO) ? [] : [`${MOTO} (bash scripts/bootstrap installs it)`])];
 
-describe.skipIf(s3Missing.length > 0)(`L2 state in an S3-compatible bucket (moto)${s3Missing.length ? ` (skipped: needs ${s3Missing.join(', ')})` : ''}`, () => {
+prerequisites(s3Missing).describe('L2 state in an S3-compatible bucket (moto)', () => {
   const S3_KEY = 'AKIAAHLSTATEKEY00001';
   const S3_SECRET = 'ahl-state-secret-do-not-print-1a2b3c';
   let moto: ChildProcess;

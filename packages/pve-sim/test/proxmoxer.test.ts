@@ -3,21 +3,24 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { prerequisites } from '../../../test-support/prerequisites.js';
 import { TOKEN, testSim } from './helpers.js';
 
 // Python's proxmoxer (PyPI) against the sim over HTTPS: token auth, clone,
 // task wait, start, stop, delete. Skipped with the reason when python3 or
-// proxmoxer is unavailable.
+// proxmoxer is unavailable; under CI that fails instead.
 // scripts/bootstrap installs proxmoxer into a virtualenv under the cache; fall back to python3 on PATH.
 const venvPython = join(process.env.AHL_CACHE_DIR ?? join(homedir(), '.cache', 'ahl'), 'venv', 'bin', 'python');
 const PYTHON = existsSync(venvPython) ? venvPython : 'python3';
 const probe = spawnSync(PYTHON, ['-c', 'import proxmoxer, requests; print(proxmoxer.__version__)'], { encoding: 'utf8' });
-const reason = probe.error ? `python3 not available (${probe.error.message})` : probe.status !== 0 ? `proxmoxer not importable: ${probe.stderr.trim().split('\n').pop()}` : '';
-if (reason) console.warn(`skipping proxmoxer contract test: ${reason}; install with: pip install proxmoxer requests`);
+const needs = prerequisites([
+  probe.error && `python3 (${probe.error.message}; with it, bash scripts/bootstrap installs proxmoxer into ${venvPython})`,
+  !probe.error && probe.status !== 0 && `proxmoxer and requests importable by ${PYTHON} (${probe.stderr.trim().split('\n').pop()}; bash scripts/bootstrap installs them into ${venvPython})`,
+]);
 
 describe('proxmoxer', () => {
-  it.skipIf(reason !== '')('clones, starts, stops and deletes through proxmoxer', async () => {
+  needs.it('clones, starts, stops and deletes through proxmoxer', async () => {
     const sim = await testSim({ https: true });
     try {
       const script = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'proxmoxer_flow.py');

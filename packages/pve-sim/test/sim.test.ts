@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prerequisites } from '../../../test-support/prerequisites.js';
 import type { RunningSim } from '../src/index.js';
 import { NODE, TOKEN, failure, raw, testSim, tokenClient, waitTask } from './helpers.js';
 
@@ -185,7 +186,7 @@ describe('HTTPS and the bin', () => {
   });
 
   const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
-  it.skipIf(!existsSync(bin))('the bin prints the URL and tokens and stops on SIGTERM', async () => {
+  prerequisites([!existsSync(bin) && `${bin} (pnpm build)`]).it('the bin prints the URL and tokens and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [bin, '--http', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out = await new Promise<string>((resolve, reject) => {
       let text = '';
