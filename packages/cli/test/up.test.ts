@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ahl, fakePlaybook, oneNodeSim, writeTree } from './helpers.js';
 
 // Without Terraform: L2 says what is missing and blocks; the rest of the plan is still shown.
-// (With the real terraform and provider: up.tool.test.ts.)
+// (With the real terraform and provider: up.stand-in-ansible.test.ts.)
 
 const SECRET = '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningSim } from '@ahl/pve-sim';
 import { connectLab, loadLab, Secrets } from '@ahl/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { prerequisites } from '../../../test-support/prerequisites.js';
 import { renderUp, type UpStep } from '../src/workflows/up.js';
 import { ahl, fakePlaybook, missingForL2, oneNodeSim, servedImage, writeTree } from './helpers.js';
 
@@ -11,11 +12,15 @@ const SECRET = '7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b';
 const persona = 'template: noble@stable\nresources: {disk: 8}\nsystem: {packages: [tree]}\nhosts:\n  web-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n';
 type Layers = { approved: boolean; ok: boolean; layers: UpStep[] };
 
-// The tool tier: L2 runs the real terraform with the real bpg/proxmox provider against pve-sim;
-// Ansible is a stand-in that prints recorded events.
-const missing = missingForL2();
+// Unit tier, with a stand-in: L2 runs the real terraform with the real bpg/proxmox provider against
+// pve-sim, but ansible-playbook is a stand-in (fakePlaybook) that prints recorded events. So L3's
+// states here are what ahl makes of those events, not what Ansible does on a host: that is
+// packages/l3-system/test/converge.tool.test.ts (real ansible-playbook against real guests).
+// Terraform makes these tests take tens of seconds (more on a cold or busy machine): hence the
+// explicit timeouts, well above the unit tier's default.
+const TIMEOUT = 10 * 60_000;
 
-describe.skipIf(missing.length > 0)(`ahl up${missing.length ? ` (skipped: needs ${missing.join(', ')})` : ''}`, () => {
+prerequisites(missingForL2()).describe('ahl up (stand-in ansible-playbook)', () => {
   let sim: RunningSim;
   let image: Awaited<ReturnType<typeof servedImage>>;
   let dir: string;
@@ -33,7 +38,7 @@ describe.skipIf(missing.length > 0)(`ahl up${missing.length ? ` (skipped: needs 
       'images/noble.yaml': `os: {family: ubuntu, release: noble}\nsource:\n  url: ${image.url}\n  checksum: ${image.checksum}\ntemplate: {vmid: 9000}\n`,
       'personas/web.yaml': persona,
     });
-  });
+  }, TIMEOUT);
 
   afterAll(async () => {
     await sim?.stop();
@@ -193,4 +198,4 @@ describe.skipIf(missing.length > 0)(`ahl up${missing.length ? ` (skipped: needs 
       ),
     ).toBe(['ahl up', '✓ L0 runway    ok', '    9 passed, 0 warned, 0 failed', '✗ L1 images    failed', '    noble: the download step failed', '· L2 instances not run', 'stopped at L1 images; the layers after it were not run', ''].join('\n'));
   });
-});
+}, { timeout: TIMEOUT });

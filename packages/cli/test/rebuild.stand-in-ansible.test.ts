@@ -3,40 +3,66 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectLab, loadLab, Secrets } from '@ahl/core';
 import type { RunningSim } from '@ahl/pve-sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { prerequisites } from '../../../test-support/prerequisites.js';
 import { ahl, missingForL2, oneNodeSim, writeTree } from './helpers.js';
 
-// The tool tier: `ahl rebuild` with the real terraform and bpg/proxmox provider against pve-sim, and
-// a stand-in ansible-playbook that answers each playbook as the bundled content would (events, and
-// the per-host reports the L4 playbooks write), logging which playbook ran.
-
-const missing = missingForL2();
+// Unit tier, with a stand-in: `ahl rebuild` with the real terraform and bpg/proxmox provider against
+// pve-sim, and a stand-in ansible-playbook that answers each playbook as the bundled content would
+// (events, and the per-host reports the L4 playbooks write), logging which playbook ran. What this
+// proves is ahl's part: the phases, their order, the record, --resume, and which backup is restored.
+// The digest check of a restore is ahl-restore's, on the host: the stand-in only mirrors its
+// contract (exit 5 and status "mismatch" when the restored data's digest is not the snapshot's), so
+// a match here is the stand-in's, not a check of real data (packages/l4-workload/test/workload.tool.test.ts
+// restores real data on a real guest and checks its digest).
+// Terraform makes these tests take tens of seconds (more on a cold or busy machine): hence the
+// explicit timeouts, well above the unit tier's default.
+const TIMEOUT = 10 * 60_000;
 
 const SECRET = '5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
 const SNAPSHOT = '20261126T030000Z';
 
-/** A stand-in ansible-playbook: node, logging `PLAYBOOK HOSTS` to $FAKE_LOG, every host ok. */
+const BACKUP_DIGEST = `sha256:${'ab'.repeat(32)}`;
+
+/**
+ * A stand-in ansible-playbook: node, logging `PLAYBOOK HOSTS` to $FAKE_LOG (a restore also logs the
+ * snapshot ahl asked for), every host ok. Its backups all record BACKUP_DIGEST; a restore reports
+ * the data it put back as $FAKE_RESTORED_DIGEST (default: the snapshot's digest) and, as ahl-restore
+ * does, exits 5 with status "mismatch" when that differs from the snapshot's.
+ */
 function playbook(dir: string): string {
   const bin = join(dir, 'ansible-playbook');
   writeFileSync(
     bin,
     `#!${process.execPath}
-const { appendFileSync, mkdirSync, writeFileSync } = require('node:fs');
+const { appendFileSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const argv = process.argv.slice(2);
 const book = argv[argv.length - 1];
 const hosts = argv[argv.indexOf('--limit') + 1].split(',');
 const l4 = book.includes('l4-workload');
 const name = (l4 ? 'l4/' : 'l3/') + book.split('/').pop();
-appendFileSync(process.env.FAKE_LOG, name + ' ' + hosts.join(',') + (argv.includes('--extra-vars') ? ' wait' : '') + '\\n');
+// The snapshot ahl asks for is in the host_vars it wrote (cwd is the inventory folder); null: the latest.
+const snapshot = (h) => (/^ahl_restore_snapshot: ["']?(\\w+)["']?$/m.exec(readFileSync('host_vars/' + h + '.yml', 'utf8')) || [])[1] || 'unreadable';
+const asked = name === 'l4/restore.yml' ? ' ' + hosts.map((h) => snapshot(h)).join(',') : '';
+appendFileSync(process.env.FAKE_LOG, name + ' ' + hosts.join(',') + (argv.includes('--extra-vars') ? ' wait' : '') + asked + '\\n');
 const now = new Date().toISOString();
-const backup = (h) => ({ host: h, id: '${SNAPSHOT}', time: now, finished: now, status: 'ok', size: 4096, files: 3, digest: 'sha256:ab', target: 'backup@nas:/tank/ahl', paths: ['/srv/app'] });
+const backup = (h) => ({ host: h, id: '${SNAPSHOT}', time: now, finished: now, status: 'ok', size: 4096, files: 3, digest: '${BACKUP_DIGEST}', target: 'backup@nas:/tank/ahl', paths: ['/srv/app'] });
+const restore = (h) => {
+  const id = snapshot(h) === 'null' ? '${SNAPSHOT}' : snapshot(h);
+  const expected = id === '${SNAPSHOT}' ? backup(h).digest : '';
+  if (!expected) return { rc: 4, stdout: '', stderr: 'snapshot ' + id + ' of ' + h + ' is not on backup@nas:/tank/ahl\\n' };
+  const digest = process.env.FAKE_RESTORED_DIGEST || expected;
+  const status = digest === expected ? 'ok' : 'mismatch';
+  const stdout = JSON.stringify({ host: h, id, time: now, status, digest, expected, restarted: [] }) + '\\n';
+  return status === 'ok' ? { rc: 0, stdout, stderr: '' } : { rc: 5, stdout, stderr: 'restored data of ' + h + " does not match snapshot " + id + "'s digest\\n" };
+};
 mkdirSync('reports', { recursive: true });
 for (const h of hosts) {
   let report;
   if (name === 'l4/site.yml') report = { stacks: [{ name: 'app', changed: true, action: 'up', containers: ['/app-app-1 running healthy'] }], orphans: [], removed: [], compose: 'docker compose' };
   if (name === 'l4/status.yml') report = { rc: 0, stdout: 'last\\t' + JSON.stringify(backup(h)) + '\\n', stderr: '' };
   if (name === 'l4/backup.yml') report = { rc: 0, stdout: JSON.stringify(backup(h)) + '\\n', stderr: '' };
-  if (name === 'l4/restore.yml') report = { rc: 0, stdout: JSON.stringify({ host: h, id: '${SNAPSHOT}', time: now, status: 'ok', digest: 'sha256:ab', expected: 'sha256:ab', restarted: [] }) + '\\n', stderr: '' };
+  if (name === 'l4/restore.yml') report = restore(h);
   if (report) writeFileSync('reports/' + h + '.json', JSON.stringify(report));
   console.log(JSON.stringify({ event: 'host_task', host: h, task: name, status: 'changed' }));
 }
@@ -47,13 +73,13 @@ console.log(JSON.stringify({ event: 'stats', hosts: Object.fromEntries(hosts.map
   return bin;
 }
 
-describe.skipIf(missing.length > 0)(`ahl rebuild${missing.length ? ` (skipped: needs ${missing.join(', ')})` : ''}`, () => {
+prerequisites(missingForL2()).describe('ahl rebuild (stand-in ansible-playbook)', () => {
   let sim: RunningSim;
   let dir: string;
   let log: string;
   let env: Record<string, string | undefined>;
   const ran = () => readFileSync(log, 'utf8').trim().split('\n');
-  const record = () => JSON.parse(readFileSync(join(dir, '.ahl/state/rebuild/app-01.json'), 'utf8')) as { done: string[]; failed?: { phase: string }; snapshot?: { id: string }; finishedAt?: string };
+  const record = (host = 'app-01') => JSON.parse(readFileSync(join(dir, `.ahl/state/rebuild/${host}.json`), 'utf8')) as { done: string[]; failed?: { phase: string }; snapshot?: { id: string; digest?: string }; finishedAt?: string };
 
   beforeAll(async () => {
     sim = await oneNodeSim(SECRET, [{ vmid: 9000, name: 'deb-20261101-120000', template: true, config: { memory: '1024', scsi0: 'local-lvm:base-9000-disk-0,size=2G', net0: 'virtio=BC:24:11:00:90:00,bridge=vmbr0', boot: 'order=scsi0', tags: 'ahl-template' } }], true);
@@ -69,11 +95,11 @@ describe.skipIf(missing.length > 0)(`ahl rebuild${missing.length ? ` (skipped: n
       'images/deb/channels.json': JSON.stringify({ channels: { stable: '20261101-120000' } }),
       'stacks/app/compose.yaml': 'services:\n  app:\n    image: busybox\n    volumes: ["/srv/app:/data"]\n',
       'personas/app.yaml':
-        'template: deb@stable\nresources: {disk: 4}\nsystem: {packages: [tree]}\nworkloads:\n  - stack: app\n    data: [{path: /srv/app}]\nbackup: {maxAge: 26h}\nhosts:\n  app-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n',
+        'template: deb@stable\nresources: {disk: 4}\nsystem: {packages: [tree]}\nworkloads:\n  - stack: app\n    data: [{path: /srv/app}]\nbackup: {maxAge: 26h}\nhosts:\n  app-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  app-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n',
     });
     const up = await ahl(['up', 'app-01', '--approve', '--dir', dir], { env });
     if (up.code !== 0) throw new Error(`ahl up failed:\n${up.stderr}`);
-  });
+  }, TIMEOUT);
 
   afterAll(async () => {
     await sim?.stop();
@@ -116,9 +142,29 @@ describe.skipIf(missing.length > 0)(`ahl rebuild${missing.length ? ` (skipped: n
     expect(resumed.stderr).toMatch(/✓ recreate +.*\(done\)/);
     // The recorded backup is used (its records are not read again), the VM is not touched again:
     // converge (waiting for the new VM's first boot), restore, deploy.
-    expect(ran()).toEqual(['l3/site.yml app-01 wait', 'l4/restore.yml app-01', 'l4/site.yml app-01']);
+    expect(ran()).toEqual(['l3/site.yml app-01 wait', `l4/restore.yml app-01 ${SNAPSHOT}`, 'l4/site.yml app-01']);
     expect(record()).toMatchObject({ done: ['recreate', 'system', 'restore', 'workload'], snapshot: { id: SNAPSHOT }, finishedAt: expect.any(String) });
     expect(resumed.stderr).toContain('rebuilt app-01 from deb@stable (20261101-120000), data from backup 20261126T030000Z; its stacks are healthy');
     expect((await ahl(['rebuild', 'app-01', '--resume', '--dir', dir], { env })).stderr).toContain('there is no unfinished rebuild of app-01 to resume');
   });
-});
+
+  // app-02, brought up here: app-01's finished rebuild would make another `ahl rebuild app-01 --approve`
+  // replay that record (every phase done) instead of rebuilding.
+  it("restored data without the backup's digest stops the rebuild at restore; --resume restores again", async () => {
+    const up = await ahl(['up', 'app-02', '--approve', '--dir', dir], { env });
+    expect(up.code, up.stderr).toBe(0);
+    writeFileSync(log, '');
+    const failed = await ahl(['rebuild', 'app-02', '--approve', '--dir', dir], { env: { ...env, FAKE_RESTORED_DIGEST: `sha256:${'cd'.repeat(32)}` } });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`✗ restore: the restore mismatch: restored data of app-02 does not match snapshot ${SNAPSHOT}'s digest`);
+    expect(failed.stderr).toContain(`Its data is safe in backup ${SNAPSHOT}. Fix the cause, then: ahl rebuild app-02 --resume --approve`);
+    expect(record('app-02')).toMatchObject({ done: ['recreate', 'system'], failed: { phase: 'restore' }, snapshot: { id: SNAPSHOT, digest: BACKUP_DIGEST } });
+    expect(ran()).toEqual(['l4/status.yml app-02', 'l3/site.yml app-02 wait', `l4/restore.yml app-02 ${SNAPSHOT}`]);
+
+    writeFileSync(log, '');
+    const resumed = await ahl(['rebuild', 'app-02', '--resume', '--approve', '--dir', dir], { env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(ran()).toEqual([`l4/restore.yml app-02 ${SNAPSHOT}`, 'l4/site.yml app-02']);
+    expect(record('app-02')).toMatchObject({ done: ['recreate', 'system', 'restore', 'workload'], snapshot: { id: SNAPSHOT }, finishedAt: expect.any(String) });
+  });
+}, { timeout: TIMEOUT });
