@@ -11,7 +11,10 @@ export function caseNames(): string[] {
   return readdirSync(CASES_DIR).sort();
 }
 
-/** The base lab with the case's files laid over it, validated from a temporary folder. */
+/**
+ * The base lab with the case's files laid over it, validated from a temporary folder.
+ * scripts/update-invalid-corpus.mjs does the same against the built core to rewrite expected.txt.
+ */
 export async function runCase(name: string): Promise<{ result: ValidationResult; lines: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'ahl-case-'));
   try {
