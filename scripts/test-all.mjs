@@ -1,15 +1,25 @@
 #!/usr/bin/env node
-// Runs every test tier, says which ran or were skipped and why, and ends with one line
-// "N passed, N failed, N skipped" summing them all. Exit status 0 only when nothing failed.
-import { spawnSync } from 'node:child_process';
+// Runs every test tier, says which ran or were skipped and why, prints each tier's wall time and the
+// ten slowest test files, and ends with one line "N passed, N failed, N skipped" summing them all.
+// Exit status 0 only when nothing failed. Under CI (CI set), a tier whose prerequisite is missing, or
+// that an AHL_SKIP_* variable would skip, fails the run and names the cause: nothing skips silently.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CI = Boolean(process.env.CI);
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: process.env.FORCE_COLOR ?? '0' };
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const summary = [];
+const times = [];
+const files = [];
+const OUT = join(ROOT, '.ahl', 'test-results');
+const TIER_OF = { 'pve-sim': 'contract' };
+
+const seconds = (ms) => `${(ms / 1000).toFixed(0)} s`;
+const minutes = (ms) => `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 
 /** Adds a vitest JSON report to the totals, one summary row per package; a missing report is a failure. */
 function tally(tierName, file) {
@@ -25,6 +35,8 @@ function tally(tierName, file) {
   for (const f of report.testResults) {
     const rel = f.name.slice(ROOT.length);
     const project = rel.startsWith('packages/') ? rel.split('/')[1] : 'repo';
+    const tier = tierName ?? TIER_OF[project] ?? 'unit';
+    if (f.startTime && f.endTime) files.push({ tier, file: rel, ms: f.endTime - f.startTime });
     const t = byProject.get(project) ?? { passed: 0, failed: 0, skipped: 0 };
     for (const a of f.assertionResults) {
       if (a.status === 'passed') t.passed++;
@@ -44,11 +56,48 @@ function tally(tierName, file) {
   }
 }
 
+/** Runs a command with inherited output; resolves to whether it exited 0. */
 function run(title, cmd, args) {
   process.stderr.write(`\n=== ${title}: ${cmd} ${args.join(' ')}\n`);
-  const r = spawnSync(cmd, args, { cwd: ROOT, env, stdio: 'inherit' });
-  return r.status === 0;
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: 'inherit' });
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => resolve(code === 0));
+  });
 }
+
+/** Runs `f` and records its wall time under `name`. */
+async function timed(name, f) {
+  const t0 = Date.now();
+  try {
+    return await f();
+  } finally {
+    times.push([name, Date.now() - t0]);
+  }
+}
+
+/** A tier that cannot run: skipped outside CI, a failure under CI; either way the reason is printed. */
+function cannotRun(tier, why) {
+  if (CI) {
+    totals.failed++;
+    summary.push(`${tier.padEnd(9)} FAILED: ${why} (under CI a tier never skips)`);
+  } else {
+    summary.push(`${tier.padEnd(9)} skipped: ${why}`);
+  }
+}
+
+/** One vitest run of a tier with a JSON report, tallied under `tier` (undefined: by package). */
+async function vitestTier(tier, title, config) {
+  const file = join(OUT, `${tier ?? 'unit'}.json`);
+  rmSync(file, { force: true });
+  await run(title, 'pnpm', ['exec', 'vitest', 'run', ...(config ? ['--config', config] : []), '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
+  tally(tier, file);
+}
+
+mkdirSync(OUT, { recursive: true });
+const started = Date.now();
+const bootstrapSeconds = Number(process.env.AHL_BOOTSTRAP_SECONDS);
+if (Number.isFinite(bootstrapSeconds) && process.env.AHL_BOOTSTRAP_SECONDS) times.push(['bootstrap', bootstrapSeconds * 1000]);
 
 // Checks that gate the tests: each counts as one test in the totals.
 const checks = [
@@ -57,40 +106,25 @@ const checks = [
   ['layer rule', 'pnpm', ['run', 'lint:layers']],
   ['JSON Schemas fresh', 'node', ['packages/cli/dist/bin.js', 'schema', '--check']],
 ];
-let checksOk = true;
-for (const [name, cmd, args] of checks) {
-  const ok = run(`check ${name}`, cmd, args);
-  totals[ok ? 'passed' : 'failed']++;
-  summary.push(`check     ${name.padEnd(22)} ${ok ? 'passed' : 'FAILED'}`);
-  if (!ok && name === 'build') checksOk = false;
-}
+let built = true;
+await timed('checks', async () => {
+  for (const [name, cmd, args] of checks) {
+    const ok = await run(`check ${name}`, cmd, args);
+    totals[ok ? 'passed' : 'failed']++;
+    summary.push(`check     ${name.padEnd(22)} ${ok ? 'passed' : 'FAILED'}`);
+    if (!ok && name === 'build') built = false;
+  }
+});
 
 // Tiers 1 and 2, unit and contract: every vitest project in one run.
-const TIER_OF = { 'pve-sim': 'contract' };
-if (checksOk) {
-  const out = join(ROOT, '.ahl', 'test-results');
-  mkdirSync(out, { recursive: true });
-  const file = join(out, 'vitest.json');
-  rmSync(file, { force: true });
-  run('tiers unit + contract', 'pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
-  tally(undefined, file);
-} else {
-  summary.push('unit      skipped: the build failed');
-}
+if (built) await timed('unit + contract', () => vitestTier(undefined, 'tiers unit + contract'));
+else cannotRun('unit', 'the build failed');
 
-// Tier 3, tool: real terraform/tofu and ansible-playbook (*.tool.test.ts). A test whose tool cannot
-// exist here skips itself and prints why; the skips are counted below.
-const toolTests = spawnSync('sh', ['-c', 'ls packages/*/test/*.tool.test.ts 2>/dev/null'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
-if (!toolTests) {
-  summary.push('tool      skipped: no tool-tier tests yet (terraform with bpg/proxmox lands with L2, ansible-playbook on real VMs with L3)');
-} else if (process.env.AHL_SKIP_TOOL) {
-  summary.push('tool      skipped: AHL_SKIP_TOOL is set');
-} else if (checksOk) {
-  const file = join(ROOT, '.ahl', 'test-results', 'tool.json');
-  rmSync(file, { force: true });
-  run('tier tool', 'pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.tool.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
-  tally('tool', file);
-}
+// Tier 3, tool: real terraform/tofu and ansible-playbook (*.tool.test.ts). A test whose tool is
+// missing fails under CI, naming it, and skips elsewhere with the reason in its name.
+if (process.env.AHL_SKIP_TOOL) cannotRun('tool', 'AHL_SKIP_TOOL is set');
+else if (!built) cannotRun('tool', 'the build failed');
+else await timed('tool', () => vitestTier('tool', 'tier tool', 'vitest.tool.config.ts'));
 
 // Tier 4, end to end: real QEMU guests. Needs root (namespaces, debootstrap) and the system packages bootstrap installs.
 const e2eMissing = [];
@@ -98,17 +132,26 @@ if (process.getuid?.() !== 0) e2eMissing.push('root');
 for (const tool of ['qemu-system-x86_64', 'qemu-img', 'debootstrap', 'genisoimage', 'sfdisk', 'ip', 'ssh', 'socat']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`], { env }).status !== 0) e2eMissing.push(tool);
 }
-if (process.env.AHL_SKIP_E2E) {
-  summary.push(`e2e       skipped: AHL_SKIP_E2E is set`);
-} else if (e2eMissing.length) {
-  summary.push(`e2e       skipped: needs ${e2eMissing.join(', ')} (scripts/bootstrap installs the tools when run as root)`);
-} else if (checksOk) {
-  const file = join(ROOT, '.ahl', 'test-results', 'e2e.json');
-  rmSync(file, { force: true });
-  run('tier e2e', 'pnpm', ['exec', 'vitest', 'run', '--config', 'vitest.e2e.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
-  tally('e2e', file);
-}
+if (process.env.AHL_SKIP_E2E) cannotRun('e2e', 'AHL_SKIP_E2E is set');
+else if (e2eMissing.length) cannotRun('e2e', `needs ${e2eMissing.join(', ')} (scripts/bootstrap installs the tools when run as root)`);
+else if (!built) cannotRun('e2e', 'the build failed');
+else await timed('e2e', () => vitestTier('e2e', 'tier e2e', 'vitest.e2e.config.ts'));
 
-process.stderr.write(`\n=== summary\n${summary.join('\n')}\n`);
+times.push(['total (tests)', Date.now() - started]);
+const slowest = files.sort((a, b) => b.ms - a.ms).slice(0, 10);
+process.stderr.write(
+  [
+    '',
+    '=== summary',
+    ...summary,
+    '',
+    '=== wall time',
+    ...times.map(([name, ms]) => `${name.padEnd(22)} ${minutes(ms).padStart(7)}`),
+    '',
+    '=== ten slowest test files',
+    ...slowest.map((f) => `${seconds(f.ms).padStart(7)}  ${f.tier.padEnd(8)} ${f.file}`),
+    '',
+  ].join('\n'),
+);
 process.stdout.write(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
 process.exitCode = totals.failed === 0 ? 0 : 1;
