@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { SystemTag } from './content.js';
+import type { AnsibleStrategy } from './strategy.js';
 
 /** How to invoke ansible-playbook: everything argv and the environment are built from. */
 export interface PlaybookInvocation {
@@ -24,6 +25,10 @@ export interface PlaybookInvocation {
   readonly wrap?: (argv: readonly string[]) => string[];
   /** Hosts just created: the playbook first waits for SSH and their first boot (cloud-init). */
   readonly waitHosts?: readonly string[];
+  /** Default: Ansible's own linear strategy. */
+  readonly strategy?: AnsibleStrategy;
+  /** The ssh executable, when not ssh from PATH (the accept-new wrapper of a mitogen run). */
+  readonly sshExecutable?: string | undefined;
 }
 
 /** The argv of one ansible-playbook run. Pure. */
@@ -43,11 +48,14 @@ export function ansiblePlaybookArgv(i: PlaybookInvocation): string[] {
 
 /**
  * The environment ansible-playbook runs with (on top of the caller's): the NDJSON callback, the
- * bundled roles, no colour, pipelining, and SSH control sockets in the run's own folder, so masters
- * from another run (or another lab with the same addresses) are never reused. Pure.
+ * bundled roles, no colour, pipelining, SSH control sockets in the run's own folder, so masters
+ * from another run (or another lab with the same addresses) are never reused, and the strategy
+ * (mitogen's plugins when chosen). Pure.
  */
-export function ansibleEnv(i: Pick<PlaybookInvocation, 'contentDir' | 'inventoryDir'>): Record<string, string> {
+export function ansibleEnv(i: Pick<PlaybookInvocation, 'contentDir' | 'inventoryDir' | 'strategy' | 'sshExecutable'>): Record<string, string> {
   return {
+    ...(i.strategy?.name === 'mitogen_linear' ? { ANSIBLE_STRATEGY: 'mitogen_linear', ANSIBLE_STRATEGY_PLUGINS: i.strategy.pluginDir } : {}),
+    ...(i.sshExecutable ? { ANSIBLE_SSH_EXECUTABLE: i.sshExecutable } : {}),
     ANSIBLE_CALLBACK_PLUGINS: join(i.contentDir, 'callback_plugins'),
     ANSIBLE_FORCE_COLOR: '0',
     ANSIBLE_NOCOLOR: '1',

@@ -19,6 +19,7 @@ export {
   type HostStatus,
   type TaskStatus,
 } from './events.js';
+export { acceptNewSshWrapper, chooseStrategy, mitogenPluginDir, SSH_WRAPPER, type AnsibleStrategy } from './strategy.js';
 export { ConvergeError, isConvergeError, type ConvergeErrorCode } from './errors.js';
 export {
   collectPlaybookEvents,
@@ -28,6 +29,7 @@ export {
   findAnsiblePlaybook,
   pendingReboots,
   PLAYBOOK_COMPLETED,
+  runSettings,
   type ConvergeOptions,
   type ConvergeResult,
   type PendingReboot,

@@ -8,6 +8,7 @@ import { ANSIBLE_DIR, type SystemTag } from './content.js';
 import { ConvergeError } from './errors.js';
 import { parseEventLine, summarizeEvents, type AnsibleEvent, type HostConvergeResult } from './events.js';
 import { renderInventory } from './inventory.js';
+import { acceptNewSshWrapper, chooseStrategy, SSH_WRAPPER, type AnsibleStrategy } from './strategy.js';
 import { selectHosts } from './targets.js';
 
 /** Runs a process, calling `onLine` for each stdout line as it arrives. Injected by tests. */
@@ -102,6 +103,20 @@ export function collectPlaybookEvents(o: { redactor: Redactor; reporter: Reporte
   return { events, other, onLine };
 }
 
+/**
+ * How one run executes, decided once and shared by every layer that drives ansible-playbook: the
+ * strategy (mitogen when installed, see {@link chooseStrategy}) and, for a mitogen run under the
+ * accept-new host key policy, the ssh wrapper that keeps that policy, written 0700 into the run's
+ * private folder `dir`.
+ */
+export async function runSettings(lab: Lab, ansiblePlaybook: string, env: Readonly<Record<string, string | undefined>>, dir: string): Promise<{ strategy: AnsibleStrategy; sshExecutable?: string }> {
+  const strategy = chooseStrategy(ansiblePlaybook, env);
+  if (strategy.name !== 'mitogen_linear' || lab.config.ssh.hostKeyPolicy === 'strict') return { strategy };
+  const sshExecutable = join(dir, SSH_WRAPPER);
+  await writeFile(sshExecutable, acceptNewSshWrapper(), { mode: 0o700 });
+  return { strategy, sshExecutable };
+}
+
 /** The real spawner: runs ansible-playbook with execa, streaming stdout lines to `onLine`. */
 export const execaPlaybookSpawner: PlaybookSpawner = async (argv, { env, cwd, onLine }) => {
   const { execa } = await import('execa');
@@ -161,6 +176,7 @@ async function runSystemPlaybook(lab: Lab, playbook: string, hosts: readonly str
     const wrap = opts.wrap ?? hostsWrap(lab);
     const invocation = {
       ansiblePlaybook,
+      ...(await runSettings(lab, ansiblePlaybook, env, dir)),
       contentDir: ANSIBLE_DIR,
       playbook,
       inventoryDir: dir,

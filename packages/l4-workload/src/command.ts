@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ANSIBLE_DIR, ansibleEnv } from '@ahl/l3-system';
+import { ANSIBLE_DIR, ansibleEnv, type AnsibleStrategy } from '@ahl/l3-system';
 import { PLAYBOOKS, WORKLOAD_ANSIBLE_DIR, type WorkloadOperation } from './content.js';
 
 /** How to invoke ansible-playbook for one L4 operation. */
@@ -17,6 +17,10 @@ export interface WorkloadInvocation {
   readonly wrap?: (argv: readonly string[]) => string[];
   /** The bundled content folder (default WORKLOAD_ANSIBLE_DIR). */
   readonly contentDir?: string;
+  /** Default: Ansible's own linear strategy. */
+  readonly strategy?: AnsibleStrategy;
+  /** The ssh executable, when not ssh from PATH. */
+  readonly sshExecutable?: string | undefined;
 }
 
 /** The argv of one run. Pure. */
@@ -36,10 +40,10 @@ export function workloadPlaybookArgv(i: WorkloadInvocation): string[] {
  * The environment: L3's (no colour, pipelining, private control sockets), with this package's roles
  * and L3's `ahl_ndjson` callback, whose event contract L4 reads the same way. Pure.
  */
-export function workloadAnsibleEnv(i: Pick<WorkloadInvocation, 'inventoryDir' | 'contentDir'>): Record<string, string> {
+export function workloadAnsibleEnv(i: Pick<WorkloadInvocation, 'inventoryDir' | 'contentDir' | 'strategy' | 'sshExecutable'>): Record<string, string> {
   const contentDir = i.contentDir ?? WORKLOAD_ANSIBLE_DIR;
   return {
-    ...ansibleEnv({ contentDir, inventoryDir: i.inventoryDir }),
+    ...ansibleEnv({ ...i, contentDir }),
     ANSIBLE_CALLBACK_PLUGINS: join(ANSIBLE_DIR, 'callback_plugins'),
     ANSIBLE_ROLES_PATH: join(contentDir, 'roles'),
   };

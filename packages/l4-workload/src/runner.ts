@@ -9,6 +9,7 @@ import {
   execaPlaybookSpawner,
   definedEnv,
   findAnsiblePlaybook,
+  runSettings,
   PLAYBOOK_COMPLETED,
   summarizeEvents,
   type HostConvergeResult,
@@ -110,6 +111,7 @@ async function runOperation(
     const wrap = opts.wrap ?? hostsWrap(lab);
     const invocation = {
       ansiblePlaybook,
+      ...(await runSettings(lab, ansiblePlaybook, env, dir)),
       operation,
       inventoryDir: dir,
       hosts: names,
