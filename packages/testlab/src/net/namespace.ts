@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { execa } from 'execa';
 import { namespaceName, PREFIX, tapName } from './names.js';
 
@@ -87,16 +88,25 @@ async function killNamespaceProcesses(ns: string): Promise<void> {
   }
 }
 
+/** A namespace this young with no process in it may be a lab still starting its first guest. */
+const STARTING_MS = 10 * 60_000;
+
 /**
  * Removes lab namespaces (our prefix) that no process lives in any more: what killed runs left.
- * A namespace with running guests belongs to a live lab and is kept, unless it is named in `force`,
- * whose processes are killed first.
+ * A namespace with running guests belongs to a live lab and is kept, and so is one made in the last
+ * ten minutes (another test file's lab may not have started its guests yet), unless it is named in
+ * `force`, whose processes are killed first.
  */
 export async function removeStaleNamespaces(force: readonly string[] = []): Promise<string[]> {
+  const now = Date.now();
   const removed: string[] = [];
   for (const ns of (await listNamespaces()).filter((n) => n.startsWith(`${PREFIX}-`))) {
-    const pids = (await execa('ip', ['netns', 'pids', ns], { reject: false })).stdout.trim();
-    if (pids && !force.includes(ns)) continue;
+    if (!force.includes(ns)) {
+      const pids = (await execa('ip', ['netns', 'pids', ns], { reject: false })).stdout.trim();
+      if (pids) continue;
+      const made = statSync(`/run/netns/${ns}`, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+      if (now - made < STARTING_MS) continue;
+    }
     await killNamespaceProcesses(ns);
     await ip(['netns', 'del', ns]).catch(() => undefined);
     removed.push(ns);
