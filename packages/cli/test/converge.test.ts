@@ -21,7 +21,7 @@ function fakePlaybook(lines: object[], code = 0): string {
 const counts = (changed: number) => ({ ok: 5, changed, failures: 0, unreachable: 0, skipped: 1, rescued: 0, ignored: 0 });
 const stats = (changed: number) => ({ event: 'stats', hosts: { 'devops-01': counts(changed) } });
 
-describe('ahl converge system', () => {
+describe('ahl converge system (stand-in ansible-playbook)', () => {
   it('converges a persona (its VM and its bare-metal host alike) with live per-host progress, exit 0', async () => {
     const bin = fakePlaybook([
       { event: 'host_task', host: 'devops-01', task: 'users : Create the declared users', status: 'changed' },

@@ -15,7 +15,7 @@ const V2 = '20261125-010000';
 const manifest = (version: string, vmid: number) =>
   JSON.stringify({ image: 'noble', version, vmid, node: 'pve1', storage: 'local-lvm', templateName: `noble-${version}`, source: { url: 'https://x/noble.img' }, specDigest: 'sha256:0', toolVersion: '0.0.0', createdAt: '2026-11-20T01:00:00Z' });
 
-describe('ahl status', () => {
+describe('ahl status (stand-in ansible-playbook)', () => {
   let sim: RunningSim;
   let dir: string;
   const env = { T: SECRET };

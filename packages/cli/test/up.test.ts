@@ -10,7 +10,7 @@ import { ahl, fakePlaybook, oneNodeSim, writeTree } from './helpers.js';
 
 const SECRET = '0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
 
-describe('ahl up without terraform', () => {
+describe('ahl up without terraform (stand-in ansible-playbook)', () => {
   let sim: RunningSim;
   let dir: string;
 

@@ -32,7 +32,7 @@ exit ${code}
 
 const stats = (changed: number) => ({ event: 'stats', hosts: { 'docker-01': { ok: 20, changed, failures: 0, unreachable: 0, skipped: 2, rescued: 0, ignored: 0 } } });
 
-describe('ahl converge workload', { timeout: 30_000 }, () => {
+describe('ahl converge workload (stand-in ansible-playbook)', { timeout: 30_000 }, () => {
   it('deploys a host\'s stacks, says what each did and lists stacks no longer declared', async () => {
     const bin = fakePlaybook([stats(3)], {
       'docker-01': {
@@ -67,7 +67,7 @@ describe('ahl converge workload', { timeout: 30_000 }, () => {
   });
 });
 
-describe('ahl backup and ahl restore', { timeout: 30_000 }, () => {
+describe('ahl backup and ahl restore (stand-in ansible-playbook)', { timeout: 30_000 }, () => {
   const rec = { host: 'docker-01', id: '20261126T031500Z', time: '2026-11-26T03:15:00Z', finished: '2026-11-26T03:15:05Z', status: 'ok', size: 4096, files: 3, digest: `sha256:${'c'.repeat(64)}`, target: 'rsync://backup@nas.lab.example:22/mnt/tank/backups/ahl/docker-01' };
 
   it('backs a host up now and prints the record', async () => {
