@@ -19,7 +19,8 @@ export const rebuildCommand: CommandDef = {
     'needed), destroy and recreate the VM with Terraform, converge the system once it has booted, restore the data,\n' +
     'deploy the stacks and wait until they are healthy. Each phase is recorded in .ahl/state/rebuild/HOST.json as it\n' +
     'ends: a failure midway stops there, says why, and `ahl rebuild HOST --resume --approve` carries on from the\n' +
-    'phase that failed, with the same backup. ahl never deletes a backup. AHL_REBUILD_FAIL_AFTER=PHASE stops a rebuild\n' +
+    'phase that failed, with the same backup. A rebuild that finished is not carried on: the next --approve rebuilds\n' +
+    'again, with its own plan and backup. ahl never deletes a backup. AHL_REBUILD_FAIL_AFTER=PHASE stops a rebuild\n' +
     'after that phase, as a failure would (for drills and tests).\n' +
     'Exit status: 0 planned or rebuilt; 1 a phase failed (resumable); 2 ahl could not run.',
   positionals: [{ name: 'HOST', description: 'the host to rebuild (a VM)' }],
@@ -35,7 +36,7 @@ export const rebuildCommand: CommandDef = {
   ],
   async run(ctx) {
     const { ahlError, connectLab, selectTargets, stateDir, vmHosts, writeJsonAtomic } = await import('@ahl/core');
-    const { planRebuild, renderRebuildPlan, rebuildFile, REBUILD_PHASES } = await import('../workflows/rebuild.js');
+    const { planRebuild, renderRebuildPlan, rebuildFile, startRebuild, REBUILD_PHASES } = await import('../workflows/rebuild.js');
     const { out } = ctx;
     const lab = await loadValidLab(ctx);
     const [host] = selectTargets(lab, vmHosts(lab), ctx.positionals, { command: 'rebuild', unmanaged: 'is bare metal: it has no VM to rebuild' });
@@ -44,10 +45,10 @@ export const rebuildCommand: CommandDef = {
     const approve = Boolean(ctx.options.approve);
     const resume = Boolean(ctx.options.resume);
     const file = rebuildFile(stateDir(lab.root), host.name);
-    const record = await readRecord(file);
-    if (resume && (!record || record.finishedAt)) throw ahlError('USAGE', { message: `there is no unfinished rebuild of ${host.name} to resume`, command: 'rebuild' });
-    if (!resume && record && !record.finishedAt)
-      throw ahlError('USAGE', { message: `a rebuild of ${host.name} is unfinished (${record.failed ? `${record.failed.phase} failed: ${record.failed.message}` : `done: ${record.done.join(', ') || 'nothing yet'}`}); carry it on with --resume`, command: 'rebuild' });
+    const start = startRebuild(host.name, await readRecord(file), resume);
+    if (start.kind === 'refused') throw ahlError('USAGE', { message: start.message, command: 'rebuild' });
+    // Only an unfinished rebuild is carried on; a finished one's record is replaced when this one starts.
+    const record = start.kind === 'resume' ? start.record : undefined;
     const secrets = await ctx.secrets(lab.root);
 
     // What there is now: the VM (one API call), the template, the last good backup.

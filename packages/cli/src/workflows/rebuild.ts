@@ -33,6 +33,30 @@ export interface RebuildRecord {
 
 export const rebuildFile = (stateDir: string, host: string) => join(stateDir, 'rebuild', `${host}.json`);
 
+/**
+ * How `ahl rebuild HOST` starts, given the record this machine keeps and --resume: a new rebuild,
+ * the unfinished one carried on, or a refusal saying why. A finished rebuild's record (every phase
+ * done, `finishedAt` set) is history: it is never carried on, so a new rebuild plans afresh. Pure.
+ */
+export type RebuildStart =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'resume'; readonly record: RebuildRecord }
+  | { readonly kind: 'refused'; readonly message: string };
+
+export function startRebuild(host: string, record: RebuildRecord | undefined, resume: boolean): RebuildStart {
+  const unfinished = record && record.finishedAt === undefined ? record : undefined;
+  if (resume && unfinished) return { kind: 'resume', record: unfinished };
+  if (resume) {
+    const last = record?.finishedAt ? `: the last one finished at ${record.finishedAt}; \`ahl rebuild ${host} --approve\` starts a new one` : '';
+    return { kind: 'refused', message: `there is no unfinished rebuild of ${host} to resume${last}` };
+  }
+  if (unfinished) {
+    const state = unfinished.failed ? `${unfinished.failed.phase} failed: ${unfinished.failed.message}` : `done: ${unfinished.done.join(', ') || 'nothing yet'}`;
+    return { kind: 'refused', message: `a rebuild of ${host} is unfinished (${state}); carry it on with --resume` };
+  }
+  return { kind: 'new' };
+}
+
 export interface RebuildPlan {
   readonly host: string;
   /** The VM to destroy, when it exists. */
