@@ -79,7 +79,7 @@ prerequisites(missingForL2()).describe('ahl rebuild (stand-in ansible-playbook)'
   let log: string;
   let env: Record<string, string | undefined>;
   const ran = () => readFileSync(log, 'utf8').trim().split('\n');
-  const record = (host = 'app-01') => JSON.parse(readFileSync(join(dir, `.ahl/state/rebuild/${host}.json`), 'utf8')) as { done: string[]; failed?: { phase: string }; snapshot?: { id: string; digest?: string }; finishedAt?: string };
+  const record = () => JSON.parse(readFileSync(join(dir, '.ahl/state/rebuild/app-01.json'), 'utf8')) as { startedAt: string; done: string[]; failed?: { phase: string }; snapshot?: { id: string; digest?: string }; finishedAt?: string };
 
   beforeAll(async () => {
     sim = await oneNodeSim(SECRET, [{ vmid: 9000, name: 'deb-20261101-120000', template: true, config: { memory: '1024', scsi0: 'local-lvm:base-9000-disk-0,size=2G', net0: 'virtio=BC:24:11:00:90:00,bridge=vmbr0', boot: 'order=scsi0', tags: 'ahl-template' } }], true);
@@ -95,7 +95,7 @@ prerequisites(missingForL2()).describe('ahl rebuild (stand-in ansible-playbook)'
       'images/deb/channels.json': JSON.stringify({ channels: { stable: '20261101-120000' } }),
       'stacks/app/compose.yaml': 'services:\n  app:\n    image: busybox\n    volumes: ["/srv/app:/data"]\n',
       'personas/app.yaml':
-        'template: deb@stable\nresources: {disk: 4}\nsystem: {packages: [tree]}\nworkloads:\n  - stack: app\n    data: [{path: /srv/app}]\nbackup: {maxAge: 26h}\nhosts:\n  app-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n  app-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302}\n',
+        'template: deb@stable\nresources: {disk: 4}\nsystem: {packages: [tree]}\nworkloads:\n  - stack: app\n    data: [{path: /srv/app}]\nbackup: {maxAge: 26h}\nhosts:\n  app-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}\n',
     });
     const up = await ahl(['up', 'app-01', '--approve', '--dir', dir], { env });
     if (up.code !== 0) throw new Error(`ahl up failed:\n${up.stderr}`);
@@ -145,26 +145,37 @@ prerequisites(missingForL2()).describe('ahl rebuild (stand-in ansible-playbook)'
     expect(ran()).toEqual(['l3/site.yml app-01 wait', `l4/restore.yml app-01 ${SNAPSHOT}`, 'l4/site.yml app-01']);
     expect(record()).toMatchObject({ done: ['recreate', 'system', 'restore', 'workload'], snapshot: { id: SNAPSHOT }, finishedAt: expect.any(String) });
     expect(resumed.stderr).toContain('rebuilt app-01 from deb@stable (20261101-120000), data from backup 20261126T030000Z; its stacks are healthy');
-    expect((await ahl(['rebuild', 'app-01', '--resume', '--dir', dir], { env })).stderr).toContain('there is no unfinished rebuild of app-01 to resume');
+    const nothing = await ahl(['rebuild', 'app-01', '--resume', '--dir', dir], { env });
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('there is no unfinished rebuild of app-01 to resume');
+    expect(nothing.stderr).toContain('; `ahl rebuild app-01 --approve` starts a new one');
   });
 
-  // app-02, brought up here: app-01's finished rebuild would make another `ahl rebuild app-01 --approve`
-  // replay that record (every phase done) instead of rebuilding.
-  it("restored data without the backup's digest stops the rebuild at restore; --resume restores again", async () => {
-    const up = await ahl(['up', 'app-02', '--approve', '--dir', dir], { env });
-    expect(up.code, up.stderr).toBe(0);
+  it("rebuilding app-01 again runs a new rebuild; restored data without the backup's digest stops it at restore; --resume restores again", async () => {
+    const first = record();
+    expect(first.finishedAt).toEqual(expect.any(String));
+    const client = await connectLab((await loadLab(dir)).lab!.config, new Secrets({ env, baseDir: dir }), dir);
+    await client.request('PUT', '/nodes/pve1/qemu/301/config', { description: 'the VM the first rebuild made' });
+    await client.close();
     writeFileSync(log, '');
-    const failed = await ahl(['rebuild', 'app-02', '--approve', '--dir', dir], { env: { ...env, FAKE_RESTORED_DIGEST: `sha256:${'cd'.repeat(32)}` } });
+    const failed = await ahl(['rebuild', 'app-01', '--approve', '--dir', dir], { env: { ...env, FAKE_RESTORED_DIGEST: `sha256:${'cd'.repeat(32)}` } });
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain(`✗ restore: the restore mismatch: restored data of app-02 does not match snapshot ${SNAPSHOT}'s digest`);
-    expect(failed.stderr).toContain(`Its data is safe in backup ${SNAPSHOT}. Fix the cause, then: ahl rebuild app-02 --resume --approve`);
-    expect(record('app-02')).toMatchObject({ done: ['recreate', 'system'], failed: { phase: 'restore' }, snapshot: { id: SNAPSHOT, digest: BACKUP_DIGEST } });
-    expect(ran()).toEqual(['l4/status.yml app-02', 'l3/site.yml app-02 wait', `l4/restore.yml app-02 ${SNAPSHOT}`]);
+    expect(failed.stderr).not.toContain('(done)');
+    expect(failed.stderr).toContain(`✗ restore: the restore mismatch: restored data of app-01 does not match snapshot ${SNAPSHOT}'s digest`);
+    expect(failed.stderr).toContain(`Its data is safe in backup ${SNAPSHOT}. Fix the cause, then: ahl rebuild app-01 --resume --approve`);
+    // A new record (the finished one is not carried on), a new backup decision (status read again),
+    // and the VM recreated again.
+    expect(record()).toMatchObject({ done: ['recreate', 'system'], failed: { phase: 'restore' }, snapshot: { id: SNAPSHOT, digest: BACKUP_DIGEST } });
+    expect(record().startedAt).not.toBe(first.startedAt);
+    expect(record().finishedAt).toBeUndefined();
+    expect(ran()).toEqual(['l4/status.yml app-01', 'l3/site.yml app-01 wait', `l4/restore.yml app-01 ${SNAPSHOT}`]);
+    expect(config()).toMatchObject({ name: 'app-01', ciuser: 'lab' });
+    expect(String(config()!.description)).not.toBe('the VM the first rebuild made');
 
     writeFileSync(log, '');
-    const resumed = await ahl(['rebuild', 'app-02', '--resume', '--approve', '--dir', dir], { env });
+    const resumed = await ahl(['rebuild', 'app-01', '--resume', '--approve', '--dir', dir], { env });
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(ran()).toEqual([`l4/restore.yml app-02 ${SNAPSHOT}`, 'l4/site.yml app-02']);
-    expect(record('app-02')).toMatchObject({ done: ['recreate', 'system', 'restore', 'workload'], snapshot: { id: SNAPSHOT }, finishedAt: expect.any(String) });
+    expect(ran()).toEqual([`l4/restore.yml app-01 ${SNAPSHOT}`, 'l4/site.yml app-01']);
+    expect(record()).toMatchObject({ done: ['recreate', 'system', 'restore', 'workload'], snapshot: { id: SNAPSHOT }, finishedAt: expect.any(String) });
   });
 }, { timeout: TIMEOUT });
