@@ -44,7 +44,7 @@ const name = (l4 ? 'l4/' : 'l3/') + book.split('/').pop();
 // The snapshot ahl asks for is in the host_vars it wrote (cwd is the inventory folder); null: the latest.
 const snapshot = (h) => (/^ahl_restore_snapshot: ["']?(\\w+)["']?$/m.exec(readFileSync('host_vars/' + h + '.yml', 'utf8')) || [])[1] || 'unreadable';
 const asked = name === 'l4/restore.yml' ? ' ' + hosts.map((h) => snapshot(h)).join(',') : '';
-appendFileSync(process.env.FAKE_LOG, name + ' ' + hosts.join(',') + (argv.includes('--extra-vars') ? ' wait' : '') + asked + '\\n');
+appendFileSync(process.env.FAKE_LOG, name + ' ' + hosts.join(',') + (argv.some((a) => a.includes('ahl_wait_hosts')) ? ' wait' : '') + asked + '\\n');
 const now = new Date().toISOString();
 const backup = (h) => ({ host: h, id: '${SNAPSHOT}', time: now, finished: now, status: 'ok', size: 4096, files: 3, digest: '${BACKUP_DIGEST}', target: 'backup@nas:/tank/ahl', paths: ['/srv/app'] });
 const restore = (h) => {

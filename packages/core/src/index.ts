@@ -66,6 +66,7 @@ export {
   type LayerRun,
   type LockHolder,
 } from './model/state.js';
+export { sha256, treeDigest } from './digest.js';
 export { nodeShell, shellQuote, type NodeShell } from './node-shell.js';
 export { forgetHostKeys, hostsWrap, knownHostsFile, labFile, sshUser } from './reach.js';
 export { yamlLib } from './yaml.js';

@@ -25,6 +25,8 @@ export interface PlaybookInvocation {
   readonly wrap?: (argv: readonly string[]) => string[];
   /** Hosts just created: the playbook first waits for SSH and their first boot (cloud-init). */
   readonly waitHosts?: readonly string[];
+  /** A JSON file of extra variables (`--extra-vars @FILE`), in the run's private folder. */
+  readonly varsFile?: string;
   /** Default: Ansible's own linear strategy. */
   readonly strategy?: AnsibleStrategy;
   /** The ssh executable, when not ssh from PATH (the accept-new wrapper of a mitogen run). */
@@ -41,6 +43,7 @@ export function ansiblePlaybookArgv(i: PlaybookInvocation): string[] {
     ...(i.tags?.length ? ['--tags', [...i.tags].sort().join(',')] : []),
     ...(i.check ? ['--check', '--diff'] : []),
     ...(i.waitHosts?.length ? ['--extra-vars', JSON.stringify({ ahl_wait_hosts: [...i.waitHosts].sort() })] : []),
+    ...(i.varsFile ? ['--extra-vars', `@${i.varsFile}`] : []),
     join(i.contentDir, i.playbook ?? 'site.yml'),
   ];
   return i.wrap ? i.wrap(argv) : argv;
@@ -64,7 +67,9 @@ export function ansibleEnv(i: Pick<PlaybookInvocation, 'contentDir' | 'inventory
     ANSIBLE_ROLES_PATH: join(i.contentDir, 'roles'),
     ANSIBLE_SSH_CONTROL_PATH_DIR: join(i.inventoryDir, 'cp'),
     ANSIBLE_STDOUT_CALLBACK: 'ahl_ndjson',
-    ANSIBLE_TIMEOUT: '15',
+    // mitogen counts its whole bootstrap (SSH, then its Python on the host) in this timeout, which takes
+    // longer than 15 s on a busy emulated guest; a host that is down still fails at ssh's ConnectTimeout.
+    ANSIBLE_TIMEOUT: i.strategy?.name === 'mitogen_linear' ? '60' : '15',
   };
 }
 

@@ -44,6 +44,8 @@ export interface HostConvergeResult {
   readonly failed: readonly { readonly task: string; readonly message: string }[];
   /** Why the host could not be reached. */
   readonly unreachable?: string;
+  /** The converge was skipped: the host recorded the digest of this very intent at its last one (ahl up). */
+  readonly unchanged?: boolean;
 }
 
 /** Splits ansible-playbook's stdout into events and the lines that are not (kept for error reports). */

@@ -6,6 +6,7 @@ export const layer = {
 } as const;
 
 export { ANSIBLE_DIR, SYSTEM_TAGS, type SystemTag } from './content.js';
+export { systemDigest } from './digest.js';
 export { selectHosts, systemHosts } from './targets.js';
 export { groupName, hostVars, inventoryYaml, osFamily, renderInventory, sshCommonArgs, type InventoryFiles, type InventoryOptions } from './inventory.js';
 export { ansibleEnv, ansiblePlaybookArgv, commandLine, type PlaybookInvocation } from './command.js';

@@ -7,6 +7,7 @@ import { ansibleEnv, ansiblePlaybookArgv, commandLine } from './command.js';
 import { ANSIBLE_DIR, type SystemTag } from './content.js';
 import { ConvergeError } from './errors.js';
 import { parseEventLine, summarizeEvents, type AnsibleEvent, type HostConvergeResult } from './events.js';
+import { systemDigest } from './digest.js';
 import { renderInventory } from './inventory.js';
 import { acceptNewSshWrapper, chooseStrategy, SSH_WRAPPER, type AnsibleStrategy } from './strategy.js';
 import { selectHosts } from './targets.js';
@@ -45,6 +46,12 @@ export interface ConvergeOptions extends PlaybookOptions {
   readonly tags?: readonly SystemTag[];
   /** Hosts just created (by `ahl up`): wait for SSH and their first boot before converging. */
   readonly waitHosts?: readonly string[];
+  /**
+   * Leave alone a host whose last full converge recorded the digest of the intent it gets now
+   * (`ahl up`). Drift made by hand on such a host is left too: `ahl converge`, `drift` and `reconcile`
+   * always run every task.
+   */
+  readonly skipUnchanged?: boolean;
 }
 
 export interface ConvergeResult {
@@ -139,9 +146,17 @@ export const execaPlaybookSpawner: PlaybookSpawner = async (argv, { env, cwd, on
  * host. Hosts that fail or cannot be reached are results, not exceptions; a run that could not
  * complete (bad options, a crash) throws a ConvergeError naming the command.
  */
-export function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Promise<ConvergeResult> {
-  return runSystemPlaybook(lab, 'site.yml', selectHosts(lab, opts.targets).map((h) => h.name), opts, opts.check ? 'checking' : 'converging');
+export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Promise<ConvergeResult> {
+  const hosts = selectHosts(lab, opts.targets);
+  // A full converge records on each host the digest of what it applied; a partial one (--tags) or a
+  // --check records nothing.
+  const vars = opts.check || opts.tags?.length ? undefined : { ahl_digests: Object.fromEntries(await Promise.all(hosts.map(async (h) => [h.name, await systemDigest(lab, h)]))), ahl_skip_unchanged: Boolean(opts.skipUnchanged) };
+  const r = await runSystemPlaybook(lab, 'site.yml', hosts.map((h) => h.name), opts, opts.check ? 'checking' : 'converging', vars);
+  return { ...r, hosts: r.hosts.map((h) => (r.unchanged.has(h.host) ? { ...h, unchanged: true } : h)) };
 }
+
+/** The gate task of site.yml: ok for a host means its converge was skipped as unchanged. */
+const SKIP_TASK = 'Skip the converge, nothing changed since the last one';
 
 export interface PendingReboot {
   readonly host: string;
@@ -161,7 +176,14 @@ export async function pendingReboots(lab: Lab, opts: Omit<ConvergeOptions, 'chec
   );
 }
 
-async function runSystemPlaybook(lab: Lab, playbook: string, hosts: readonly string[], opts: ConvergeOptions, verb: string): Promise<ConvergeResult> {
+async function runSystemPlaybook(
+  lab: Lab,
+  playbook: string,
+  hosts: readonly string[],
+  opts: ConvergeOptions,
+  verb: string,
+  vars?: Record<string, unknown>,
+): Promise<ConvergeResult & { unchanged: ReadonlySet<string> }> {
   const env = opts.env ?? process.env;
   const reporter = opts.reporter ?? silentReporter;
   const redactor = opts.redactor ?? new Redactor();
@@ -174,9 +196,12 @@ async function runSystemPlaybook(lab: Lab, playbook: string, hosts: readonly str
       await writeFile(join(dir, rel), text, { mode: 0o600 });
     }
     const wrap = opts.wrap ?? hostsWrap(lab);
+    const varsFile = vars ? join(dir, 'ahl-vars.json') : undefined;
+    if (varsFile) await writeFile(varsFile, JSON.stringify(vars), { mode: 0o600 });
     const invocation = {
       ansiblePlaybook,
       ...(await runSettings(lab, ansiblePlaybook, env, dir)),
+      ...(varsFile ? { varsFile } : {}),
       contentDir: ANSIBLE_DIR,
       playbook,
       inventoryDir: dir,
@@ -211,6 +236,7 @@ async function runSystemPlaybook(lab: Lab, playbook: string, hosts: readonly str
     }
     const results = summarizeEvents(events, hosts);
     return {
+      unchanged: new Set(events.filter((e) => e.event === 'host_task' && e.task === SKIP_TASK && e.status === 'ok').map((e) => (e as { host: string }).host)),
       check: Boolean(opts.check),
       ok: results.every((r) => r.status === 'ok' || r.status === 'changed'),
       hosts: results,

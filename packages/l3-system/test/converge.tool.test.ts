@@ -199,4 +199,26 @@ hosts:
     expect(repair.hosts.map((h) => [h.host, h.status, h.changed.map((c) => c.task)])).toEqual([['devops-1', 'changed', ['files : Write the declared files']]]);
     expect((await ssh(devops.ssh, 'cat /etc/ahl-motd')).stdout.trim()).toBe('devops: managed by ahl');
   });
+
+  it('as ahl up runs it, leaves alone the hosts nothing changed for since their last converge, and converges one whose intent changed', async () => {
+    const t0 = Date.now();
+    const same = await run({ targets: ['devops-1', 'tinker-1'], skipUnchanged: true });
+    times.unchanged = Date.now() - t0;
+    expect(same.hosts.map((h) => [h.host, h.status, h.unchanged ?? false])).toEqual([
+      ['devops-1', 'ok', true],
+      ['tinker-1', 'ok', true],
+    ]);
+    expect((await ssh(devops.ssh, 'cat /var/lib/ahl/system.digest')).stdout).toMatch(/^[0-9a-f]{64}$/);
+
+    const file = join(model.root, 'personas/devops.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('devops: managed by ahl', 'devops: managed by ahl, again'));
+    const reloaded = await loadLab(model.root);
+    model = reloaded.lab!;
+    const changed = await run({ targets: ['devops-1', 'tinker-1'], skipUnchanged: true });
+    expect(changed.hosts.map((h) => [h.host, h.status, h.unchanged ?? false, h.changed.map((c) => c.task)])).toEqual([
+      ['devops-1', 'changed', false, ['files : Write the declared files']],
+      ['tinker-1', 'ok', true, []],
+    ]);
+    expect((await ssh(devops.ssh, 'cat /etc/ahl-motd')).stdout.trim()).toBe('devops: managed by ahl, again');
+  });
 });

@@ -61,7 +61,7 @@ describe('convergeSystem (replayed)', () => {
     const e = err as ConvergeError;
     expect(e.code).toBe('ANSIBLE_FAILED');
     expect(e.exitCode).toBe(1);
-    expect(e.message).toMatch(/^ansible-playbook --inventory \S+\/inventory\.yml --limit docker-01 --forks 1 \S+\/site\.yml exited with status 1 before it finished$/);
+    expect(e.message).toMatch(/^ansible-playbook --inventory \S+\/inventory\.yml --limit docker-01 --forks 1 --extra-vars @\S+\/ahl-vars\.json \S+\/site\.yml exited with status 1 before it finished$/);
     expect(e.output).toBe('ERROR! the role x was not found (token ********)\nmore: ********');
   });
 
@@ -112,5 +112,50 @@ describe('pendingReboots (replayed)', () => {
       { host: 'devops-02', pending: false },
       { host: 'docker-01', message: 'ssh: connect to host 10.0.0.3 port 22: No route to host' },
     ]);
+  });
+});
+
+describe('skipping hosts nothing changed for (replayed)', () => {
+  /** Like replay, and keeps the extra-vars file the run was given. */
+  function withVars(ndjson: string) {
+    const seen: { vars?: Record<string, unknown>; argv: readonly string[] } = { argv: [] };
+    const spawn: PlaybookSpawner = async (argv, { onLine }) => {
+      seen.argv = argv;
+      const file = argv.find((a) => a.startsWith('@'));
+      if (file) seen.vars = JSON.parse(readFileSync(file.slice(1), 'utf8')) as Record<string, unknown>;
+      for (const line of ndjson.split('\n')) onLine(line);
+      return { exitCode: 0, stderr: '' };
+    };
+    return { spawn, seen };
+  }
+  const stats = '{"event":"stats","hosts":{"devops-01":{"ok":2,"changed":0,"failures":0,"unreachable":0,"skipped":0,"rescued":0,"ignored":0},"devops-02":{"ok":9,"changed":1,"failures":0,"unreachable":0,"skipped":0,"rescued":0,"ignored":0}}}';
+  const gate = (host: string, status: string) => `{"event":"host_task","host":"${host}","task":"Skip the converge, nothing changed since the last one","status":"${status}"}`;
+
+  it('passes each host the digest of its intent to record, and the skip only when asked; a host the gate kept is unchanged', async () => {
+    const lab = await fixtureLab();
+    const { spawn, seen } = withVars([gate('devops-01', 'ok'), gate('devops-02', 'skipped'), '{"event":"host_task","host":"devops-02","task":"files : Write the declared files","status":"changed"}', stats].join('\n'));
+    const r = await convergeSystem(lab, { targets: ['devops'], ansiblePlaybook: 'x', spawn, env: {}, skipUnchanged: true });
+    const digests = seen.vars?.ahl_digests as Record<string, string>;
+    expect(Object.keys(digests)).toEqual(['devops-01', 'devops-02']);
+    expect(Object.values(digests).every((d) => /^[0-9a-f]{64}$/.test(d))).toBe(true);
+    expect(seen.vars?.ahl_skip_unchanged).toBe(true);
+    expect(r.hosts.map((h) => [h.host, h.status, h.unchanged ?? false])).toEqual([
+      ['devops-01', 'ok', true],
+      ['devops-02', 'changed', false],
+    ]);
+    // The same intent gives the same digest; ahl converge records it without skipping anything.
+    const again = withVars(stats);
+    await convergeSystem(lab, { targets: ['devops'], ansiblePlaybook: 'x', spawn: again.spawn, env: {} });
+    expect(again.seen.vars).toEqual({ ahl_digests: digests, ahl_skip_unchanged: false });
+  });
+
+  it('records nothing and skips nothing under --check or --tags', async () => {
+    const lab = await fixtureLab();
+    for (const o of [{ check: true }, { tags: ['users' as const] }]) {
+      const { spawn, seen } = withVars(stats);
+      await convergeSystem(lab, { targets: ['devops'], ansiblePlaybook: 'x', spawn, env: {}, skipUnchanged: true, ...o });
+      expect(seen.vars).toBeUndefined();
+      expect(seen.argv.some((a) => a.startsWith('@'))).toBe(false);
+    }
   });
 });

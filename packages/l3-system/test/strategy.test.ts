@@ -48,6 +48,8 @@ describe('ansibleEnv with a strategy', () => {
       ANSIBLE_SSH_EXECUTABLE: '/tmp/ahl-l3-x/ssh-accept-new',
       ANSIBLE_STRATEGY: 'mitogen_linear',
       ANSIBLE_STRATEGY_PLUGINS: '/venv/strategy',
+      // Its bootstrap (SSH, then Python on the host) counts in the timeout.
+      ANSIBLE_TIMEOUT: '60',
     });
     expect(Object.keys(ansibleEnv({ ...base, strategy: { name: 'linear' } }))).not.toContain('ANSIBLE_STRATEGY');
   });

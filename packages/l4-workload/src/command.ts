@@ -17,6 +17,8 @@ export interface WorkloadInvocation {
   readonly wrap?: (argv: readonly string[]) => string[];
   /** The bundled content folder (default WORKLOAD_ANSIBLE_DIR). */
   readonly contentDir?: string;
+  /** A JSON file of extra variables (`--extra-vars @FILE`), in the run's private folder. */
+  readonly varsFile?: string;
   /** Default: Ansible's own linear strategy. */
   readonly strategy?: AnsibleStrategy;
   /** The ssh executable, when not ssh from PATH. */
@@ -31,6 +33,7 @@ export function workloadPlaybookArgv(i: WorkloadInvocation): string[] {
     '--limit', [...i.hosts].sort().join(','),
     '--forks', String(i.forks),
     ...(i.check ? ['--check', '--diff'] : []),
+    ...(i.varsFile ? ['--extra-vars', `@${i.varsFile}`] : []),
     join(i.contentDir ?? WORKLOAD_ANSIBLE_DIR, PLAYBOOKS[i.operation]),
   ];
   return i.wrap ? i.wrap(argv) : argv;

@@ -52,6 +52,8 @@ export interface DeployReport {
   readonly removed: readonly string[];
   /** The Compose command found on the host: `docker compose` (v2) or `docker-compose` (v1). */
   readonly compose: string | null;
+  /** Left alone (ahl up): the host recorded this very intent at its last deploy, and every stack runs. */
+  readonly unchanged?: boolean;
 }
 
 /** The raw result of a script run the content reports (backup, restore, status). */
@@ -78,6 +80,7 @@ export function parseDeployReport(text: string): DeployReport | undefined {
     orphans: (v.orphans as string[] | undefined) ?? [],
     removed: (v.removed as string[] | undefined) ?? [],
     compose: typeof v.compose === 'string' && v.compose ? v.compose : null,
+    ...(v.unchanged === true ? { unchanged: true } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import {
 } from '@ahl/l3-system';
 import { workloadAnsibleEnv, workloadPlaybookArgv } from './command.js';
 import type { WorkloadOperation } from './content.js';
+import { workloadDigest } from './digest.js';
 import { renderWorkloadInventory, type WorkloadInventoryInput } from './inventory.js';
 import {
   freshness,
@@ -74,7 +75,7 @@ async function runOperation(
   operation: WorkloadOperation,
   hosts: readonly Host[],
   opts: WorkloadRunOptions,
-  extra: Omit<WorkloadInventoryInput, 'hosts' | 'stackFiles' | 'resolveSecret' | 'reportDir' | 'knownHostsFile'> & { check?: boolean },
+  extra: Omit<WorkloadInventoryInput, 'hosts' | 'stackFiles' | 'resolveSecret' | 'reportDir' | 'knownHostsFile'> & { check?: boolean; record?: { skipUnchanged: boolean } },
 ): Promise<RawRun> {
   const env = opts.env ?? process.env;
   const reporter = opts.reporter ?? silentReporter;
@@ -87,7 +88,7 @@ async function runOperation(
     await chmod(dir, 0o700);
     const reportDir = join(dir, 'reports');
     await mkdir(reportDir, { mode: 0o700 });
-    const { check, ...rest } = extra;
+    const { check, record, ...rest } = extra;
     const files = renderWorkloadInventory(lab, {
       ...rest,
       hosts,
@@ -108,10 +109,18 @@ async function runOperation(
       await mkdir(dirname(join(dir, rel)), { recursive: true });
       await writeFile(join(dir, rel), text, { mode: 0o600 });
     }
+    // A full deploy records on each host the digest of what it applied (see site.yml).
+    const varsFile = record ? join(dir, 'ahl-vars.json') : undefined;
+    if (varsFile) {
+      const stackDir = (name: string) => join(lab.root, lab.stacks[name]?.dir ?? name);
+      const digests = await Promise.all(hosts.map(async (h) => [h.name, await workloadDigest(files[`host_vars/${h.name}.yml`] ?? '', h.workloads.map((w) => stackDir(w.stack)))]));
+      await writeFile(varsFile, JSON.stringify({ ahl_digests: Object.fromEntries(digests), ahl_skip_unchanged: record!.skipUnchanged }), { mode: 0o600 });
+    }
     const wrap = opts.wrap ?? hostsWrap(lab);
     const invocation = {
       ansiblePlaybook,
       ...(await runSettings(lab, ansiblePlaybook, env, dir)),
+      ...(varsFile ? { varsFile } : {}),
       operation,
       inventoryDir: dir,
       hosts: names,
@@ -160,6 +169,11 @@ export interface DeployOptions extends WorkloadRunOptions {
   readonly approve?: boolean;
   /** Seconds to wait for each stack's containers (default 180). */
   readonly deployTimeoutSec?: number;
+  /**
+   * Leave alone a host whose last full deploy recorded the digest of what it gets now and whose
+   * stacks all run (`ahl up`). `ahl converge workload`, drift and reconcile always run in full.
+   */
+  readonly skipUnchanged?: boolean;
 }
 
 export interface HostDeployResult extends HostConvergeResult, Partial<DeployReport> {}
@@ -193,6 +207,8 @@ export async function deployWorkloads(lab: Lab, opts: DeployOptions = {}): Promi
     ...(opts.stacks?.length ? { stackFilter: opts.stacks } : {}),
     removeApproved: Boolean(opts.approve) && !opts.check,
     ...(opts.deployTimeoutSec ? { deployTimeoutSec: opts.deployTimeoutSec } : {}),
+    // Only a deploy of every stack says what the host runs as a whole.
+    ...(!opts.check && !opts.stacks?.length ? { record: { skipUnchanged: Boolean(opts.skipUnchanged) && !opts.approve } } : {}),
   });
   const results = run.hosts.map((h) => {
     const report = run.reports[h.host] ? parseDeployReport(run.reports[h.host]!) : undefined;

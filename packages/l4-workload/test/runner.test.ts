@@ -70,6 +70,31 @@ describe('deployWorkloads', () => {
     await expect(deployWorkloads(lab, { ...base, secrets: secrets(), stacks: ['nope'], spawn: fake({}, []) })).rejects.toThrow(/no selected host runs stack "nope"/);
   });
 
+  it('as ahl up runs it, passes each host the digest of what it deploys (never the secret) and the skip; a host left alone says so', async () => {
+    const lab = await fixtureLab();
+    let vars: Record<string, unknown> | undefined;
+    const spawn: PlaybookSpawner = async (argv, o) => {
+      const file = argv.find((a) => a.startsWith('@'));
+      vars = file ? (JSON.parse(await readFile(file.slice(1), 'utf8')) as Record<string, unknown>) : undefined;
+      return fake({ 'app-1': { stacks: [], orphans: [], removed: [], compose: null, unchanged: true } }, [stats(['app-1'])])(argv, o);
+    };
+    const r = await deployWorkloads(lab, { ...base, targets: ['app-1'], secrets: secrets(), skipUnchanged: true, spawn });
+    expect(vars).toEqual({ ahl_digests: { 'app-1': expect.stringMatching(/^[0-9a-f]{64}$/) }, ahl_skip_unchanged: true });
+    expect(JSON.stringify(vars)).not.toContain(TOKEN);
+    expect(r.hosts[0]).toMatchObject({ host: 'app-1', status: 'ok', unchanged: true, stacks: [] });
+    const digest = (vars!.ahl_digests as Record<string, string>)['app-1'];
+    // Another secret value is another digest: a rotated secret is deployed.
+    await deployWorkloads(lab, { ...base, targets: ['app-1'], secrets: new Secrets({ env: { L4_UNIT_TOKEN: 'rotated' }, baseDir: '/' }), skipUnchanged: true, spawn });
+    expect((vars!.ahl_digests as Record<string, string>)['app-1']).not.toBe(digest);
+    // A deploy that removes stacks, or of some stacks only, or a --check, skips nothing; only the full ones record.
+    await deployWorkloads(lab, { ...base, targets: ['app-1'], secrets: secrets(), skipUnchanged: true, approve: true, spawn });
+    expect(vars).toMatchObject({ ahl_skip_unchanged: false });
+    for (const o of [{ stacks: ['db'] }, { check: true }]) {
+      await deployWorkloads(lab, { ...base, targets: ['app-1'], secrets: secrets(), skipUnchanged: true, ...o, spawn });
+      expect(vars).toBeUndefined();
+    }
+  });
+
   it('throws a ConvergeError naming the command and exit status, output masked, when ansible cannot finish', async () => {
     const lab = await fixtureLab();
     const e = await deployWorkloads(lab, { ...base, secrets: secrets(), spawn: fake({}, ['boom'], 1) }).catch((x: unknown) => x);

@@ -42,7 +42,7 @@ describe('workloads, backup and restore on real guests', () => {
     if (failed.length) process.stderr.write(`${name} failures: ${JSON.stringify(failed)}\n`);
     return r;
   };
-  const deploy = async (name: string, o: { check?: boolean; approve?: boolean } = {}): Promise<DeployResult> => {
+  const deploy = async (name: string, o: { check?: boolean; approve?: boolean; skipUnchanged?: boolean } = {}): Promise<DeployResult> => {
     const reporter = new MemoryReporter();
     const r = await timed(name, async () => deployWorkloads(await model(), { ...opts, ...o, reporter, onEvent: (e) => outputs.push(JSON.stringify(e)) }));
     outputs.push(JSON.stringify(reporter.events));
@@ -165,6 +165,21 @@ hosts:
     expect(r.hosts[0]!.counts.changed, JSON.stringify(r.hosts[0]!.changed)).toBe(0);
     expect(r.hosts[0]!.stacks?.map((s) => s.action)).toEqual(['none', 'none']);
     expect([await started('web'), await started('other')]).toEqual([w, o]);
+  });
+
+  it('as ahl up runs it, leaves the host alone while nothing changed and every stack runs, and deploys again once a stack is down', async () => {
+    const [w, o] = [await started('web'), await started('other')];
+    const same = await deploy('deploy-unchanged', { skipUnchanged: true });
+    expect(same.hosts[0]).toMatchObject({ status: 'ok', unchanged: true, stacks: [] });
+    expect([await started('web'), await started('other')]).toEqual([w, o]);
+    await sh(app, 'sudo docker stop $(sudo docker ps -q --filter label=com.docker.compose.project=other)');
+    const down = await deploy('deploy-stopped', { skipUnchanged: true });
+    expect(down.hosts[0]!.unchanged).toBeUndefined();
+    expect(down.hosts[0]!.stacks?.map((s) => [s.name, s.action])).toEqual([
+      ['web', 'none'],
+      ['other', 'up'],
+    ]);
+    expect(await started('web')).toBe(w);
   });
 
   it('--check reports a config change without making it; the deploy then restarts only that stack', async () => {

@@ -59,7 +59,7 @@ export async function systemRun(
   ctx: CommandContext,
   lab: Lab,
   secrets: Secrets,
-  opts: { targets?: string[]; check: boolean; tags?: SystemTag[]; forks?: number; waitHosts?: readonly string[] },
+  opts: { targets?: string[]; check: boolean; tags?: SystemTag[]; forks?: number; waitHosts?: readonly string[]; skipUnchanged?: boolean },
   summary = true,
 ): Promise<{ code: number; result: ConvergeResult }> {
   const { convergeSystem } = await import('@ahl/l3-system');
@@ -68,7 +68,12 @@ export async function systemRun(
   const r = await convergeSystem(lab, { ...opts, redactor: secrets.redactor, env: ctx.env, reporter: ansibleReporter(out, check ? 'drift' : 'changed') });
   for (const h of r.hosts) {
     const state = h.status === 'ok' ? out.style('green', '✓') : h.status === 'changed' ? out.style('yellow', check ? '≠' : '✓') : out.style('red', '✗');
-    const what = h.status === 'unreachable' ? `unreachable: ${h.unreachable?.split('\n')[0] ?? ''}` : `ok=${h.counts.ok} changed=${h.counts.changed} failed=${h.counts.failed} skipped=${h.counts.skipped}`;
+    const what =
+      h.status === 'unreachable'
+        ? `unreachable: ${h.unreachable?.split('\n')[0] ?? ''}`
+        : h.unchanged
+          ? 'unchanged since its last converge'
+          : `ok=${h.counts.ok} changed=${h.counts.changed} failed=${h.counts.failed} skipped=${h.counts.skipped}`;
     out.line(`${state} ${h.host}  ${what}`);
     if (check) for (const c of h.changed) out.line(`    ${c.task}${c.diff ? `\n${c.diff.replace(/^/gm, '      ')}` : ''}`);
   }

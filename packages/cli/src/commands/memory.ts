@@ -19,6 +19,8 @@ interface LayerOutcome {
   readonly host: string;
   readonly status: 'ok' | 'changed' | 'failed' | 'unreachable';
   readonly changed: readonly { readonly task: string }[];
+  /** Left alone as unchanged since its last converge (whose record stands). */
+  readonly unchanged?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function rememberLayer(ctx: CommandContext, lab: Lab, layer: 'syste
   const { systemIntent, workloadIntent } = await import('../workflows/intent.js');
   const key = check ? (`${layer}Check` as const) : layer;
   const patches: Record<string, HostStatePatch> = {};
-  for (const h of hosts) {
+  for (const h of hosts.filter((x) => !x.unchanged)) {
     const host = lab.hosts.find((x) => x.name === h.host);
     const applied = !check && host && (h.status === 'ok' || h.status === 'changed');
     const intent = applied ? await (layer === 'system' ? systemIntent(lab, host) : workloadIntent(lab, host)) : undefined;

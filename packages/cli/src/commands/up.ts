@@ -26,8 +26,10 @@ export const upCommand: CommandDef = {
     '      place, existing VMs not in the state adopted; a plan that would replace or destroy a VM stops up (that is\n' +
     '      `ahl apply HOST --approve`, after a backup). Then passthrough disks onto the VMs\n' +
     '  L3  `converge system` on every host it manages that exists (bare metal included); VMs L2 just created are\n' +
-    '      waited for (SSH, then cloud-init) first\n' +
-    '  L4  `converge workload` likewise (stacks no longer declared are listed, never removed: use converge workload --approve)\n' +
+    '      waited for (SSH, then cloud-init) first. A host whose last full converge recorded the intent it gets now\n' +
+    '      is left alone (seconds instead of a full run): hand-made drift is `ahl drift`/`ahl converge`\'s to find and undo\n' +
+    '  L4  `converge workload` likewise, and a host left alone also needs every stack running (stacks no longer\n' +
+    '      declared are listed, never removed: use converge workload --approve)\n' +
     'Without --approve nothing is changed: the runway runs, then each layer says what it would do, L3 and L4 with\n' +
     'Ansible --check on the hosts that exist. Ctrl-C stops after the step in hand; the summary says what was done.\n' +
     'Exit status: 0 all layers done (or planned), 1 a layer failed or is blocked, 2 ahl could not run, 130 interrupted.',
@@ -219,13 +221,13 @@ const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
   async L3(ctx, lab, _client, secrets, plan, approve) {
     const later = plan.systemLater.length ? [`after L2: ${plan.systemLater.join(', ')}`] : [];
     if (!plan.system.length) return { state: 'ok', items: [...later, ...(later.length ? [] : ['no selected host has a system section'])] };
-    return ansibleLayer(ctx, approve, later, 'converge', async (check) => (await systemRun(ctx, lab, secrets, { targets: [...plan.system], check, ...(plan.fresh?.length ? { waitHosts: plan.fresh.filter((h) => plan.system.includes(h)) } : {}) }, false)).result.hosts);
+    return ansibleLayer(ctx, approve, later, 'converge', async (check) => (await systemRun(ctx, lab, secrets, { targets: [...plan.system], check, skipUnchanged: true, ...(plan.fresh?.length ? { waitHosts: plan.fresh.filter((h) => plan.system.includes(h)) } : {}) }, false)).result.hosts);
   },
 
   async L4(ctx, lab, _client, secrets, plan, approve) {
     const later = plan.workloadLater.length ? [`after L2: ${plan.workloadLater.join(', ')}`] : [];
     if (!plan.workload.length) return { state: 'ok', items: [...later, ...(later.length ? [] : ['no selected host has workloads'])] };
-    return ansibleLayer(ctx, approve, later, 'deploy', async (check) => (await workloadRun(ctx, lab, secrets, { targets: [...plan.workload], check, approve: false }, false)).result.hosts);
+    return ansibleLayer(ctx, approve, later, 'deploy', async (check) => (await workloadRun(ctx, lab, secrets, { targets: [...plan.workload], check, approve: false, skipUnchanged: true }, false)).result.hosts);
   },
 };
 
@@ -248,6 +250,7 @@ async function ansibleLayer(
   const items = [
     ...hosts.map((h) => {
       const why = hostTrouble(h);
+      if (h.unchanged) return `${h.host}: unchanged since its last ${verb}`;
       return `${h.host}: ${approve ? h.status : h.status === 'changed' ? `would change (${h.changed.length})` : h.status === 'ok' ? 'in sync' : h.status}${why ? ` (${why})` : ''}`;
     }),
     ...later,

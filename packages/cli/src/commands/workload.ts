@@ -66,7 +66,7 @@ export async function workloadRun(
   ctx: CommandContext,
   lab: Lab,
   secrets: Secrets,
-  opts: { targets?: string[]; stacks?: string[]; check: boolean; approve: boolean },
+  opts: { targets?: string[]; stacks?: string[]; check: boolean; approve: boolean; skipUnchanged?: boolean },
   summary = true,
 ): Promise<{ code: number; result: DeployResult }> {
   const { deployWorkloads } = await import('@ahl/l4-workload');
@@ -75,7 +75,9 @@ export async function workloadRun(
   const r = await deployWorkloads(lab, { ...opts, secrets, env: ctx.env, reporter: progress(ctx, check) });
   for (const h of r.hosts) {
     const bad = h.status === 'failed' || h.status === 'unreachable';
-    out.line(`${bad ? out.style('red', '✗') : out.style('green', '✓')} ${h.host}${h.status === 'unreachable' ? `  unreachable: ${h.unreachable?.split('\n')[0] ?? ''}` : ''}${h.compose ? `  (${h.compose})` : ''}`);
+    out.line(
+      `${bad ? out.style('red', '✗') : out.style('green', '✓')} ${h.host}${h.status === 'unreachable' ? `  unreachable: ${h.unreachable?.split('\n')[0] ?? ''}` : ''}${h.compose ? `  (${h.compose})` : ''}${h.unchanged ? '  unchanged since its last deploy' : ''}`,
+    );
     for (const s of h.stacks ?? []) {
       const what = check ? (s.changed ? 'would change' : 'unchanged') : s.action === 'recreate' ? 'updated' : s.action === 'up' ? 'started' : 'unchanged';
       out.line(`    ${s.name}  ${what}${s.containers.length ? `  ${s.containers.join(', ')}` : ''}`);

@@ -1,9 +1,8 @@
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { ahlError, loadLab, type Diagnostic } from '@ahl/core';
+import { ahlError, loadLab, treeDigest, type Diagnostic } from '@ahl/core';
 import type { DiffSide } from './diff.js';
-import { treeDigest } from './intent.js';
 
 /*
  * The lab as it is at a Git ref, or in the working tree as Git sees it (tracked and new files,

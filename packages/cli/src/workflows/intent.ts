@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import type { Host, Lab } from '@ahl/core';
+import { join } from 'node:path';
+import { sha256, treeDigest, type Host, type Lab } from '@ahl/core';
 
 /*
  * What a host's layer was converged from, as one digest: the host's rendered variables, the files
@@ -9,38 +7,16 @@ import type { Host, Lab } from '@ahl/core';
  * `ahl drift` tell "the intent changed since" from "somebody changed the host".
  */
 
-const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
-
-/** sha256 over the sorted (path, sha256 of content) list of every file under `dir`. */
-export async function treeDigest(dir: string): Promise<string> {
-  const entries: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    let names;
-    try {
-      names = await readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of names) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) entries.push(`${relative(dir, p)}\0${sha256(await readFile(p))}`);
-    }
-  };
-  await walk(dir);
-  return sha256(entries.sort().join('\n'));
-}
-
 const contentDigests = new Map<string, Promise<string>>();
 const content = (dir: string) => {
   if (!contentDigests.has(dir)) contentDigests.set(dir, treeDigest(dir));
   return contentDigests.get(dir)!;
 };
 
-/** The digest of what `converge system` applies to the host. */
+/** The digest of what `converge system` applies to the host (L3's own, also recorded on the host). */
 export async function systemIntent(lab: Lab, host: Host): Promise<string> {
-  const { ANSIBLE_DIR, hostVars } = await import('@ahl/l3-system');
-  return sha256(JSON.stringify([hostVars(lab, host), await content(ANSIBLE_DIR)]));
+  const { systemDigest } = await import('@ahl/l3-system');
+  return systemDigest(lab, host);
 }
 
 /** The digest of what `converge workload` deploys to the host: its workloads, backup policy, stack folders and the L4 content. */

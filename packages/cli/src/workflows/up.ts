@@ -97,6 +97,8 @@ export interface AnsibleHost {
   readonly changed: readonly unknown[];
   readonly unreachable?: string;
   readonly failed?: readonly { readonly task: string; readonly message: string }[];
+  /** L3 left the host alone: nothing changed since its last converge. */
+  readonly unchanged?: boolean;
 }
 
 /**
