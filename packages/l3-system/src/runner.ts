@@ -151,8 +151,8 @@ export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Prom
   // A full converge records on each host the digest of what it applied; a partial one (--tags) or a
   // --check records nothing.
   const vars = opts.check || opts.tags?.length ? undefined : { ahl_digests: Object.fromEntries(await Promise.all(hosts.map(async (h) => [h.name, await systemDigest(lab, h)]))), ahl_skip_unchanged: Boolean(opts.skipUnchanged) };
-  const r = await runSystemPlaybook(lab, 'site.yml', hosts.map((h) => h.name), opts, opts.check ? 'checking' : 'converging', vars);
-  return { ...r, hosts: r.hosts.map((h) => (r.unchanged.has(h.host) ? { ...h, unchanged: true } : h)) };
+  const { unchanged, ...r } = await runSystemPlaybook(lab, 'site.yml', hosts.map((h) => h.name), opts, opts.check ? 'checking' : 'converging', vars);
+  return { ...r, hosts: r.hosts.map((h) => (unchanged.has(h.host) ? { ...h, unchanged: true } : h)) };
 }
 
 /** The gate task of site.yml: ok for a host means its converge was skipped as unchanged. */

@@ -143,6 +143,7 @@ describe('skipping hosts nothing changed for (replayed)', () => {
       ['devops-01', 'ok', true],
       ['devops-02', 'changed', false],
     ]);
+    expect(Object.keys(r).sort()).toEqual(['check', 'command', 'durationMs', 'exitCode', 'hosts', 'ok']);
     // The same intent gives the same digest; ahl converge records it without skipping anything.
     const again = withVars(stats);
     await convergeSystem(lab, { targets: ['devops'], ansiblePlaybook: 'x', spawn: again.spawn, env: {} });
