@@ -32,11 +32,17 @@ function tally(tierName, file) {
     return;
   }
   const byProject = new Map();
-  for (const f of report.testResults) {
+  // vitest's startTime of a file comes after its beforeAll (booting guests, a first converge). The
+  // guest tiers run one file at a time, so there a file's wall time runs from the end of the one
+  // before it (or the start of the run); the unit tier runs files in parallel, so it keeps vitest's.
+  const serial = tierName === 'tool' || tierName === 'e2e';
+  let previousEnd = report.startTime;
+  for (const f of [...report.testResults].sort((a, b) => (a.endTime ?? 0) - (b.endTime ?? 0))) {
     const rel = f.name.slice(ROOT.length);
     const project = rel.startsWith('packages/') ? rel.split('/')[1] : 'repo';
     const tier = tierName ?? TIER_OF[project] ?? 'unit';
-    if (f.startTime && f.endTime) files.push({ tier, file: rel, ms: f.endTime - f.startTime });
+    if (f.startTime && f.endTime) files.push({ tier, file: rel, ms: f.endTime - (serial ? Math.min(previousEnd ?? f.startTime, f.startTime) : f.startTime) });
+    previousEnd = f.endTime ?? previousEnd;
     const t = byProject.get(project) ?? { passed: 0, failed: 0, skipped: 0 };
     for (const a of f.assertionResults) {
       if (a.status === 'passed') t.passed++;
