@@ -55,7 +55,7 @@ describe('ansibleEnv with a strategy', () => {
   });
 });
 
-describe('acceptNewSshWrapper', () => {
+describe('acceptNewSshWrapper (stand-in ssh)', () => {
   it("turns mitogen's StrictHostKeyChecking yes into accept-new and passes every other argument unchanged", () => {
     const dir = mkdtempSync(join(tmpdir(), 'ahl-l3-wrapper-'));
     const wrapper = join(dir, 'ssh-accept-new');
