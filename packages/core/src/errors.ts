@@ -55,6 +55,13 @@ export const catalogue = {
     message: (a) => `cannot read ${a.path}: ${a.reason}`,
     hint: () => 'check that the file exists and is readable',
   }),
+  FILE_UNWRITABLE: entry<{ path: string; reason: string }>({
+    kind: 'environment',
+    title: 'A file could not be written',
+    message: (a) => `cannot write ${a.path}: ${a.reason}`,
+    why: () => 'ahl writes its state under .ahl/ and its records (manifests, channels) beside the lab files, each replaced whole so a crash never leaves half of one; the previous content is still in place',
+    hint: () => 'check that the folder is writable and the disk has room (`df -h`, `ls -ld`), then run the command again',
+  }),
   SECRET_MISSING: entry<{ ref: string; field?: string }>({
     kind: 'invalid',
     title: 'A secret is missing',

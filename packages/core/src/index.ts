@@ -49,23 +49,20 @@ export {
   type TemplateManifest,
 } from './model/templates.js';
 export {
-  acquireLabLock,
   readApplied,
   recordApplied,
   type Applied,
   HostStateSchema,
-  lockFile,
   readHostStates,
   recordHostStates,
   stateDir,
-  writeJsonAtomic,
   type BackupSeen,
   type HostState,
   type HostStatePatch,
-  type LabLock,
   type LayerRun,
-  type LockHolder,
 } from './model/state.js';
+export { acquireLabLock, holderGone, lockFile, type LabLock, type LockHolder } from './model/lock.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic-file.js';
 export { sha256, treeDigest } from './digest.js';
 export { nodeShell, shellQuote, type NodeShell } from './node-shell.js';
 export { forgetHostKeys, hostsWrap, knownHostsFile, labFile, sshUser } from './reach.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { readImageRecords, recordJson, shellQuote, waitForTask, type Lab, type NodeShell, type ProxmoxClient, type Reporter, type TemplateManifest, type WaitOptions } from '@ahl/core';
+import { readImageRecords, recordJson, shellQuote, waitForTask, writeFileAtomic, type Lab, type NodeShell, type ProxmoxClient, type Reporter, type TemplateManifest, type WaitOptions } from '@ahl/core';
 import { buildTemplate } from './build.js';
 import { writeChannels, writeManifest } from './records.js';
 import { placement, specDigest, templateName, versionAt } from './spec.js';
@@ -79,9 +79,8 @@ async function captureTarget(lab: Lab, client: ProxmoxClient, target: { host?: s
 }
 
 async function recordCapture(lab: Lab, cap: CaptureManifest): Promise<string> {
-  await mkdir(capturesDir(lab.recordsRoot, cap.image), { recursive: true });
   const file = join(capturesDir(lab.recordsRoot, cap.image), `${cap.version}.json`);
-  await writeFile(file, recordJson(cap));
+  await writeFileAtomic(file, recordJson(cap));
   return file;
 }
 

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ahlError } from '../errors.js';
 import { deepFreeze, type Lab } from '../model/lab.js';
-import { writeJsonAtomic } from '../model/state.js';
+import { writeJsonAtomic } from '../atomic-file.js';
 import { COMPOSE_FILES, LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './validate.js';
 import type { SourceFile } from './yaml-source.js';
 

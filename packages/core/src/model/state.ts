@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { ahlError } from '../errors.js';
+import { writeJsonAtomic } from '../atomic-file.js';
 
 /*
  * What this machine remembers about the lab between runs, under <lab>/.ahl/ (ignored by Git):
  *   .ahl/state/hosts/<host>.json   the last converge, check and backup ahl saw for each host
- *   .ahl/lock                      held by the run that acts on the lab
+ *   .ahl/lock                      held by the run that acts on the lab (./lock.ts)
  * Records committed for Git (template manifests, channels) live elsewhere: this is only what the
  * operator's own runs observed, so `ahl status` can answer without contacting every host.
  */
@@ -75,7 +73,7 @@ export async function readHostStates(labRoot: string): Promise<Map<string, HostS
   return out;
 }
 
-/** Merges what a run learnt into each host's state; each file is replaced atomically. */
+/** Merges what a run learnt into each host's state; each file is replaced atomically and durably. */
 export async function recordHostStates(labRoot: string, patches: Readonly<Record<string, HostStatePatch>>): Promise<void> {
   const hosts = Object.keys(patches);
   if (!hosts.length) return;
@@ -85,14 +83,6 @@ export async function recordHostStates(labRoot: string, patches: Readonly<Record
     const next: HostState = { ...(known.get(host) ?? {}), ...patches[host], host };
     await writeJsonAtomic(hostFile(labRoot, host), HostStateSchema.parse(next));
   }
-}
-
-/** Writes a JSON record (its folder made when missing) so that a reader never sees half of it. */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, file);
 }
 
 // ---------------------------------------------------------------- the last applied intent
@@ -121,79 +111,4 @@ export async function readApplied(labRoot: string): Promise<Applied | undefined>
 
 export async function recordApplied(labRoot: string, applied: Applied): Promise<void> {
   await writeJsonAtomic(appliedFile(labRoot), AppliedSchema.parse(applied));
-}
-
-// ---------------------------------------------------------------- the lab lock
-
-export interface LockHolder {
-  readonly pid: number;
-  readonly host: string;
-  readonly command: string;
-  readonly since: string;
-}
-
-export interface LabLock {
-  readonly file: string;
-  release(): Promise<void>;
-}
-
-export const lockFile = (labRoot: string) => join(labRoot, '.ahl', 'lock');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function readHolder(file: string): Promise<LockHolder | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as LockHolder;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Takes the lab's lock for a run that acts on it, so two ahl runs never change the same lab at
- * once. A lock left by a process that no longer runs on this machine is taken over; one held by a
- * live process raises LAB_LOCKED naming it.
- */
-export async function acquireLabLock(labRoot: string, command: string): Promise<LabLock> {
-  const file = lockFile(labRoot);
-  await mkdir(join(labRoot, '.ahl'), { recursive: true });
-  const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(file, 'wx', 0o644);
-      await fh.writeFile(`${JSON.stringify(me)}\n`);
-      await fh.close();
-      return {
-        file,
-        async release() {
-          const holder = await readHolder(file);
-          if (holder?.pid === me.pid && holder.since === me.since) await rm(file, { force: true });
-        },
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = await readHolder(file);
-      if (holder && holder.host === me.host && !alive(holder.pid)) {
-        await rm(file, { force: true });
-        continue;
-      }
-      if (!holder) {
-        // Being written right now, or torn: give the writer a moment.
-        await new Promise((r) => setTimeout(r, 50));
-        if (attempt < 2) continue;
-      }
-      throw ahlError('LAB_LOCKED', {
-        file,
-        holder: holder ? `\`ahl ${holder.command}\` (pid ${holder.pid} on ${holder.host}, since ${holder.since})` : 'another ahl run',
-      });
-    }
-  }
-  throw ahlError('LAB_LOCKED', { file, holder: 'another ahl run' });
 }
