@@ -1,7 +1,8 @@
 /**
  * The error catalogue. Every error ahl raises on purpose has a permanent code, says what happened,
  * why, what to do, and whether anything on any host was changed. Codes never change meaning once
- * released; new failures get new codes. Exit statuses are mapped from `kind` in the CLI only.
+ * released; new failures get new codes. The exit status follows from `kind` (EXIT_STATUS); only the
+ * CLI exits. docs/errors.md is rendered from this file (`pnpm --filter @ahl/core errors:doc`).
  */
 
 /** How the CLI classifies an error when it chooses an exit status. */
@@ -14,6 +15,9 @@ export type ErrorKind =
   | 'environment'
   /** A bug in ahl (exit 2). */
   | 'internal';
+
+/** The exit status the CLI ends with for an error of each kind (documented in docs/errors.md). */
+export const EXIT_STATUS: Readonly<Record<ErrorKind, number>> = { invalid: 1, usage: 2, environment: 2, internal: 2 };
 
 interface CatalogueEntry<A> {
   kind: ErrorKind;

@@ -1,4 +1,5 @@
-export { AhlError, ahlError, catalogue, isAhlError, plural, type ErrorCode, type ErrorKind } from './errors.js';
+export { AhlError, ahlError, catalogue, EXIT_STATUS, isAhlError, plural, type ErrorCode, type ErrorKind } from './errors.js';
+export { ERRORS_DOC, renderErrorsDoc } from './errors-doc.js';
 export { Redactor, Secrets, findSops, isSecretRef, SECRET_REF_RE, type SecretRef, type SecretSource } from './secrets.js';
 export { MemoryReporter, silentReporter, type Reporter } from './reporter.js';
 export {
