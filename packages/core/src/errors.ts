@@ -179,6 +179,13 @@ export const catalogue = {
     hint: () =>
       'read the diagnostics; the rendered module is in .ahl/terraform under the lab root. After a failed apply run `ahl plan` again: Terraform records what it created, so the next apply carries on from there',
   }),
+  VALUE_UNSAFE: entry<{ what: string; target: string; reason: string }>({
+    kind: 'invalid',
+    title: 'A value cannot be written safely',
+    message: (a) => `${a.what} cannot be written into ${a.target}: ${a.reason}`,
+    why: () => 'lab text and secrets are data: ahl writes a value only where it stays one value, and refuses it otherwise; nothing was changed',
+    hint: () => 'change the value (or the secret it comes from) so it has no such characters',
+  }),
   NOT_IMPLEMENTED: entry<{ command: string }>({
     kind: 'usage',
     title: 'Not available yet',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ahlError, type Host, type Lab } from '@ahl/core';
+import { ahlError, yamlLib, type Host, type Lab } from '@ahl/core';
 
 /*
  * A NoCloud seed for a bare-metal host: the three documents cloud-init reads from a volume labelled
@@ -18,49 +18,45 @@ export interface NoCloudSeed {
   readonly 'network-config': string;
 }
 
-const q = (s: string) => JSON.stringify(s);
+/** A YAML document as cloud-init (PyYAML, YAML 1.1) reads it: written by the serialiser, never pieced together from strings. */
+const yaml = (value: unknown) => yamlLib().stringify(value, { lineWidth: 0, version: '1.1' });
 
 /** The seed documents of a host. Pure: the same lab gives the same bytes. */
 export function renderNoCloud(lab: Lab, host: Host): NoCloudSeed {
   const user = lab.config.cloudInit.user;
   const fqdn = host.searchDomain ? `${host.name}.${host.searchDomain}` : host.name;
-  const userData = [
-    '#cloud-config',
-    `hostname: ${q(host.name)}`,
-    `fqdn: ${q(fqdn)}`,
-    'manage_etc_hosts: true',
-    'users:',
-    `  - name: ${q(user)}`,
-    '    shell: /bin/bash',
-    '    groups: [sudo]',
-    '    sudo: "ALL=(ALL) NOPASSWD:ALL"',
-    '    lock_passwd: true',
-    '    ssh_authorized_keys:',
-    ...lab.config.cloudInit.sshKeys.map((k) => `      - ${q(k)}`),
-    'ssh_pwauth: false',
-    'disable_root: true',
-    ...(host.system?.timezone ? [`timezone: ${q(host.system.timezone)}`] : []),
-    'package_update: false',
-    '',
-  ].join('\n');
-  // Physical NICs are named by the kernel (eno1, enp3s0…): match the declared MAC, else any wired one.
-  const match = host.mac ? [`    match: {macaddress: ${q(host.mac.toLowerCase())}}`, '    set-name: lan0'] : ['    match: {name: "en*"}'];
-  const networkConfig = [
-    'version: 2',
-    'ethernets:',
-    '  lan0:',
-    ...match,
-    ...(host.ip ? [`    addresses: [${q(host.ip.cidr)}]`] : ['    dhcp4: true']),
-    // `to: default` is newer than the cloud-init of Debian 12 (22.4), which rejects it; 0.0.0.0/0 works everywhere.
-    ...(host.gateway ? [`    routes: [{to: 0.0.0.0/0, via: ${q(host.gateway)}}]`] : []),
-    ...(host.dns.length || host.searchDomain
-      ? [`    nameservers: {${[host.dns.length ? `addresses: [${host.dns.map(q).join(', ')}]` : '', host.searchDomain ? `search: [${q(host.searchDomain)}]` : ''].filter(Boolean).join(', ')}}`]
-      : []),
-    '',
-  ].join('\n');
+  const userData =
+    '#cloud-config\n' +
+    yaml({
+      hostname: host.name,
+      fqdn,
+      manage_etc_hosts: true,
+      users: [
+        { name: user, shell: '/bin/bash', groups: ['sudo'], sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true, ssh_authorized_keys: [...lab.config.cloudInit.sshKeys] },
+      ],
+      ssh_pwauth: false,
+      disable_root: true,
+      ...(host.system?.timezone ? { timezone: host.system.timezone } : {}),
+      package_update: false,
+    });
+  const networkConfig = yaml({
+    version: 2,
+    ethernets: {
+      lan0: {
+        // Physical NICs are named by the kernel (eno1, enp3s0…): match the declared MAC, else any wired one.
+        ...(host.mac ? { match: { macaddress: host.mac.toLowerCase() }, 'set-name': 'lan0' } : { match: { name: 'en*' } }),
+        ...(host.ip ? { addresses: [host.ip.cidr] } : { dhcp4: true }),
+        // `to: default` is newer than the cloud-init of Debian 12 (22.4), which rejects it; 0.0.0.0/0 works everywhere.
+        ...(host.gateway ? { routes: [{ to: '0.0.0.0/0', via: host.gateway }] } : {}),
+        ...(host.dns.length || host.searchDomain
+          ? { nameservers: { ...(host.dns.length ? { addresses: [...host.dns] } : {}), ...(host.searchDomain ? { search: [host.searchDomain] } : {}) } }
+          : {}),
+      },
+    },
+  });
   // A new instance-id whenever the seed changes, so cloud-init applies a changed seed once more.
   const digest = createHash('sha256').update(userData).update(networkConfig).digest('hex').slice(0, 12);
-  const metaData = [`instance-id: ${q(`ahl-${host.name}-${digest}`)}`, `local-hostname: ${q(host.name)}`, ''].join('\n');
+  const metaData = yaml({ 'instance-id': `ahl-${host.name}-${digest}`, 'local-hostname': host.name });
   return { 'meta-data': metaData, 'user-data': userData, 'network-config': networkConfig };
 }
 

@@ -12,6 +12,7 @@ export {
   hostAddress,
   PLAN_FILE,
   renderTerraform,
+  terraformLiteral,
   resourceName,
   terraformDir,
   VM_RESOURCE,
@@ -37,3 +38,4 @@ export {
   type TerraformOptions,
   type Workspace,
 } from './terraform.js';
+export { openPlanDir, type PlanDir } from './plan-dir.js';

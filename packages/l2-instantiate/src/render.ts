@@ -110,14 +110,34 @@ export function renderTerraform(
   };
   const imports = adopt.filter((a) => hosts.some((h) => h.host === a.host)).sort((a, b) => a.host.localeCompare(b.host));
   if (imports.length) Object.assign(module, { import: imports.map((a) => ({ to: hostAddress(a.host), id: `${a.node}/${a.vmid}` })) });
-  return { files: { 'main.tf.json': `${JSON.stringify(module, null, 2)}\n` }, hosts, unresolved };
+  return { files: { 'main.tf.json': `${JSON.stringify(terraformLiteral(module), null, 2)}\n` }, hosts, unresolved };
+}
+
+/**
+ * Terraform's JSON syntax reads every string as a template: `${…}` is evaluated (`${file("…")}` reads
+ * the operator's files) and `%{…}` is a directive. Lab text is data, so every string of the module
+ * (values and keys alike) has its template openers escaped (`$${`, `%%{`), which Terraform reads back
+ * as the literal text. The one place intent is encoded for Terraform; nothing in ahl's own module is
+ * a template, so escaping everything costs nothing.
+ */
+export function terraformLiteral<T>(value: T): T {
+  const esc = (s: string) => s.replace(/([$%])\{/g, '$1$1{');
+  const walk = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? esc(v)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [esc(k), walk(x)]))
+          : v;
+  return walk(value) as T;
 }
 
 function provider(lab: Lab): Record<string, unknown> {
   const tls = lab.config.proxmox.tls;
-  // bpg cannot pin a fingerprint: a pinned server is checked by ahl's own client before Terraform
-  // runs, and Terraform then skips verification of that self-signed certificate.
-  return { insecure: !tls.verify || tls.fingerprint !== undefined };
+  // bpg cannot pin a fingerprint: for a pinned server Terraform talks to ahl's relay, which checks the
+  // pin on every connection, and verifies the relay's certificate (terraform.ts, tls-relay.ts).
+  return { insecure: !tls.verify && tls.fingerprint === undefined };
 }
 
 function backend(lab: Lab): Record<string, unknown> {

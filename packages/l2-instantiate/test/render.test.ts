@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadLab, type Lab, type TemplateManifest } from '@ahl/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { diffValues, hostAddress, parseUiLine, renderTerraform, resourceName, summarisePlan, type TfPlanJson } from '../src/index.js';
+import { diffValues, hostAddress, parseUiLine, renderTerraform, resourceName, summarisePlan, terraformLiteral, type TfPlanJson } from '../src/index.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -18,6 +18,17 @@ const manifest = (image: string, vmid: number): TemplateManifest => ({
   createdAt: '2026-11-01T12:00:00Z',
 });
 
+describe('terraformLiteral', () => {
+  it.each([
+    ['${file("/etc/hostname")}', '$${file("/etc/hostname")}'],
+    ['%{ if true }x%{ endif }', '%%{ if true }x%%{ endif }'],
+    ['$${already} and %%{literal}', '$$${already} and %%%{literal}'],
+    ['plain $ and % and {braces}', 'plain $ and % and {braces}'],
+  ])('escapes the template openers of %j', (text, want) => {
+    expect(terraformLiteral({ a: [text], [text]: 1, n: 2, b: true, z: null })).toEqual({ a: [want], [want]: 1, n: 2, b: true, z: null });
+  });
+});
+
 describe('renderTerraform', () => {
   let lab: Lab;
   let templates: Record<string, TemplateManifest>;
@@ -28,6 +39,14 @@ describe('renderTerraform', () => {
     templates = {};
     let vmid = 9000;
     for (const h of lab.hosts) if (h.runtime === 'vm' && !templates[h.template.ref]) templates[h.template.ref] = manifest(h.template.image, vmid++);
+  });
+
+  it('writes lab text as text: a description cannot make Terraform read a file', () => {
+    const hostile = { ...lab, hosts: lab.hosts.map((h) => ({ ...h, description: '${file("/etc/shadow")}%{ for x in [1] }${x}%{ endfor }' })) } as Lab;
+    const module = JSON.parse(renderTerraform(hostile, templates).files['main.tf.json']!) as { resource: Record<string, Record<string, { description: string }>> };
+    const descriptions = Object.values(module.resource.proxmox_virtual_environment_vm!).map((r) => r.description);
+    expect(descriptions.length).toBeGreaterThan(0);
+    for (const d of descriptions) expect(d).toMatch(/^\$\$\{file\("\/etc\/shadow"\)\}%%\{ for x in \[1\] \}\$\$\{x\}%%\{ endfor \} \(managed by ahl/);
   });
 
   it('renders the example lab as one root module, exactly', async () => {

@@ -1,4 +1,4 @@
-import { knownHostsFile, labFile, sshUser, yamlLib, type Host, type Lab } from '@ahl/core';
+import { knownHostsFile, labFile, shellQuote, sshUser, yamlLib, type Host, type Lab } from '@ahl/core';
 import { systemHosts } from './targets.js';
 
 /** Rendered files, by path relative to the inventory folder: `inventory.yml` and `host_vars/HOST.yml`. */
@@ -24,7 +24,11 @@ export function osFamily(lab: Lab, host: Host): string {
   return lab.images[host.template.image]?.os.family ?? 'other';
 }
 
-/** The SSH options ahl connects with, from lab.yaml's `ssh` section. */
+/**
+ * The SSH options ahl connects with, from lab.yaml's `ssh` section, as one string Ansible splits the
+ * way a shell would (shlex): each argument quoted, so a value is always one option's value. The
+ * schema already refuses whitespace and quotes in these paths and hosts; quoting holds if it did not.
+ */
 export function sshCommonArgs(lab: Lab, opts: InventoryOptions = {}): string {
   const ssh = lab.config.ssh;
   // accept-new trusts a host on first contact and refuses a changed key; strict needs it known already.
@@ -32,7 +36,7 @@ export function sshCommonArgs(lab: Lab, opts: InventoryOptions = {}): string {
   const known = opts.knownHostsFile ?? knownHostsFile(lab);
   if (known) args.push('-o', `UserKnownHostsFile=${known}`);
   if (ssh.jumpHost) args.push('-o', `ProxyJump=${ssh.jumpHost}`);
-  return args.join(' ');
+  return args.map(shellQuote).join(' ');
 }
 
 /** The variables the bundled roles read, from the persona's `system` section and the host's facts. */
@@ -100,7 +104,20 @@ export function renderInventory(lab: Lab, opts: InventoryOptions = {}): Inventor
   return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** YAML as ahl's inventories are written: keys sorted, no folding, explicit nulls (L4 writes the same). */
+/**
+ * YAML as ahl's inventories are written: keys sorted, no folding, explicit nulls (L4 writes the same).
+ * Every string is tagged `!unsafe`: Ansible templates variable values lazily on the controller, so a
+ * `{{ lookup('pipe', …) }}` in a persona field would run there. Tagged, a value is data Ansible never
+ * templates. The one place lab text is encoded for Ansible and Jinja.
+ */
 export function inventoryYaml(value: unknown): string {
-  return yamlLib().stringify(value, { sortMapEntries: true, lineWidth: 0, nullStr: 'null' });
+  const Y = yamlLib();
+  // YAML 1.1, as Ansible's PyYAML reads it: a key such as `on` or `no` is quoted, not a boolean.
+  const doc = new Y.Document(value, { version: '1.1', sortMapEntries: true });
+  Y.visit(doc, {
+    Scalar(key, node) {
+      if (key !== 'key' && typeof node.value === 'string') node.tag = '!unsafe';
+    },
+  });
+  return doc.toString({ lineWidth: 0, nullStr: 'null' });
 }

@@ -43,74 +43,74 @@ describe('renderInventory', () => {
     expect(text).toMatchInlineSnapshot(`
       "--- host_vars/devops-01.yml
       # Rendered by ahl (L3 system) from the lab files; edits here are lost.
-      ahl_apt_proxy: http://10.0.0.5:3142
+      ahl_apt_proxy: !unsafe http://10.0.0.5:3142
       ahl_container_engine:
-        kind: docker
-        source: upstream
+        kind: !unsafe docker
+        source: !unsafe upstream
       ahl_directories:
-        - group: ops
-          mode: "0750"
-          owner: ops
-          path: /srv/data
+        - group: !unsafe ops
+          mode: !unsafe "0750"
+          owner: !unsafe ops
+          path: !unsafe /srv/data
       ahl_files:
-        - content: |
+        - content: !unsafe |
             managed by ahl
-          group: root
-          mode: "0644"
-          owner: root
-          path: /etc/motd
-        - group: root
-          mode: "0600"
-          owner: root
-          path: /etc/app.conf
-          src: <lab>/files/app.conf
-      ahl_hostname: devops-01
+          group: !unsafe root
+          mode: !unsafe "0644"
+          owner: !unsafe root
+          path: !unsafe /etc/motd
+        - group: !unsafe root
+          mode: !unsafe "0600"
+          owner: !unsafe root
+          path: !unsafe /etc/app.conf
+          src: !unsafe <lab>/files/app.conf
+      ahl_hostname: !unsafe devops-01
       ahl_node_exporter:
         enabled: true
-        listen: :9100
-      ahl_os_family: debian
+        listen: !unsafe :9100
+      ahl_os_family: !unsafe debian
       ahl_packages:
-        - git
-        - tree
-      ahl_persona: devops
+        - !unsafe git
+        - !unsafe tree
+      ahl_persona: !unsafe devops
       ahl_remove_undeclared_users: true
       ahl_services:
         - enabled: true
-          name: ssh
-          state: started
+          name: !unsafe ssh
+          state: !unsafe started
       ahl_sshd:
         allow_users:
-          - lab
-          - ops
+          - !unsafe lab
+          - !unsafe ops
         password_authentication: false
         permit_root_login: false
         port: 22
-      ahl_timezone: Europe/London
+      ahl_timezone: !unsafe Europe/London
       ahl_unattended_upgrades: true
       ahl_users:
         - groups:
-            - docker
-            - sudo
-          name: ops
-          shell: /bin/bash
+            - !unsafe docker
+            - !unsafe sudo
+          name: !unsafe ops
+          shell: !unsafe /bin/bash
           ssh_keys:
-            - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR ops@example
-          sudo: nopasswd
+            - !unsafe ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR ops@example
+          sudo: !unsafe nopasswd
       --- host_vars/docker-01.yml
       # Rendered by ahl (L3 system) from the lab files; edits here are lost.
       ahl_apt_proxy: null
       ahl_container_engine:
-        kind: docker
-        source: distro
+        kind: !unsafe docker
+        source: !unsafe distro
       ahl_directories: []
       ahl_files: []
-      ahl_hostname: docker-01
+      ahl_hostname: !unsafe docker-01
       ahl_node_exporter:
         enabled: true
-        listen: 10.0.0.21:9100
-      ahl_os_family: ubuntu
+        listen: !unsafe 10.0.0.21:9100
+      ahl_os_family: !unsafe ubuntu
       ahl_packages: []
-      ahl_persona: docker
+      ahl_persona: !unsafe docker
       ahl_remove_undeclared_users: false
       ahl_services: []
       ahl_sshd:
@@ -144,18 +144,18 @@ describe('renderInventory', () => {
               docker-01: null
         hosts:
           devops-01:
-            ansible_host: 10.0.0.11
-            ansible_user: lab
+            ansible_host: !unsafe 10.0.0.11
+            ansible_user: !unsafe lab
           devops-02:
-            ansible_host: 10.0.0.12
-            ansible_user: lab
+            ansible_host: !unsafe 10.0.0.12
+            ansible_user: !unsafe lab
           docker-01:
-            ansible_host: 10.0.0.21
-            ansible_user: lab
+            ansible_host: !unsafe 10.0.0.21
+            ansible_user: !unsafe lab
         vars:
-          ansible_python_interpreter: /usr/bin/python3
-          ansible_ssh_common_args: -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o ConnectTimeout=10 -o ProxyJump=ops@bastion.lab.example:2222
-          ansible_ssh_private_key_file: <lab>/keys/id_ed25519
+          ansible_python_interpreter: !unsafe /usr/bin/python3
+          ansible_ssh_common_args: !unsafe -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o ConnectTimeout=10 -o ProxyJump=ops@bastion.lab.example:2222
+          ansible_ssh_private_key_file: !unsafe <lab>/keys/id_ed25519
       "
     `);
   });

@@ -1,4 +1,4 @@
-import { labFile, sshUser, type Host, type Lab, type WorkloadSpec } from '@ahl/core';
+import { ahlError, labFile, sshUser, type Host, type Lab, type WorkloadSpec } from '@ahl/core';
 import { groupName, inventoryYaml, osFamily, sshCommonArgs } from '@ahl/l3-system';
 import { BACKUP_TARGET_HOST } from './content.js';
 
@@ -50,7 +50,8 @@ export function renderEnvFile(values: Readonly<Record<string, string>>): string 
     .sort()
     .map((k) => {
       const v = values[k]!;
-      if (/[\n\r']/.test(v)) throw new Error(`the value of ${k} holds a newline or a single quote, which a Compose .env file cannot carry`);
+      if (/[\n\r'\u0000]/.test(v))
+        throw ahlError('VALUE_UNSAFE', { what: `the value of ${k}`, target: 'a Compose .env file', reason: 'it holds a newline, a single quote or NUL, which a .env line cannot carry' });
       return `${k}=${ENV_SAFE.test(v) ? v : `'${v}'`}\n`;
     })
     .join('');

@@ -65,7 +65,7 @@ describe('deployWorkloads', () => {
     const seen: Parameters<typeof fake>[3] = {};
     await deployWorkloads(lab, { ...base, targets: ['app-1'], secrets: secrets(), check: true, approve: true, stacks: ['db'], spawn: fake({}, [stats(['app-1'])], 0, seen) });
     expect(seen.argv).toContain('--check');
-    expect(seen.hostVars).toContain('ahl_stack_filter:\n  - db');
+    expect(seen.hostVars).toContain('ahl_stack_filter:\n  - !unsafe db');
     expect(seen.hostVars).toContain('ahl_remove_approved: false');
     await expect(deployWorkloads(lab, { ...base, secrets: secrets(), stacks: ['nope'], spawn: fake({}, []) })).rejects.toThrow(/no selected host runs stack "nope"/);
   });
@@ -149,7 +149,7 @@ describe('backup, restore and status', () => {
       spawn: fake({ 'app-1': { rc: 3, stdout: '', stderr: 'refusing to restore over data that is there already: /srv/db' }, 'app-2': { rc: 4, stdout: '', stderr: 'no backup of app-2' } }, [stats(['app-1', 'app-2'])], 0, seen),
     });
     expect(seen.hostVars).toContain('ahl_restore_force: true');
-    expect(seen.hostVars).toContain('ahl_restore_snapshot: 20261126T031500Z');
+    expect(seen.hostVars).toContain('ahl_restore_snapshot: !unsafe 20261126T031500Z');
     expect(r.hosts.map((h) => [h.host, h.status])).toEqual([['app-1', 'refused'], ['app-2', 'missing']]);
     await expect(restoreWorkloads(lab, { ...base, snapshot: 'latest; rm -rf /', spawn: fake({}, []) })).rejects.toThrow(/not a snapshot id/);
   });

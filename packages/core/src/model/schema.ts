@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SECRET_REF_RE } from '../secrets.js';
 import { isIpv4, parseIpv4Cidr } from './net.js';
+import { isCalendarExpression } from './systemd.js';
 
 /*
  * The lab model: what operators write in lab.yaml, images/*.yaml and personas/*.yaml.
@@ -15,25 +16,51 @@ const dnsLabel = z
 /** Names of nodes, storages and bridges as Proxmox allows them. */
 const pveId = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'must start with a letter and hold only letters, digits, ".", "_" and "-"');
 
+/*
+ * Lab text is data: a pull request writes it, and it lands in Terraform, Ansible, SSH options,
+ * systemd units and shell. Free text may not hold control characters (a newline adds a line to a
+ * unit file or an option list); names that become options, hosts or paths have a strict form.
+ */
+const CONTROL = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/;
+const NUL = /\u0000/;
+/** One line of free text: a description, a repository URL. */
+const line = z.string().refine((s) => !CONTROL.test(s), 'must be one line of text without control characters');
+/** Several lines of text, as a file's content: anything but NUL. */
+const text = z.string().refine((s) => !NUL.test(s), 'must not hold NUL characters');
+/** A path on this machine that SSH is given as an option value: no whitespace, quotes, `$` or control characters. */
+const optionPath = z.string().regex(/^[^\s"'`$\\\u0000-\u001f\u007f]+$/, 'must be a path without whitespace, quotes, "$", "\\" or control characters');
+/** A host name or IPv4 address that becomes an SSH destination: never an option (no leading dash). */
+const hostName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'must be a host name or IPv4 address (letters, digits, "." and "-", not starting with "-")');
+
 const secretRef = z
   .string()
+  .refine((s) => !CONTROL.test(s), 'must not hold control characters')
   .regex(SECRET_REF_RE, 'must be a secret reference (env:NAME, file:PATH or sops:PATH#KEY); never write a secret itself into the lab files')
   .meta({ description: 'A secret reference: env:NAME, file:PATH or sops:PATH#KEY' });
+
+/** A QEMU CPU model as Proxmox names it (host, x86-64-v2-AES, custom-NAME). */
+const cpuType = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, 'must be a CPU type like host or x86-64-v2-AES');
 
 const ipv4 = z.string().refine(isIpv4, 'must be an IPv4 address like 192.168.1.10');
 const ipv4Cidr = z
   .string()
   .refine((s) => parseIpv4Cidr(s) !== undefined, 'must be an IPv4 address with a prefix length, like 192.168.1.31/24');
 
-const absPath = z.string().regex(/^\/(?!.*\/\.\.?(\/|$))/, 'must be an absolute path without . or .. segments');
+const absPath = z
+  .string()
+  .regex(/^\/(?!.*\/\.\.?(\/|$))/, 'must be an absolute path without . or .. segments')
+  .refine((s) => !CONTROL.test(s), 'must be a path without control characters');
 const mac = z
   .string()
   .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'must be a MAC address like BC:24:11:0A:00:31')
   .refine((s) => (parseInt(s.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC address (the first octet must be even)');
-const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL');
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s) URL')
+  .refine((s) => !CONTROL.test(s), 'must be a URL without control characters');
 const sshPublicKey = z
   .string()
-  .regex(/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/, 'must be an OpenSSH public key line (ssh-ed25519 AAAA… comment)');
+  .regex(/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\u0000-\u001f\u007f\u0085\u2028\u2029]*)?$/, 'must be an OpenSSH public key line (ssh-ed25519 AAAA… comment) on one line');
 const tag = z.string().regex(/^[a-z0-9][a-z0-9_.+-]*$/, 'must be a Proxmox tag: lowercase letters, digits, "-", "_", ".", "+"');
 const mode = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode as a string, like "0644"');
 const posixName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX name: lowercase letters, digits, "_" and "-"');
@@ -62,10 +89,10 @@ const nodeShell = z
   .meta({ description: 'SSH to the node as [USER@]HOST[:PORT] (default root@ the endpoint\'s host), or local when ahl runs on the node itself' });
 
 /** How this machine reaches the hosts: usually lab.local.yaml's (the local lab writes both). */
-const privateKey = z.string().optional().meta({ description: 'Private key file (relative to the lab root, or ~/…)' });
+const privateKey = optionPath.optional().meta({ description: 'Private key file (relative to the lab root, or ~/…)' });
 
 const machineSsh = {
-  knownHostsFile: z.string().optional().meta({ description: 'known_hosts file for the hosts (relative to the lab root, or ~/…); default SSH\'s own' }),
+  knownHostsFile: optionPath.optional().meta({ description: 'known_hosts file for the hosts (relative to the lab root, or ~/…); default SSH\'s own' }),
   netns: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'must be a network namespace name')
@@ -75,7 +102,7 @@ const machineSsh = {
 
 const s3Bucket = {
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." and "-"'),
-  region: z.string().default('us-east-1'),
+  region: z.string().regex(/^[a-z0-9-]+$/, 'must be a region name: lowercase letters, digits and "-"').default('us-east-1'),
   endpoint: httpUrl.optional().meta({ description: 'An S3-compatible endpoint (MinIO, Garage, Ceph RGW, B2…); default AWS' }),
   accessKeyId: secretRef,
   secretAccessKey: secretRef,
@@ -85,7 +112,7 @@ const s3Bucket = {
 export const LabSchema = z
   .strictObject({
     name: dnsLabel.meta({ description: 'The lab name, used as a prefix and in tags' }),
-    description: z.string().optional(),
+    description: line.optional(),
     proxmox: z.strictObject({
       endpoint: httpUrl.meta({ description: 'Proxmox VE API endpoint, e.g. https://pve1.lab.example:8006' }),
       tokenId: z
@@ -107,7 +134,7 @@ export const LabSchema = z
             .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint as 32 colon-separated hex pairs')
             .optional()
             .meta({ description: 'Pinned SHA-256 fingerprint of the server certificate' }),
-          ca: z.string().optional().meta({ description: 'CA bundle file (relative to the lab root)' }),
+          ca: optionPath.optional().meta({ description: 'CA bundle file (relative to the lab root)' }),
         })
         .prefault({}),
     }),
@@ -129,7 +156,7 @@ export const LabSchema = z
       .strictObject({
         storage: storageRoles.prefault({}),
         bridge: pveId.default('vmbr0'),
-        cpuType: z.string().default('x86-64-v2-AES'),
+        cpuType: cpuType.default('x86-64-v2-AES'),
       })
       .prefault({}),
     cloudInit: z.strictObject({
@@ -172,14 +199,14 @@ export const LabSchema = z
         target: z.discriminatedUnion('kind', [
           z.strictObject({
             kind: z.literal('rsync'),
-            host: z.string().min(1),
+            host: hostName,
             user: posixName.optional(),
             port: z.number().int().min(1).max(65535).default(22),
             path: absPath,
           }),
           z.strictObject({
             kind: z.literal('restic'),
-            repository: z.string().min(1),
+            repository: line.pipe(z.string().min(1)),
             password: secretRef,
           }),
         ]),
@@ -189,16 +216,23 @@ export const LabSchema = z
       .discriminatedUnion('backend', [
         z.strictObject({
           backend: z.literal('local'),
-          path: z.string().default('.ahl/state').meta({ description: 'State directory relative to the lab root' }),
+          path: line.default('.ahl/state').meta({ description: 'State directory relative to the lab root' }),
         }),
         z.strictObject({
           backend: z.literal('s3'),
-          prefix: z.string().default('ahl'),
+          prefix: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'must be an object key prefix: letters, digits, ".", "_", "-" and "/"').default('ahl'),
           ...s3Bucket,
         }),
       ])
       .prefault({ backend: 'local' })
       .meta({ description: 'Where Terraform state and ahl records are kept' }),
+    localPaths: z
+      .array(z.string().regex(/^(~|~\/.+|\/.+)$/, 'must be an absolute path or ~/…').refine((s) => !CONTROL.test(s), 'must be a path without control characters'))
+      .default([])
+      .meta({
+        description:
+          'Folders outside the lab repository that paths in the lab may read from (a secrets folder such as ~/.config/ahl); everything else a lab file names must be inside the repository',
+      }),
     captureStore: z
       .strictObject({
         prefix: z.string().regex(/^[^/].*[^/]$|^[^/]$/, 'must not start or end with /').default('ahl/captures'),
@@ -213,11 +247,11 @@ export const LabSchema = z
 
 export const ImageSchema = z
   .strictObject({
-    description: z.string().optional(),
+    description: line.optional(),
     kind: z.enum(['cloud', 'appliance']).default('cloud').meta({ description: 'cloud: a cloud image booted with cloud-init; appliance: a captured boot disk (HAOS, TrueNAS)' }),
     os: z.strictObject({
       family: z.enum(['ubuntu', 'debian', 'haos', 'truenas', 'other']),
-      release: z.string().min(1),
+      release: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a release name like bookworm or 24.04'),
     }),
     source: z
       .strictObject({
@@ -228,7 +262,7 @@ export const ImageSchema = z
           .optional()
           .meta({ description: 'Pinned digest of the image' }),
         checksumUrl: httpUrl.optional().meta({ description: 'Upstream SHA256SUMS file naming the image' }),
-        capture: z.string().optional().meta({ description: 'Appliance images: the capture this template is restored from' }),
+        capture: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a capture name: lowercase letters, digits, ".", "_" and "-"').optional().meta({ description: 'Appliance images: the capture this template is restored from' }),
       })
       .superRefine((s, ctx) => {
         if (s.capture !== undefined) {
@@ -263,7 +297,7 @@ export const ImageSchema = z
 const resources = z.strictObject({
   cores: z.number().int().min(1).max(512).optional(),
   sockets: z.number().int().min(1).max(4).optional(),
-  cpuType: z.string().min(1).optional(),
+  cpuType: cpuType.optional(),
   memory: z.number().int().min(64).optional().meta({ description: 'MiB' }),
   disk: z.number().int().min(1).optional().meta({ description: 'GiB' }),
 });
@@ -293,7 +327,7 @@ const system = z.strictObject({
   services: z
     .array(
       z.strictObject({
-        name: z.string().min(1),
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:_.@\\-]*$/, 'must be a systemd unit name like nginx or getty@tty1.service'),
         enabled: z.boolean().default(true),
         state: z.enum(['started', 'stopped']).default('started'),
       }),
@@ -307,8 +341,8 @@ const system = z.strictObject({
       z
         .strictObject({
           path: absPath,
-          content: z.string().optional(),
-          source: z.string().optional().meta({ description: 'File in the lab repository, relative to its root' }),
+          content: text.optional(),
+          source: z.string().refine((s) => !CONTROL.test(s), 'must be a path without control characters').optional().meta({ description: 'File in the lab repository, relative to its root' }),
           owner: posixName.default('root'),
           group: posixName.default('root'),
           mode: mode.default('0644'),
@@ -338,7 +372,9 @@ const system = z.strictObject({
     .optional(),
 });
 
-const envValues = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.union([z.string(), z.number(), z.boolean()]));
+/** A value for a Compose `.env` line: single-quoted there, so it cannot hold a newline or a single quote. */
+const envValue = z.string().regex(/^[^\n\r'\u0000]*$/, 'must not hold a newline, a single quote or NUL (a Compose .env line cannot carry them)');
+const envValues = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.union([envValue, z.number(), z.boolean()]));
 
 const workload = z.strictObject({
   stack: dnsLabel.meta({ description: 'A folder under stacks/ holding compose.yaml' }),
@@ -349,7 +385,11 @@ const workload = z.strictObject({
 });
 
 const backupPolicy = z.strictObject({
-  schedule: z.string().min(1).default('daily').meta({ description: 'systemd OnCalendar expression' }),
+  schedule: z
+    .string()
+    .refine(isCalendarExpression, 'must be a systemd calendar expression on one line, like daily, *-*-* 03:00 or Mon..Fri 02:30')
+    .default('daily')
+    .meta({ description: 'systemd OnCalendar expression' }),
   maxAge: duration.default('26h').meta({ description: 'A backup older than this is stale; rebuilds need a fresher one' }),
   quiesce: z.boolean().default(false),
   paths: z.array(absPath).default([]).meta({ description: 'Extra paths backed up besides workload data' }),
@@ -381,7 +421,7 @@ const passthroughDisk = z.strictObject({
 });
 
 const host = z.strictObject({
-  description: z.string().optional(),
+  description: line.optional(),
   runtime: z
     .enum(['vm', 'baremetal'])
     .default('vm')
@@ -408,7 +448,7 @@ const host = z.strictObject({
 
 export const PersonaSchema = z
   .strictObject({
-    description: z.string().optional(),
+    description: line.optional(),
     kind: z.enum(['vm', 'appliance']).default('vm').meta({ description: 'appliance: no cloud-init, no L3/L4 (HAOS, TrueNAS)' }),
     template: templateRef,
     resources: resources.prefault({}),
@@ -471,7 +511,7 @@ export const LabLocalSchema = z
           .strictObject({
             verify: z.boolean().optional(),
             fingerprint: z.string().regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'must be a SHA-256 fingerprint as 32 colon-separated hex pairs').optional(),
-            ca: z.string().optional(),
+            ca: optionPath.optional(),
           })
           .optional(),
       })
