@@ -22,20 +22,29 @@ export function isSecretRef(s: string): s is SecretRef {
 /**
  * Masks every secret it has been given in any string or value. One redactor lives for the whole
  * process: everything ahl prints or writes passes through it.
+ *
+ * A secret is masked in every form it travels in: as written; escaped inside a JSON string by any
+ * encoder (`\"`, `\\`, `\u00e9`, Go's `\u003c`, …), also a JSON string inside another;
+ * percent-encoded by any URL encoder (`%20` or `+` for a space, either hex case); in hex (either
+ * case); and in base64 (standard or URL-safe, padded or not) wherever it starts inside a longer
+ * encoded value, e.g. `Basic base64(user:secret)`. A secret of any length is masked as written; a hex
+ * or base64 form shorter than 8 characters is not masked, since text that has nothing to do with
+ * the secret holds so few characters of those alphabets by chance.
  */
 export class Redactor {
   static readonly MASK = '********';
-  private readonly secrets = new Set<string>();
+  /** Each secret's regular expression sources (precomputed by `add`), longest match first. */
+  private readonly secrets = new Map<string, readonly Alternative[]>();
   private pattern: RegExp | undefined;
 
-  /** Registers a resolved secret, and the encodings it commonly travels in (URL, base64). */
+  /** Registers a resolved secret with every form it may travel in. */
   add(secret: string): void {
-    if (secret.length === 0) return;
-    const forms = [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')];
-    for (const f of forms) this.secrets.add(f);
+    if (secret.length === 0 || this.secrets.has(secret)) return;
+    this.secrets.set(secret, secretAlternatives(secret));
     this.pattern = undefined;
   }
 
+  /** How many secrets it masks. */
   get size(): number {
     return this.secrets.size;
   }
@@ -44,8 +53,8 @@ export class Redactor {
     if (this.secrets.size === 0) return text;
     if (!this.pattern) {
       // Longest first, so a secret that contains another is masked whole.
-      const alternatives = [...this.secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
-      this.pattern = new RegExp(alternatives.join('|'), 'g');
+      const all = [...this.secrets.values()].flat().sort((a, b) => b.minLength - a.minLength);
+      this.pattern = new RegExp([...new Set(all.map((a) => a.source))].join('|'), 'g');
     }
     return text.replace(this.pattern, Redactor.MASK);
   }
@@ -61,6 +70,77 @@ export class Redactor {
     }
     return value;
   }
+}
+
+/** Hex and base64 forms shorter than this are not masked (see Redactor). */
+const MIN_ENCODED_LENGTH = 8;
+
+/** One alternative of the redactor's pattern: a regular expression source and its shortest match. */
+interface Alternative {
+  readonly source: string;
+  readonly minLength: number;
+}
+
+/** Characters no JSON or URL encoder escapes: they only ever appear as themselves. */
+const PLAIN = /^[A-Za-z0-9_.-]$/;
+
+/** The alternatives that match `secret` in each of its forms (see Redactor). */
+function secretAlternatives(secret: string): Alternative[] {
+  const out: Alternative[] = [{ source: textPattern(secret), minLength: secret.length }];
+  const literal = (text: string) => {
+    if (text.length >= MIN_ENCODED_LENGTH) out.push({ source: escapeRegExp(text), minLength: text.length });
+  };
+  const bytes = Buffer.from(secret, 'utf8');
+  const hex = bytes.toString('hex');
+  literal(hex);
+  literal(hex.toUpperCase());
+  for (const form of base64Forms(bytes)) {
+    literal(form);
+    literal(form.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
+}
+
+/**
+ * A regular expression source matching `secret` as written, JSON-escaped (once or twice) or
+ * percent-encoded: each character as itself, as its UTF-8 bytes in `%XX` (a space also as `+`), as
+ * a JSON escape (`\"`, `\n`, `\u00e9`: its UTF-16 units), or as such an escape escaped again.
+ */
+function textPattern(secret: string): string {
+  let source = '';
+  for (const ch of secret) {
+    if (PLAIN.test(ch)) {
+      source += ch;
+      continue;
+    }
+    const percent = [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
+    const units = [...Array(ch.length).keys()].map((i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+    const json = [...(JSON_SHORT[ch] ? [JSON_SHORT[ch]] : []), units, units.toUpperCase().replaceAll('\\U', '\\u')];
+    const forms = new Set([ch, percent, percent.toLowerCase(), ...(ch === ' ' ? ['+'] : []), ...json, ...json.map((e) => e.replace(/[\\"]/g, '\\$&'))]);
+    source += `(?:${[...forms].map(escapeRegExp).join('|')})`;
+  }
+  return source;
+}
+
+/** The short escapes of JSON strings (`\/` is optional, and some encoders write it). */
+const JSON_SHORT: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * The base64 text of `bytes` inside any longer base64 value: for each offset (0, 1 or 2 bytes into a
+ * 3-byte group) the characters made of the secret's bits alone, and the same run to the end of the
+ * value (its last, part-filled character, with and without padding) for a secret that ends it.
+ */
+function base64Forms(bytes: Buffer): string[] {
+  const out: string[] = [];
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+    const first = Math.ceil((offset * 8) / 6);
+    const end = Math.floor(((offset + bytes.length) * 8) / 6);
+    if (end - first < MIN_ENCODED_LENGTH) continue;
+    const tail = encoded.slice(first);
+    out.push(encoded.slice(first, end), tail, tail.replace(/=+$/, ''));
+  }
+  return out;
 }
 
 function escapeRegExp(s: string): string {
