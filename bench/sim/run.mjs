@@ -43,6 +43,7 @@ const info = await new Promise((resolve, reject) => {
 const target = new URL(info.url);
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 const auth = `PVEAPIToken=${info.token}=${info.secret}`;
+const control = { Authorization: `Bearer ${info.controlToken}` };
 
 /** One GET; resolves with the elapsed ms once the whole body is in (gunzipped size not needed). */
 function get(path, headers = {}) {
@@ -76,7 +77,8 @@ try {
   // Warm up JIT and sockets on both sides.
   for (let i = 0; i < 30; i++) await get(RES, { 'Accept-Encoding': 'gzip' });
   for (let i = 0; i < 300; i++) await get(VERSION);
-  await fetch(`${info.url}/_sim/stats`, { method: 'DELETE' });
+  const reset = await fetch(`${info.control}/stats`, { method: 'DELETE', headers: control });
+  if (!reset.ok) throw new Error(`DELETE /_sim/stats: ${reset.status}`);
 
   const measureResources = async (headers) => {
     const ms = [];
@@ -117,7 +119,7 @@ try {
   const version = await throughput(THROUGHPUT_MS, () => VERSION);
   const status = await throughput(THROUGHPUT_MS, STATUS);
 
-  const stats = await (await fetch(`${info.url}/_sim/stats`)).json();
+  const stats = await (await fetch(`${info.control}/stats`, { headers: control })).json();
   const calls = Object.values(stats).reduce((a, s) => a + s.count, 0);
   const errors = Object.values(stats).reduce((a, s) => a + s.errors, 0);
   const serverRes = stats['GET /cluster/resources'];

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // bench/sim server: a pve-sim with 500 guests on 3 nodes, plain HTTP on loopback.
 // Started by run.mjs (pinned to one core with taskset when it can); prints one JSON line
-// {apiUrl, url, token, secret, guests} and runs until SIGTERM. Extra flags go to `node`
+// {apiUrl, url, token, secret, control, controlToken, guests} and runs until SIGTERM. Extra flags go to `node`
 // (run.mjs passes --cpu-prof when BENCH_PROFILE is set).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,8 +63,11 @@ function benchSeed(count) {
   };
 }
 
-const sim = await startSim({ seed: benchSeed(GUESTS), https: false, port: 0, host: '127.0.0.1', authFailureDelayMs: 0, statsLagMs: 0, taskDurationMs: 20 });
-process.stdout.write(`${JSON.stringify({ url: sim.url, apiUrl: sim.apiUrl, token: TOKEN.id, secret: TOKEN.secret, guests: Object.keys(sim.state.guests).length })}\n`);
+// The control API (run.mjs reads and resets the call counts) is off unless asked for, and needs its own token.
+const sim = await startSim({ seed: benchSeed(GUESTS), https: false, port: 0, host: '127.0.0.1', authFailureDelayMs: 0, statsLagMs: 0, taskDurationMs: 20, control: true });
+process.stdout.write(
+  `${JSON.stringify({ url: sim.url, apiUrl: sim.apiUrl, token: TOKEN.id, secret: TOKEN.secret, control: sim.control.url, controlToken: sim.control.token, guests: Object.keys(sim.state.guests).length })}\n`,
+);
 const stop = () => sim.stop().then(() => process.exit(0), () => process.exit(1));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

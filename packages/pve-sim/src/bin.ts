@@ -5,10 +5,14 @@ import { startSim } from './sim.js';
 const USAGE = `usage: pve-sim [--config seed.yaml] [--port 8006] [--host 127.0.0.1] [--http]
               [--state-dir DIR] [--pve-version 9.1.1] [--task-ms 200]
               [--auth-delay-ms 3000] [--stats-lag-ms 10000]
-              [--storage-lock HOLD_MS[:TIMEOUT_MS]]
+              [--storage-lock HOLD_MS[:TIMEOUT_MS]] [--control]
 
 Serves a simulated Proxmox VE API at https://HOST:PORT/api2/json (self-signed
-certificate; its SHA-256 fingerprint is printed) and a control API at /_sim.`;
+certificate; its SHA-256 fingerprint is printed).
+
+--control  also serves the control API at /_sim (faults, stats, state), which
+           needs "Authorization: Bearer TOKEN": PVE_SIM_CONTROL_TOKEN from the
+           environment, else a random token, which is printed.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -23,6 +27,7 @@ async function main(): Promise<void> {
       'auth-delay-ms': { type: 'string' },
       'stats-lag-ms': { type: 'string' },
       'storage-lock': { type: 'string' },
+      control: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -52,10 +57,13 @@ async function main(): Promise<void> {
     ...(values['auth-delay-ms'] ? { authFailureDelayMs: num(values['auth-delay-ms'], 'auth-delay-ms')! } : {}),
     ...(values['stats-lag-ms'] ? { statsLagMs: num(values['stats-lag-ms'], 'stats-lag-ms')! } : {}),
     ...(storageLock ? { storageLock } : {}),
+    // The token comes from the environment, not an argument: command lines are visible to every local user.
+    ...(values.control ? { control: process.env.PVE_SIM_CONTROL_TOKEN ? { token: process.env.PVE_SIM_CONTROL_TOKEN } : true } : {}),
   });
   const lines = [`pve-sim listening on ${sim.apiUrl}`];
   if (sim.fingerprint) lines.push(`fingerprint ${sim.fingerprint}`);
   for (const [id, secret] of Object.entries(sim.tokens)) lines.push(`token ${id}=${secret}`);
+  if (sim.control) lines.push(`control ${sim.control.url} ${process.env.PVE_SIM_CONTROL_TOKEN ? 'bearer from PVE_SIM_CONTROL_TOKEN' : `bearer ${sim.control.token}`}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   const shutdown = (): void => {
     sim.stop().then(

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -49,6 +50,13 @@ export interface SimOptions {
    * Counters: `sim.storageLocks.snapshot()`, `GET /_sim/storage-locks`.
    */
   storageLock?: StorageLockOptions;
+  /**
+   * The control API under `/_sim` (fault injection, call stats, the state with its secrets redacted;
+   * not part of PVE). Off unless asked for: then every path under `/_sim` answers 404. On, every
+   * request needs `Authorization: Bearer <token>` with its own token, never a PVE API token: `token`,
+   * or one generated at random. The running sim's `control` holds the URL and the token.
+   */
+  control?: boolean | { token?: string };
   /** Persist state here (state.json) and reload it at start. */
   stateDir?: string;
   backend?: SimBackend;
@@ -72,6 +80,8 @@ export interface RunningSim {
   stats: CallStats;
   /** The storage lock model's counters (acquired, waited, timeouts); all zero when it is off. */
   storageLocks: StorageLocks;
+  /** The control API's base URL (`…/_sim`) and bearer token; undefined when it is off (`control`). */
+  readonly control: { readonly url: string; readonly token: string } | undefined;
   /**
    * The sim's own temp directory (`<os.tmpdir()>/ahl-pve-sim-*`, where
    * download-url streams files before handing them to the backend), once a
@@ -115,6 +125,15 @@ function persist(dir: string, state: SimStateData): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** The control API's bearer token from the `control` option: undefined when off, random unless given. */
+function controlToken(option: SimOptions['control']): string | undefined {
+  if (!option) return undefined;
+  const given = option === true ? undefined : option.token;
+  if (given === undefined) return randomBytes(32).toString('base64url');
+  if (typeof given !== 'string' || !/^[\x21-\x7e]+$/.test(given)) throw new Error('control.token must be a non-empty string of printable ASCII without spaces');
+  return given;
+}
+
 export function tokenMap(state: SimStateData): Record<string, string> {
   const out: Record<string, string> = {};
   for (const u of Object.values(state.access.users)) for (const [id, t] of Object.entries(u.tokens)) out[`${u.userid}!${id}`] = t.secret;
@@ -124,6 +143,7 @@ export function tokenMap(state: SimStateData): Record<string, string> {
 /** Starts a simulated PVE API server. */
 export async function startSim(options: SimOptions = {}): Promise<RunningSim> {
   const now = options.now ?? Date.now;
+  const token = controlToken(options.control);
   let seed = options.seed;
   if (!seed && options.seedFile) seed = await loadSeedFile(options.seedFile);
   const state = (options.stateDir ? loadPersisted(options.stateDir) : undefined) ?? buildState(seed, Math.floor(now() / 1000));
@@ -167,16 +187,16 @@ export async function startSim(options: SimOptions = {}): Promise<RunningSim> {
   if (useHttps && !tls) tls = await generateCertificate(host);
   if (tls) for (const n of state.nodes) n.sslFingerprint = tls.fingerprint;
 
+  const control = { core, faults, stats, token };
   const httpCtx = {
     core,
     faults,
     stats,
     traits: versionTraits(state.pveVersion),
     authFailureDelayMs: options.authFailureDelayMs ?? 3000,
-    control: (req: Parameters<typeof handleControl>[3], res: Parameters<typeof handleControl>[4], path: string, body: string) =>
-      handleControl(core, faults, stats, req, res, path, body),
+    control: (req: IncomingMessage, res: ServerResponse, path: string, body: string) => handleControl(control, req, res, path, body),
   };
-  const listener = (req: Parameters<typeof handleControl>[3], res: Parameters<typeof handleControl>[4]): void => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handleRequest(httpCtx, req, res).catch((err: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, 'internal error');
@@ -209,6 +229,7 @@ export async function startSim(options: SimOptions = {}): Promise<RunningSim> {
     faults,
     stats,
     storageLocks: core.storageLocks,
+    control: control.token === undefined ? undefined : { url: `${url}/_sim`, token: control.token },
     get tempDir() {
       return core.tempDirPath;
     },

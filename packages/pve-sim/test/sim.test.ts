@@ -6,18 +6,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prerequisites } from '../../../test-support/prerequisites.js';
-import type { RunningSim } from '../src/index.js';
+import type { RunningSim, SimStateData } from '../src/index.js';
 import { NODE, TOKEN, failure, raw, testSim, tokenClient, waitTask } from './helpers.js';
 
 describe('fault injection and call accounting', () => {
   let sim: RunningSim;
   beforeAll(async () => {
-    sim = await testSim();
+    sim = await testSim({ control: true });
   });
   afterAll(() => sim.stop());
 
   const control = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${sim.url}/_sim${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}) });
+    const headers = { Authorization: `Bearer ${sim.control!.token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) };
+    const res = await fetch(`${sim.control!.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     return res.json();
   };
 
@@ -138,6 +139,98 @@ describe('fault injection and call accounting', () => {
   });
 });
 
+describe('the control API (/_sim)', () => {
+  const get = (sim: RunningSim, path: string, authorization?: string) => fetch(`${sim.url}/_sim${path}`, authorization ? { headers: { Authorization: authorization } } : {});
+
+  it('is off by default: every path under /_sim answers 404, and the in-process handles still work', async () => {
+    const sim = await testSim();
+    try {
+      expect(sim.control).toBeUndefined();
+      for (const path of ['/state', '/faults', '/stats', '']) {
+        const res = await get(sim, path, `PVEAPIToken=${TOKEN.id}=${TOKEN.secret}`);
+        expect(res.status, path).toBe(404);
+        expect(JSON.stringify(await res.json())).not.toContain(TOKEN.secret);
+      }
+      const post = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ kind: 'error', endpoint: 'GET /version', status: 500, message: 'x' }) });
+      expect(post.status).toBe(404);
+      expect(sim.faults.list()).toEqual([]);
+      expect((await raw(sim, 'GET', '/version')).status).toBe(200);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('on, refuses a request without its bearer token with 401, whatever else it carries', async () => {
+    const sim = await testSim({ control: true });
+    try {
+      expect(sim.control).toEqual({ url: `${sim.url}/_sim`, token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+      for (const authorization of [undefined, `PVEAPIToken=${TOKEN.id}=${TOKEN.secret}`, 'Bearer wrong', `Bearer ${sim.control!.token}x`, `Basic ${sim.control!.token}`, 'Bearer ']) {
+        const res = await get(sim, '/state', authorization);
+        expect(res.status, String(authorization)).toBe(401);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer realm="pve-sim control"');
+        expect(await res.json()).toEqual({ error: 'the control API needs its own token: Authorization: Bearer <token>' });
+      }
+      const post = await fetch(`${sim.control!.url}/faults`, { method: 'POST', body: JSON.stringify({ kind: 'error', endpoint: 'GET /version', status: 500, message: 'x' }) });
+      expect(post.status).toBe(401);
+      expect(sim.faults.list()).toEqual([]);
+      // Each sim makes its own token.
+      const other = await testSim({ control: true });
+      expect(other.control!.token).not.toBe(sim.control!.token);
+      await other.stop();
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('with its token, works; the token may be given', async () => {
+    const sim = await testSim({ control: { token: 'ctl-token-for-tests' } });
+    try {
+      expect(sim.control!.token).toBe('ctl-token-for-tests');
+      const add = await fetch(`${sim.control!.url}/faults`, {
+        method: 'POST',
+        headers: { Authorization: 'bearer ctl-token-for-tests', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ kind: 'error', endpoint: 'GET /version', status: 503, message: 'down', times: 1, id: 'f1' }),
+      });
+      expect([add.status, await add.json()]).toEqual([200, { id: 'f1' }]);
+      expect((await raw(sim, 'GET', '/version')).status).toBe(503);
+      const stats = await get(sim, '/stats', 'Bearer ctl-token-for-tests');
+      expect(stats.status).toBe(200);
+      expect(await stats.json()).toMatchObject({ 'GET /version': { count: 1, byStatus: { '503': 1 } } });
+    } finally {
+      await sim.stop();
+    }
+    await expect(testSim({ control: { token: 'has a space' } })).rejects.toThrow('control.token must be a non-empty string of printable ASCII without spaces');
+    await expect(testSim({ control: { token: '' } })).rejects.toThrow('control.token must be');
+  });
+
+  it('never returns a token secret, password or the ticket key: the state dump has them redacted', async () => {
+    const sim = await testSim({ control: true });
+    try {
+      // A secret put where the dump would carry it as it is (a fault's message) is taken out too.
+      sim.faults.add({ kind: 'error', endpoint: 'GET /cluster/nextid', status: 500, message: `leak ${TOKEN.secret}`, id: 'leaky' });
+      const texts: string[] = [];
+      for (const path of ['/state', '/faults', '/stats', '/storage-locks']) {
+        const res = await get(sim, path, `Bearer ${sim.control!.token}`);
+        expect(res.status, path).toBe(200);
+        texts.push(await res.text());
+      }
+      const state = JSON.parse(texts[0]!) as SimStateData;
+      expect(Object.keys(state.guests)).toContain('9000');
+      expect(state.access.users['ahl@pve']!.tokens.ci).toMatchObject({ secret: '(redacted)', privsep: true });
+      expect(state.access.users['ahl@pve']!.password).toBe('(redacted)');
+      expect(state.access.ticketKey).toBe('(redacted)');
+      expect(texts[1]).toContain('leak (redacted)');
+      const secrets = [...Object.values(sim.tokens), sim.state.access.ticketKey];
+      for (const text of texts) for (const secret of secrets) expect(text).not.toContain(secret);
+      // The sim itself is untouched: its tokens still authenticate.
+      expect((await tokenClient(sim).version.$get()) as { version: string }).toMatchObject({ version: expect.any(String) });
+      expect(sim.state.access.users['ahl@pve']!.tokens.ci!.secret).toBe(TOKEN.secret);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
 describe('persistence', () => {
   it('keeps guests across a restart with stateDir', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pve-sim-state-'));
@@ -207,5 +300,52 @@ describe('HTTPS and the bin', () => {
       child.kill('SIGTERM');
     });
     expect(code).toBe(0);
+  });
+
+  prerequisites([!existsSync(bin) && `${bin} (pnpm build)`]).it('the bin serves the control API only with --control, with the token it prints or PVE_SIM_CONTROL_TOKEN', async () => {
+    const start = async (args: string[], env: Record<string, string> = {}) => {
+      const child = spawn(process.execPath, [bin, '--http', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+      const out = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (c: Buffer) => {
+          text += c.toString();
+          if (text.endsWith('\n') && /token root@pam/.test(text) && (!args.includes('--control') || /^control /m.test(text))) resolve(text);
+        });
+        child.on('exit', (code) => reject(new Error(`bin exited early with ${code}`)));
+      });
+      child.removeAllListeners('exit');
+      return { child, out, url: /listening on (\S+)\/api2\/json/.exec(out)![1]! };
+    };
+    const stop = (child: ReturnType<typeof spawn>) => new Promise<void>((resolve) => child.once('exit', () => resolve()).kill('SIGTERM'));
+
+    const off = await start([]);
+    try {
+      expect(off.out).not.toMatch(/^control /m);
+      expect((await fetch(`${off.url}/_sim/state`)).status).toBe(404);
+    } finally {
+      await stop(off.child);
+    }
+
+    const on = await start(['--control']);
+    try {
+      const m = /^control (\S+) bearer (\S+)$/m.exec(on.out);
+      expect(m?.[1]).toBe(`${on.url}/_sim`);
+      expect((await fetch(`${m![1]}/state`)).status).toBe(401);
+      const res = await fetch(`${m![1]}/state`, { headers: { Authorization: `Bearer ${m![2]}` } });
+      expect(res.status).toBe(200);
+      const secret = /root@pam!sim=(\S+)/.exec(on.out)![1]!;
+      expect(await res.text()).not.toContain(secret);
+    } finally {
+      await stop(on.child);
+    }
+
+    const given = await start(['--control'], { PVE_SIM_CONTROL_TOKEN: 'from-the-environment' });
+    try {
+      expect(given.out).toMatch(/^control \S+ bearer from PVE_SIM_CONTROL_TOKEN$/m);
+      expect(given.out).not.toContain('from-the-environment');
+      expect((await fetch(`${given.url}/_sim/stats`, { headers: { Authorization: 'Bearer from-the-environment' } })).status).toBe(200);
+    } finally {
+      await stop(given.child);
+    }
   });
 });

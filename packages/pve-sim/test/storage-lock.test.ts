@@ -27,7 +27,7 @@ describe('storage lock model', () => {
   it('serialises allocations; a clone that waits past the timeout fails with got timeout and leaves nothing behind', async () => {
     // Each full clone of 9000 allocates two volumes (scsi0 and the cloud-init drive): 2 × 200 ms held.
     // Four at once: the 4th clone's first volume would wait 600 ms > 500 ms; the others wait at most 400 ms.
-    sim = await testSim({ storageLock: { holdMs: 200, timeoutMs: 500 } });
+    sim = await testSim({ storageLock: { holdMs: 200, timeoutMs: 500 }, control: true });
     const px = tokenClient(sim);
     const ids = [611, 612, 613, 614];
     const upids: string[] = [];
@@ -48,9 +48,10 @@ describe('storage lock model', () => {
     // The retry (bpg's clone.retries) gets the lock once the others are done.
     expect((await waitTask(px, (await px.nodes.$(NODE).qemu.$(9000).clone.$post({ newid: 614, full: true })) as string)).exitstatus).toBe('OK');
     // The control API reports the same counters.
-    const res = (await (await fetch(`${sim.url}/_sim/storage-locks`)).json()) as { options: unknown; timeouts: number; acquired: number };
+    const headers = { Authorization: `Bearer ${sim.control!.token}` };
+    const res = (await (await fetch(`${sim.control!.url}/storage-locks`, { headers })).json()) as { options: unknown; timeouts: number; acquired: number };
     expect(res).toMatchObject({ options: { holdMs: 200, timeoutMs: 500 }, timeouts: 1, acquired: 8 });
-    await fetch(`${sim.url}/_sim/storage-locks`, { method: 'DELETE' });
+    await fetch(`${sim.control!.url}/storage-locks`, { method: 'DELETE', headers });
     expect(sim.storageLocks.snapshot()).toMatchObject({ acquired: 0, timeouts: 0 });
   });
 
