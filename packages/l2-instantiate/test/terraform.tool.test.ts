@@ -4,16 +4,25 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { connectLab, isAhlError, loadLab, waitForTask, Redactor, Secrets, type Lab } from '@ahl/core';
+import { connectLab, isAhlError, loadLab, MemoryReporter, waitForTask, Redactor, Secrets, type Lab } from '@ahl/core';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { prerequisites } from '../../../test-support/prerequisites.js';
-import { applyPlan, findTerraform, planHosts, prepareWorkspace, providerMirror, type Workspace } from '../src/index.js';
+import { recorded, secretSweep } from '../../../test-support/secret-sweep.js';
+import { applyPlan as runApply, findTerraform, planHosts as runPlan, prepareWorkspace as prepare, providerMirror, type Workspace } from '../src/index.js';
 
 // The tool tier for L2: real terraform (or tofu) with the real bpg/proxmox provider (built by
 // scripts/bootstrap into the cache's filesystem mirror) against pve-sim.
 
 const SECRET = '3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c';
+
+// What L2 returned, threw and reported, for the secret sweep after each suite (issue #22).
+const outputs: string[] = [];
+const reporter = new MemoryReporter();
+const planHosts = recorded(outputs, runPlan);
+const applyPlan = recorded(outputs, runApply);
+const prepareWorkspace: typeof prepare = (lab, secrets, opts = {}) => prepare(lab, secrets, { reporter, ...opts });
+const output = () => [...outputs, JSON.stringify(reporter)];
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR op@ahl';
 
 function missingTools(): string[] {
@@ -144,6 +153,8 @@ prerequisites(missing).describe('L2 with real terraform and bpg/proxmox against 
 
   afterAll(async () => {
     await sim?.stop();
+    // Issue #22: the token is in nothing L2 returned or reported, and nowhere under .ahl/.
+    if (dir) expect(secretSweep(join(dir, '.ahl'), { 'proxmox token': SECRET }, output())).toEqual([]);
   });
 
   it('plans three VMs to create, applies that plan, and the sim holds them as intended', async () => {
@@ -313,6 +324,8 @@ prerequisites(s3Missing).describe('L2 state in an S3-compatible bucket (moto)', 
   afterAll(async () => {
     moto?.kill();
     await sim?.stop();
+    // Issue #22: neither the token nor the state credentials are in what L2 returned or reported, nor under .ahl/.
+    if (dir) expect(secretSweep(join(dir, '.ahl'), { 'proxmox token': SECRET, 'S3 access key id': S3_KEY, 'S3 secret key': S3_SECRET }, output())).toEqual([]);
   });
 
   it('keeps the state in the bucket, locked while in use, with the credentials only in the environment', async () => {
