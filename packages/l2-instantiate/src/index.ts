@@ -39,3 +39,4 @@ export {
   type Workspace,
 } from './terraform.js';
 export { openPlanDir, type PlanDir } from './plan-dir.js';
+export { openPlanDir, type PlanDir } from './plan-dir.js';

@@ -17,6 +17,7 @@ import {
   type TemplateManifest,
 } from '@ahl/core';
 import { parseUiLine, summarisePlan, type PlanSummary, type TfDiagnostic, type TfPlanJson } from './plan.js';
+import { isPlanDir } from './plan-dir.js';
 import { BPG_PROVIDER, hostAddress, PLAN_FILE, VM_RESOURCE, renderTerraform, resourceName, terraformDir, type ExistingVm, type RenderedHost, type RenderedModule, type UnresolvedHost } from './render.js';
 
 /*
@@ -110,12 +111,13 @@ export function terraformEnv(lab: Lab, secrets: Secrets, dir: string, env: Env =
 
 /**
  * Renders the lab into its Terraform folder and runs `terraform init` when the module's settings
- * (backend, provider) or the binary changed since the last init.
+ * (backend, provider) or the binary changed since the last init. `dir`: a folder from openPlanDir
+ * instead, for a run that only plans (its workspace can never apply).
  */
-export async function prepareWorkspace(lab: Lab, secrets: Secrets, opts: TerraformOptions & { existing?: readonly ExistingVm[] } = {}): Promise<Workspace> {
+export async function prepareWorkspace(lab: Lab, secrets: Secrets, opts: TerraformOptions & { existing?: readonly ExistingVm[]; dir?: string } = {}): Promise<Workspace> {
   const env = opts.env ?? process.env;
   const bin = findTerraform(env);
-  const dir = terraformDir(lab);
+  const dir = opts.dir ?? terraformDir(lab);
   const templates = await channelTemplates(lab);
   const existing = opts.existing ?? [];
   let module = renderTerraform(lab, templates, { existing });
@@ -281,6 +283,7 @@ export interface L2Apply {
  * TERRAFORM_FAILED whose details hold the diagnostics; `labChanged` says whether any VM was touched.
  */
 export async function applyPlan(ws: Workspace, plan: L2Plan): Promise<L2Apply> {
+  if (isPlanDir(ws.dir)) throw ahlError('INTERNAL', { message: `a plan made in the plan-only folder ${ws.dir} cannot be applied` });
   const started = Date.now();
   const rep = reporter(ws);
   const byAddress = new Map(plan.summary.hosts.map((h) => [h.address, h.host]));

@@ -22,6 +22,9 @@ export interface L2Outcome {
  * diagnostics are printed before its error is raised. `client`, when given, has already proven the
  * endpoint (and its pinned fingerprint); otherwise one is opened and closed for that check first.
  * `quiet`: the caller reports a failure itself (Terraform's diagnostics are not printed).
+ * A run that cannot apply (`approve: false`: `ahl plan`, `ahl drift`, which take no lab lock) renders
+ * into a folder of its own, removed before this returns (the outcome's `ws.dir` is gone then), so a
+ * concurrent `ahl apply --approve` never has its module or saved plan rewritten under it.
  */
 export async function l2Run(
   ctx: CommandContext,
@@ -31,7 +34,7 @@ export async function l2Run(
 ): Promise<L2Outcome> {
   const { connectLab, forgetHostKeys, vmHosts } = await import('@ahl/core');
   const { guestOf, serverGuests } = await import('@ahl/l1-image');
-  const { applyPlan, planHosts, prepareWorkspace } = await import('@ahl/l2-instantiate');
+  const { applyPlan, openPlanDir, planHosts, prepareWorkspace } = await import('@ahl/l2-instantiate');
   const { out } = ctx;
   // Terraform cannot pin a certificate: ahl's own client reads the VMs first, which checks the
   // endpoint and its fingerprint; a VM that exists but is not in Terraform's state is adopted.
@@ -51,8 +54,9 @@ export async function l2Run(
     (m) => out.style('dim', m),
   );
   const opts = { env: ctx.env, reporter, redactor: secrets.redactor, signal: ctx.signal };
+  const planOnly = o.approve === false ? await openPlanDir(lab) : undefined;
   try {
-    const ws = await prepareWorkspace(lab, secrets, { ...opts, existing });
+    const ws = await prepareWorkspace(lab, secrets, { ...opts, existing, ...(planOnly ? { dir: planOnly.dir } : {}) });
     const plan = await planHosts(ws, { ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.destroy ? { destroy: true } : {}), ...(o.replace ? { replace: true } : {}) });
     for (const w of plan.warnings) if (!/targeting is in effect/i.test(w.summary)) out.warn(`terraform: ${w.summary}${w.detail ? `: ${w.detail}` : ''}`);
     const approved = typeof o.approve === 'function' ? o.approve(plan) : o.approve;
@@ -78,6 +82,8 @@ export async function l2Run(
   } catch (e) {
     if (!o.quiet) printTerraformFailure(ctx, e);
     throw e;
+  } finally {
+    await planOnly?.dispose();
   }
 }
 
