@@ -39,4 +39,3 @@ export {
   type Workspace,
 } from './terraform.js';
 export { openPlanDir, type PlanDir } from './plan-dir.js';
-export { openPlanDir, type PlanDir } from './plan-dir.js';
