@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import {
   ahlError,
@@ -11,6 +11,7 @@ import {
   Redactor,
   silentReporter,
   vmHosts,
+  type FingerprintMismatchError,
   type Lab,
   type Reporter,
   type Secrets,
@@ -19,6 +20,7 @@ import {
 import { parseUiLine, summarisePlan, type PlanSummary, type TfDiagnostic, type TfPlanJson } from './plan.js';
 import { isPlanDir } from './plan-dir.js';
 import { BPG_PROVIDER, hostAddress, PLAN_FILE, VM_RESOURCE, renderTerraform, resourceName, terraformDir, type ExistingVm, type RenderedHost, type RenderedModule, type UnresolvedHost } from './render.js';
+import { startPinnedRelay, type PinnedRelay } from './tls-relay.js';
 
 /*
  * The effectful half of L2: writes the rendered module, runs terraform (or tofu) in it and reads its
@@ -178,46 +180,113 @@ async function run(
 ): Promise<RunResult> {
   const diagnostics: TfDiagnostic[] = [];
   const mask = redactor(ws);
-  const { execa } = await import('execa');
-  const child = execa(ws.bin, args, {
-    cwd: ws.dir,
-    env: ws.env,
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    buffer: { stdout: !o.onLine, stderr: true },
-    ...(ws.opts.signal ? { cancelSignal: ws.opts.signal, killSignal: 'SIGINT' as const, forceKillAfterDelay: 60_000 } : {}),
-  });
-  if (o.onLine) {
-    let rest = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop()!;
-      for (const l of lines) handle(l);
+  const command = `${ws.bin.split('/').pop()} ${args.filter((a) => !a.startsWith('-out=')).join(' ')}`;
+  const relayed = await relayFor(ws, args, command);
+  try {
+    const { execa } = await import('execa');
+    const child = execa(ws.bin, args, {
+      cwd: ws.dir,
+      env: relayed?.env ?? ws.env,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      buffer: { stdout: !o.onLine, stderr: true },
+      ...(ws.opts.signal ? { cancelSignal: ws.opts.signal, killSignal: 'SIGINT' as const, forceKillAfterDelay: 60_000 } : {}),
     });
-    child.stdout?.on('end', () => rest && handle(rest));
+    if (o.onLine) {
+      let rest = '';
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (chunk: string) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop()!;
+        for (const l of lines) handle(l);
+      });
+      child.stdout?.on('end', () => rest && handle(rest));
+    }
+    function handle(line: string) {
+      const e = parseUiLine(line);
+      if (e?.type === 'diagnostic') diagnostics.push(mask.redactDeep(e.diagnostic));
+      o.onLine?.(line);
+    }
+    const r = await child;
+    const exitCode = r.exitCode ?? -1;
+    if (r.isCanceled) ws.opts.signal?.throwIfAborted();
+    if (!(o.ok ?? [0]).includes(exitCode)) {
+      const relay = relayed?.relay;
+      // Nothing reached the server when the relay passed no connection on.
+      const labChanged = relay?.forwarded === 0 ? false : (o.labChanged?.() ?? false);
+      if (relay?.refused) throw pinRefused(ws, command, relay.refused, true, labChanged);
+      const stderr = mask.redact(typeof r.stderr === 'string' ? r.stderr : '').trim();
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      const first = errors[0] ?? (stderr ? { summary: stderr.split('\n').find((l) => l.trim())!.replace(/^│?\s*(Error:\s*)?/, '') } : { summary: 'no diagnostics' });
+      const unreachable = relay?.unreachable ? ` (ahl's TLS relay could not reach ${ws.lab.config.proxmox.endpoint}: ${relay.unreachable})` : '';
+      throw ahlError(
+        'TERRAFORM_FAILED',
+        { command, exitCode: r.signal ?? exitCode, diagnostic: [first.summary, 'detail' in first && first.detail ? first.detail : ''].filter(Boolean).join(': ') + unreachable },
+        { labChanged, details: { command, exitCode, diagnostics: errors.length ? errors : diagnostics, ...(stderr && !errors.length ? { stderr } : {}) } },
+      );
+    }
+    return { exitCode, stdout: typeof r.stdout === 'string' ? r.stdout : '', diagnostics };
+  } finally {
+    await relayed?.close();
   }
-  function handle(line: string) {
-    const e = parseUiLine(line);
-    if (e?.type === 'diagnostic') diagnostics.push(mask.redactDeep(e.diagnostic));
-    o.onLine?.(line);
+}
+
+/** Terraform subcommands that never configure the provider, and so never reach the endpoint. */
+const OFFLINE_COMMANDS = new Set(['fmt', 'init', 'output', 'providers', 'show', 'state', 'validate', 'version', 'workspace']);
+
+/**
+ * Terraform's environment when it reaches the endpoint through a pinned relay: the relay is the
+ * endpoint, and `trustFile` (the relay's certificate, then any bundle the environment named) is the
+ * CA file Go reads on Linux. Go also keeps reading the system's CA directories: the s3 backend still
+ * verifies its server, and no public CA certifies 127.0.0.1.
+ */
+export function relayedTerraformEnv(env: Readonly<Record<string, string>>, relayEndpoint: string, trustFile: string): Record<string, string> {
+  return { ...env, PROXMOX_VE_ENDPOINT: relayEndpoint, SSL_CERT_FILE: trustFile };
+}
+
+/**
+ * For a lab that pins its server's certificate, a relay for this one Terraform process (see
+ * tls-relay.ts), after checking once that the endpoint presents the pinned certificate: another
+ * certificate refuses the run before Terraform starts. Undefined when nothing is pinned (Terraform
+ * verifies, or not, as `tls.verify` says) or the command never reaches the endpoint.
+ */
+async function relayFor(ws: Workspace, args: readonly string[], command: string): Promise<{ relay: PinnedRelay; env: Record<string, string>; close: () => Promise<void> } | undefined> {
+  const p = ws.lab.config.proxmox;
+  if (!p.tls.fingerprint || !p.endpoint.startsWith('https:') || OFFLINE_COMMANDS.has(args[0] ?? '')) return undefined;
+  const relay = await startPinnedRelay({ endpoint: p.endpoint, fingerprint: p.tls.fingerprint });
+  let dir: string | undefined;
+  const close = async () => {
+    await relay.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const first = await relay.check();
+    if (!first.ok && 'mismatch' in first) throw pinRefused(ws, command, first.mismatch, false, false);
+    dir = await mkdtemp(join(tmpdir(), 'ahl-relay-'));
+    const trustFile = join(dir, 'trust.pem');
+    const named = ws.env.SSL_CERT_FILE ? await readFile(ws.env.SSL_CERT_FILE, 'utf8').catch(() => '') : '';
+    await writeFile(trustFile, named ? `${relay.cert}\n${named}` : relay.cert);
+    return { relay, env: relayedTerraformEnv(ws.env, relay.endpoint, trustFile), close };
+  } catch (e) {
+    await close();
+    throw e;
   }
-  const r = await child;
-  const exitCode = r.exitCode ?? -1;
-  if (r.isCanceled) ws.opts.signal?.throwIfAborted();
-  if (!(o.ok ?? [0]).includes(exitCode)) {
-    const stderr = mask.redact(typeof r.stderr === 'string' ? r.stderr : '').trim();
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    const first = errors[0] ?? (stderr ? { summary: stderr.split('\n').find((l) => l.trim())!.replace(/^│?\s*(Error:\s*)?/, '') } : { summary: 'no diagnostics' });
-    const command = `${ws.bin.split('/').pop()} ${args.filter((a) => !a.startsWith('-out=')).join(' ')}`;
-    throw ahlError(
-      'TERRAFORM_FAILED',
-      { command, exitCode: r.signal ?? exitCode, diagnostic: [first.summary, 'detail' in first && first.detail ? first.detail : ''].filter(Boolean).join(': ') },
-      { labChanged: o.labChanged?.() ?? false, details: { command, exitCode, diagnostics: errors.length ? errors : diagnostics, ...(stderr && !errors.length ? { stderr } : {}) } },
-    );
-  }
-  return { exitCode, stdout: typeof r.stdout === 'string' ? r.stdout : '', diagnostics };
+}
+
+/** The pinned certificate was not the one presented: before Terraform started, or to one of its connections. */
+function pinRefused(ws: Workspace, command: string, mismatch: FingerprintMismatchError, started: boolean, labChanged: boolean) {
+  const endpoint = ws.lab.config.proxmox.endpoint;
+  const server = `the server at ${endpoint} presented certificate ${mismatch.actual}, not the pinned ${mismatch.expected}`;
+  return ahlError(
+    'TOOL_FAILED',
+    {
+      tool: command.split(' ').slice(0, 2).join(' '),
+      reason: started ? `ahl's TLS relay refused it a connection: ${server}` : `ahl did not start it: ${server}`,
+      hint: 'if the Proxmox certificate was renewed on purpose, pin the new fingerprint in lab.yaml proxmox.tls.fingerprint (`ahl runway` checks it); otherwise find out what answers at the endpoint before going on',
+    },
+    { labChanged, cause: mismatch, details: { command, endpoint, expected: mismatch.expected, actual: mismatch.actual } },
+  );
 }
 
 export interface L2Plan {
