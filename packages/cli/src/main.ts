@@ -141,9 +141,14 @@ async function dispatch(m: MainEnv, argv: string[], out: Output, helpOut: Output
 }
 
 async function report(e: unknown, out: Output, json: boolean, command: string | undefined, debug: boolean): Promise<number> {
-  const { isAhlError, ahlError } = await import('@ahl/core');
+  const { isAhlError, ahlError, FingerprintMismatchError } = await import('@ahl/core');
+  // A pinned server that answered with another certificate, met by ahl's own client: the world, not a bug.
+  let pin: unknown = e;
+  while (pin instanceof Error && !(pin instanceof FingerprintMismatchError)) pin = pin.cause;
   const err: AhlError = isAhlError(e)
     ? e
+    : pin instanceof FingerprintMismatchError
+      ? ahlError('TLS_PIN_MISMATCH', { endpoint: 'the Proxmox endpoint', expected: pin.expected, actual: pin.actual }, { cause: e })
     : e instanceof UsageError
       ? ahlError('USAGE', { message: e.message, ...(e.command ?? command ? { command: (e.command ?? command)! } : {}) })
       : ahlError('INTERNAL', { message: e instanceof Error ? e.message : String(e) });

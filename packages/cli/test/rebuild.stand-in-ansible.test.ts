@@ -42,7 +42,7 @@ const hosts = argv[argv.indexOf('--limit') + 1].split(',');
 const l4 = book.includes('l4-workload');
 const name = (l4 ? 'l4/' : 'l3/') + book.split('/').pop();
 // The snapshot ahl asks for is in the host_vars it wrote (cwd is the inventory folder); null: the latest.
-const snapshot = (h) => (/^ahl_restore_snapshot: ["']?(\\w+)["']?$/m.exec(readFileSync('host_vars/' + h + '.yml', 'utf8')) || [])[1] || 'unreadable';
+const snapshot = (h) => (/^ahl_restore_snapshot: (?:!unsafe )?["']?(\\w+)["']?$/m.exec(readFileSync('host_vars/' + h + '.yml', 'utf8')) || [])[1] || 'unreadable';
 const asked = name === 'l4/restore.yml' ? ' ' + hosts.map((h) => snapshot(h)).join(',') : '';
 appendFileSync(process.env.FAKE_LOG, name + ' ' + hosts.join(',') + (argv.some((a) => a.includes('ahl_wait_hosts')) ? ' wait' : '') + asked + '\\n');
 const now = new Date().toISOString();

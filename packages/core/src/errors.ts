@@ -179,6 +179,14 @@ export const catalogue = {
     hint: () =>
       'read the diagnostics; the rendered module is in .ahl/terraform under the lab root. After a failed apply run `ahl plan` again: Terraform records what it created, so the next apply carries on from there',
   }),
+  TLS_PIN_MISMATCH: entry<{ endpoint: string; expected: string; actual: string; stage?: string }>({
+    kind: 'invalid',
+    title: 'The server is not the pinned one',
+    message: (a) => `the server at ${a.endpoint} presented certificate ${a.actual}, not the pinned ${a.expected}${a.stage ? `; ${a.stage}` : ''}`,
+    why: () => 'lab.yaml pins the Proxmox certificate (proxmox.tls.fingerprint); ahl and the Terraform it runs talk only to a server presenting exactly that certificate',
+    hint: () =>
+      'if the Proxmox certificate was renewed on purpose, pin the new fingerprint in lab.yaml proxmox.tls.fingerprint (`ahl runway` shows it); otherwise find out what answers at the endpoint before going on',
+  }),
   VALUE_UNSAFE: entry<{ what: string; target: string; reason: string }>({
     kind: 'invalid',
     title: 'A value cannot be written safely',

@@ -277,14 +277,10 @@ async function relayFor(ws: Workspace, args: readonly string[], command: string)
 /** The pinned certificate was not the one presented: before Terraform started, or to one of its connections. */
 function pinRefused(ws: Workspace, command: string, mismatch: FingerprintMismatchError, started: boolean, labChanged: boolean) {
   const endpoint = ws.lab.config.proxmox.endpoint;
-  const server = `the server at ${endpoint} presented certificate ${mismatch.actual}, not the pinned ${mismatch.expected}`;
+  const tool = command.split(' ').slice(0, 2).join(' ');
   return ahlError(
-    'TOOL_FAILED',
-    {
-      tool: command.split(' ').slice(0, 2).join(' '),
-      reason: started ? `ahl's TLS relay refused it a connection: ${server}` : `ahl did not start it: ${server}`,
-      hint: 'if the Proxmox certificate was renewed on purpose, pin the new fingerprint in lab.yaml proxmox.tls.fingerprint (`ahl runway` checks it); otherwise find out what answers at the endpoint before going on',
-    },
+    'TLS_PIN_MISMATCH',
+    { endpoint, expected: mismatch.expected, actual: mismatch.actual, stage: started ? `ahl's TLS relay refused ${tool} a connection` : `ahl did not start ${tool}` },
     { labChanged, cause: mismatch, details: { command, endpoint, expected: mismatch.expected, actual: mismatch.actual } },
   );
 }

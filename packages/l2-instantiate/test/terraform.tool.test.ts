@@ -37,6 +37,8 @@ function missingTools(): string[] {
 }
 const missing = missingTools();
 
+/** Lab text that Terraform would evaluate if ahl wrote it unescaped (it reads this machine's files). */
+const HOSTILE = '${file("/etc/hostname")} %{ if true }directive%{ endif } $${kept}';
 const persona = (memory: number, extra = '') => `description: Docker hosts
 template: noble@stable
 resources: {cores: 4, memory: ${memory}, disk: 16}
@@ -45,7 +47,7 @@ searchDomain: lab.example
 tags: [docker]
 hosts:
   docker-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}
-  docker-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302, resources: {disk: 24}}
+  docker-02: {node: pve1, ip: 10.0.0.32/24, gateway: 10.0.0.1, vmid: 302, resources: {disk: 24}, description: '${HOSTILE}'}
   docker-03: {node: pve1, ip: 10.0.0.33/24, gateway: 10.0.0.1, vmid: 303, tags: [media]}
 ${extra}`;
 
@@ -177,6 +179,8 @@ prerequisites(missing).describe('L2 with real terraform and bpg/proxmox against 
     expect(String(c.ipconfig0).split(',').sort()).toEqual(['gw=10.0.0.1', 'ip=10.0.0.32/24']);
     expect(String(c.scsi0)).toMatch(/^local-lvm:vm-302-disk-\d+.*size=24G/);
     expect(decodeURIComponent(String(c.sshkeys))).toContain(KEY);
+    // Real Terraform took the description as text: nothing was read, no directive ran.
+    expect(String(c.description)).toBe(`${HOSTILE} (managed by ahl: persona docker)`);
     expect(String(config(303)!.tags).split(/[;,]/).sort()).toEqual(['ahl', 'docker', 'media', 'tpl-noble-20261101-120000']);
     // The clone keeps its template's machine: the serial console, the controller.
     expect(c).toMatchObject({ serial0: 'socket', scsihw: 'virtio-scsi-pci', ostype: 'l26' });

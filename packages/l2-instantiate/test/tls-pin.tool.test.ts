@@ -131,8 +131,8 @@ prerequisites(missingTools()).describe('L2 with a pinned certificate: real terra
   it('another certificate at the endpoint: ahl starts neither terraform plan nor terraform apply, and nothing is changed', async () => {
     route.rest = other.port;
     const first = await refusal(planHosts(await workspace()));
-    expect(first.code).toBe('TOOL_FAILED');
-    expect(first.message).toMatch(/^terraform plan failed: ahl did not start it: the server at https:\/\/127\.0\.0\.1:\d+ presented certificate [0-9A-F:]{95}, not the pinned [0-9A-F:]{95}$/);
+    expect(first.code).toBe('TLS_PIN_MISMATCH');
+    expect(first.message).toMatch(/^the server at https:\/\/127\.0\.0\.1:\d+ presented certificate [0-9A-F:]{95}, not the pinned [0-9A-F:]{95}; ahl did not start terraform plan$/);
     expect(first.labChanged).toBe(false);
     expect(first.cause).toBeInstanceOf(FingerprintMismatchError);
     expect(first.cause).toMatchObject({ expected: pinned.fingerprint, actual: other.fingerprint });
@@ -143,7 +143,7 @@ prerequisites(missingTools()).describe('L2 with a pinned certificate: real terra
     expect(plan.summary.hosts.map((h) => [h.host, h.action])).toEqual([['docker-01', 'create']]);
     route.rest = other.port;
     const e = await refusal(applyPlan(ws, plan));
-    expect(e.message).toMatch(/^terraform apply failed: ahl did not start it: /);
+    expect(e.message).toMatch(/; ahl did not start terraform apply$/);
     expect(e.labChanged).toBe(false);
     expect(e.cause).toMatchObject({ expected: pinned.fingerprint, actual: other.fingerprint });
     expect(vm(pinned)).toBeUndefined();
@@ -171,8 +171,8 @@ prerequisites(missingTools()).describe('L2 with a pinned certificate: real terra
     const before = structuredClone(vm(pinned)?.config);
     const e = await refusal(planHosts(await workspace()));
     expect(route.next).toEqual([]);
-    expect(e.code).toBe('TOOL_FAILED');
-    expect(e.message).toMatch(/^terraform plan failed: ahl's TLS relay refused it a connection: the server at .* presented certificate /);
+    expect(e.code).toBe('TLS_PIN_MISMATCH');
+    expect(e.message).toMatch(/^the server at .* presented certificate .*; ahl's TLS relay refused terraform plan a connection$/);
     expect(e.cause).toMatchObject({ expected: pinned.fingerprint, actual: other.fingerprint });
     expect(e.labChanged).toBe(false);
     expect(vm(pinned)?.config).toEqual(before);

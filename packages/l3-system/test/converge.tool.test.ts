@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadLab, MemoryReporter, type Lab } from '@ahl/core';
 import { buildImage, GuestLab, newRunId, ssh, type Guest } from '@ahl/testlab';
@@ -79,6 +79,7 @@ system:
   files:
     - {path: /etc/ahl-motd, content: "devops: managed by ahl\\n", mode: "0644"}
     - {path: /etc/ahl-source, source: motd, mode: "0640"}
+    - {path: /etc/ahl-jinja, content: "{{ lookup('pipe', 'touch ${join(dir, 'canary')}') }}", mode: "0644"}
   services:
     - {name: ssh}
   monitoring: {nodeExporter: {listen: ":9100"}}
@@ -169,6 +170,12 @@ hosts:
   it('set timezone, hostname, files and directories with their owner and mode', async () => {
     const r = await ssh(devops.ssh, 'cat /etc/timezone; hostname; stat -c "%U:%G %a" /srv/ahl /etc/ahl-motd /etc/ahl-source; cat /etc/ahl-motd; sudo cat /etc/ahl-source');
     expect(r.stdout.trim().split('\n')).toEqual(['Europe/London', 'devops-1', 'ops:ops 750', 'root:root 644', 'root:root 640', 'devops: managed by ahl', 'from a source file']);
+  });
+
+  it('writes lab text as data: a Jinja lookup in a file\'s content is copied, never run on the controller', async () => {
+    const canary = join(lab.runDir, 'lab', 'canary');
+    expect((await ssh(devops.ssh, 'cat /etc/ahl-jinja')).stdout).toBe(`{{ lookup('pipe', 'touch ${canary}') }}`);
+    expect(existsSync(canary)).toBe(false);
   });
 
   it('runs node_exporter where each persona says, Docker where asked, and unattended upgrades as declared', async () => {

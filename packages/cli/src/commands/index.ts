@@ -16,6 +16,7 @@ import { diffCommand, driftCommand, graphCommand, powerCommand, statusCommand } 
 import { passthroughCommand } from './passthrough.js';
 import { rebuildCommand } from './rebuild.js';
 import { reconcileCommand } from './reconcile.js';
+import { renderCommand } from './render.js';
 import { runwayCommand } from './runway.js';
 import { schemaCommand } from './schema.js';
 import { planCommand, upCommand } from './up.js';
@@ -49,6 +50,7 @@ export const COMMANDS: readonly CommandDef[] = [
   reconcileCommand,
   graphCommand,
   diffCommand,
+  renderCommand,
   powerCommand,
   labUpCommand,
   labStatusCommand,
