@@ -19,10 +19,32 @@ function ahlLines(): { file: string; line: string }[] {
 }
 
 describe('examples/', () => {
-  it('the GitHub Actions workflow is YAML with the plan, apply and drift jobs', () => {
+  it('the GitHub Actions workflow is YAML with the review, plan, apply and drift jobs', () => {
     const wf = parse(readFileSync(join(EXAMPLES, 'github-actions/ahl.yml'), 'utf8'));
-    expect(Object.keys(wf.jobs)).toEqual(['plan', 'apply', 'drift']);
+    expect(Object.keys(wf.jobs)).toEqual(['review', 'plan', 'apply', 'drift']);
     expect(wf.jobs.apply.environment).toBe('homelab');
+  });
+
+  it('a pull request runs with no secret, off the lab\'s runner, and only commands that read the repository', () => {
+    const text = readFileSync(join(EXAMPLES, 'github-actions/ahl.yml'), 'utf8');
+    const wf = parse(text);
+    expect(Object.keys(wf.on)).not.toContain('pull_request_target');
+    expect(JSON.stringify(wf.env ?? {})).not.toMatch(/secrets\./);
+    for (const [name, job] of Object.entries(wf.jobs as Record<string, { if?: string; 'runs-on': unknown; environment?: string }>)) {
+      const onPr = (job.if ?? '').includes('pull_request');
+      if (!onPr) continue;
+      expect(name).toBe('review');
+      expect(JSON.stringify(job)).not.toMatch(/secrets\./);
+      expect(job['runs-on']).toBe('ubuntu-latest');
+      const cmds = JSON.stringify(job).match(/ahl (\w+)/g) ?? [];
+      for (const c of cmds) expect(['ahl validate', 'ahl diff', 'ahl render'], c).toContain(c);
+    }
+    // Every job that holds a secret runs only for main, a schedule or by hand, behind an environment.
+    for (const job of Object.values(wf.jobs as Record<string, { if?: string; environment?: string }>))
+      if (JSON.stringify(job).includes('secrets.')) {
+        expect(job.if).not.toMatch(/pull_request/);
+        expect(job.environment).toBeDefined();
+      }
   });
 
   it('uses only ahl commands and options that exist', () => {
