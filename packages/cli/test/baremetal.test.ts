@@ -53,7 +53,7 @@ describe('a bare-metal host', () => {
   it('ahl image seed: prints the documents, refuses a VM', async () => {
     const printed = await ahl(['image', 'seed', 'devops-nuc', '--print', '--dir', REPO]);
     expect(printed.code).toBe(0);
-    expect(printed.stdout).toMatch(/^# ---- meta-data\ninstance-id: "ahl-devops-nuc-[0-9a-f]{12}"\n/);
+    expect(printed.stdout).toMatch(/^# ---- meta-data\ninstance-id: ahl-devops-nuc-[0-9a-f]{12}\n/);
     expect(printed.stdout).toContain('# ---- network-config\nversion: 2\n');
     const vm = await ahl(['image', 'seed', 'devops-01', '--dir', REPO]);
     expect(vm.code).toBe(2);
