@@ -36,9 +36,12 @@ export interface ComposeSummary {
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Parses and checks one compose file. Pure. */
+/**
+ * Parses and checks one compose file. Pure. Merge keys (`<<: *defaults`) are read as Docker Compose
+ * reads them, so the checks below see each service with what it merges.
+ */
 export function checkCompose(file: SourceFile): ComposeSummary {
-  const parsed = new ParsedYaml(file);
+  const parsed = new ParsedYaml(file, { merge: true });
   const problems: ComposeProblem[] = [];
   const ports: ComposePort[] = [];
   const services: string[] = [];

@@ -3,6 +3,26 @@ import type { FieldPath, ParsedYaml, Position } from './yaml-source.js';
 
 export type Severity = 'error' | 'warning';
 
+/**
+ * Permanent codes of the problems found in a file's YAML itself, before the lab model is applied
+ * (the model's own checks carry no code: their field and message say it). A code never changes
+ * meaning once released; `ahl validate --json` shows it beside the message.
+ */
+export const DIAGNOSTIC_CODES = {
+  FILE_TOO_LARGE: 'the file is larger than a lab file may be (10 MB); it was not read',
+  YAML_SYNTAX: 'the file is not valid YAML',
+  YAML_WARNING: 'the YAML library warns about the file',
+  YAML_DUPLICATE_KEY: 'a mapping holds the same key twice',
+  YAML_TOO_DEEP: 'mappings and lists nest deeper than a lab file may (64 levels)',
+  YAML_ALIAS_UNDEFINED: 'an alias names no anchor written before it',
+  YAML_ALIAS_RECURSIVE: 'an alias lies inside the value it names',
+  YAML_ALIAS_LIMIT: 'aliases expand to more values than a lab file may (100,000): an alias bomb',
+  YAML_MERGE_INVALID: 'a merge key (<<) in a compose file merges something other than mappings',
+  YAML_CONTROL_CHARACTER: 'a key or value holds a control character (NUL, ESC, …)',
+} as const;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
 /** One problem in one file, pointing at the exact field. */
 export interface Diagnostic {
   readonly severity: Severity;
@@ -12,6 +32,8 @@ export interface Diagnostic {
   /** Dotted field path, e.g. `hosts.docker-01.ip` or `system.users[0].name`; empty for whole-file problems. */
   readonly field: string;
   readonly message: string;
+  /** Present for problems in the YAML itself (see DIAGNOSTIC_CODES). */
+  readonly code?: DiagnosticCode;
 }
 
 /** `file:line:col field: message`, the form editors and terminals make clickable. */
@@ -29,8 +51,8 @@ export function formatField(path: FieldPath): string {
   return out;
 }
 
-export function diagnostic(severity: Severity, file: string, pos: Position, path: FieldPath, message: string): Diagnostic {
-  return { severity, file, line: pos.line, col: pos.col, field: formatField(path), message };
+export function diagnostic(severity: Severity, file: string, pos: Position, path: FieldPath, message: string, code?: DiagnosticCode): Diagnostic {
+  return { severity, file, line: pos.line, col: pos.col, field: formatField(path), message, ...(code ? { code } : {}) };
 }
 
 /** Sorts by file, then position, then message, so output is stable whatever order checks ran in. */

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ahlError } from '../errors.js';
+import { ahlError, isAhlError } from '../errors.js';
 import { deepFreeze, type Lab } from '../model/lab.js';
 import { writeJsonAtomic } from '../atomic-file.js';
+import { sortDiagnostics } from './diagnostics.js';
 import { COMPOSE_FILES, LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './validate.js';
-import type { SourceFile } from './yaml-source.js';
+import { YAML_LIMITS, type SourceFile } from './yaml-source.js';
+import { checkLocalPaths, type LocalPathRef } from './local-paths.js';
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -38,11 +40,23 @@ async function listDir(path: string): Promise<{ name: string; dir: boolean }[]> 
   }
 }
 
+/**
+ * One lab file. A file over YAML_LIMITS.fileBytes is not read: its size is handed on for validation
+ * to report. Anything but a regular file (a link to a device, say) is refused before it is read.
+ */
 async function read(root: string, rel: string): Promise<SourceFile> {
+  let file: FileHandle | undefined;
   try {
-    return { path: rel, text: await readFile(join(root, rel), 'utf8') };
+    file = await open(join(root, rel), 'r');
+    const info = await file.stat();
+    if (!info.isFile()) throw ahlError('FILE_UNREADABLE', { path: rel, reason: 'not a regular file' });
+    if (info.size > YAML_LIMITS.fileBytes) return { path: rel, text: '', bytes: info.size };
+    return { path: rel, text: await file.readFile('utf8') };
   } catch (e) {
+    if (isAhlError(e)) throw e;
     throw ahlError('FILE_UNREADABLE', { path: rel, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+  } finally {
+    await file?.close();
   }
 }
 
@@ -65,12 +79,33 @@ export async function readLabInput(root: string): Promise<LabInput> {
     return f ? [`stacks/${name}/${f}`] : [];
   });
   const composeFiles = await Promise.all(composeRels.map((rel) => read(absRoot, rel)));
-  return { root: absRoot, files, stacks, composeFiles };
+  const templateRels = Object.entries(stacks).flatMap(([name, names]) => names.filter((n) => n.endsWith('.j2') && !n.startsWith('.')).map((n) => `stacks/${name}/${n}`));
+  const templateFiles = await Promise.all(templateRels.map((rel) => read(absRoot, rel)));
+  return { root: absRoot, files, stacks, composeFiles, templateFiles };
 }
 
 /** Reads and validates the lab at `root`. */
 export async function loadLab(root: string, opts: { cache?: boolean } = {}): Promise<ValidationResult> {
   const input = await readLabInput(root);
+  return withLocalPaths(input, await validated(input, opts));
+}
+
+/**
+ * A valid lab's paths on this machine (those its files name, and every file of its stacks, which
+ * may be links) checked to stay inside the repository; any that does not makes the lab invalid.
+ */
+async function withLocalPaths(input: LabInput, result: ValidationResult): Promise<ValidationResult> {
+  if (!result.lab) return result;
+  const stackFiles: LocalPathRef[] = Object.entries(input.stacks).flatMap(([name, files]) =>
+    files.map((f) => ({ file: `stacks/${name}/${f}`, line: 1, col: 1, field: '', path: `stacks/${name}/${f}` })),
+  );
+  const errors = await checkLocalPaths(input.root, [...(result.localPaths ?? []), ...stackFiles], result.lab.config.localPaths);
+  if (errors.length === 0) return result;
+  const { lab: _lab, ...rest } = result;
+  return { ...rest, errors: sortDiagnostics([...result.errors, ...errors]) };
+}
+
+async function validated(input: LabInput, opts: { cache?: boolean }): Promise<ValidationResult> {
   if (opts.cache === false) return validateLab(input);
   // Parsing the YAML with source positions and validating it is most of a small command's time on a
   // large lab; the result depends only on the files read and on this code, so it is kept, by their
@@ -98,7 +133,7 @@ async function inputDigest(input: LabInput): Promise<string> {
     h.update(`${Math.random()}`);
   }
   h.update(input.root);
-  for (const f of [...input.files, ...(input.composeFiles ?? [])]) h.update(`\0${f.path}\0${f.text}`);
+  for (const f of [...input.files, ...(input.composeFiles ?? []), ...(input.templateFiles ?? [])]) h.update(`\0${f.path}\0${f.text}`);
   h.update(`\0${JSON.stringify(input.stacks)}`);
   return h.digest('hex');
 }

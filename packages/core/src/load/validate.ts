@@ -3,9 +3,11 @@ import { DEFAULT_RESOURCES, deepFreeze, type Host, type Image, type Lab, type Pe
 import { inSubnet, isNetworkOrBroadcast, parseIpv4Cidr } from '../model/net.js';
 import { ImageSchema, LabLocalSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ImageSpec, type LabConfig, type HostSpec, type LabLocal, type PersonaSpec } from '../model/schema.js';
 import { knownKeysAt } from '../model/schema-walk.js';
-import { diagnostic, didYouMean, issuesToDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { diagnostic, didYouMean, formatField, issuesToDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { checkCompose, interpolate, publishedPorts, type ComposeSummary } from './compose.js';
-import { ParsedYaml, type FieldPath, type SourceFile } from './yaml-source.js';
+import { fileTooLarge, ParsedYaml, type FieldPath, type SourceFile } from './yaml-source.js';
+import { labPaths, personaPaths, type LocalPathRef } from './local-paths.js';
+import { checkStackTemplate } from './jinja.js';
 
 /** Everything validation needs, already read from disk, so validation itself is pure. */
 export interface LabInput {
@@ -17,6 +19,8 @@ export interface LabInput {
   readonly stacks: Readonly<Record<string, readonly string[]>>;
   /** The compose file of each stack that has one (`stacks/NAME/compose.yaml`), read for its checks. */
   readonly composeFiles?: readonly SourceFile[];
+  /** The Jinja templates of the stacks (`stacks/NAME/*.j2`), checked against what ahl renders. */
+  readonly templateFiles?: readonly SourceFile[];
 }
 
 export interface ValidationResult {
@@ -26,6 +30,8 @@ export interface ValidationResult {
   readonly warnings: readonly Diagnostic[];
   /** How many files were read. */
   readonly files: number;
+  /** Paths on this machine the lab's files name, for the loader to check (see local-paths.ts). */
+  readonly localPaths?: readonly LocalPathRef[];
 }
 
 export const LAB_FILE = 'lab.yaml';
@@ -33,6 +39,9 @@ export const LAB_FILE = 'lab.yaml';
 export const LAB_LOCAL_FILE = 'lab.local.yaml';
 export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Names a place in the lab when called. */
+type Where = () => string;
 
 interface Checked<T> {
   readonly name: string;
@@ -51,16 +60,22 @@ class Collector {
   whole(file: string, message: string): void {
     this.diagnostics.push({ severity: 'error', file, line: 1, col: 1, field: '', message });
   }
-  where(parsed: ParsedYaml, path: FieldPath, target: 'key' | 'value' = 'value'): string {
-    const p = parsed.locate(path, target);
-    return `${parsed.file.path}:${p.line}:${p.col}`;
+  /**
+   * `file:line:col` of a field, worked out only when asked: uniqueness checks note where every value
+   * was first seen but name the place only when a second one turns up.
+   */
+  where(parsed: ParsedYaml, path: FieldPath, target: 'key' | 'value' = 'value'): Where {
+    return () => {
+      const p = parsed.locate(path, target);
+      return `${parsed.file.path}:${p.line}:${p.col}`;
+    };
   }
 }
 
 function checkFile<S extends z.ZodType>(schema: S, file: SourceFile, out: Collector): { parsed: ParsedYaml; spec?: z.output<S> } {
   const parsed = new ParsedYaml(file);
   for (const p of parsed.problems) {
-    out.diagnostics.push(diagnostic(p.severity, file.path, p.position, p.field, p.message));
+    out.diagnostics.push(diagnostic(p.severity, file.path, p.position, p.field, p.message, p.code));
   }
   if (parsed.problems.some((p) => p.fatal)) return { parsed };
   if (parsed.value === null || parsed.value === undefined) {
@@ -69,7 +84,11 @@ function checkFile<S extends z.ZodType>(schema: S, file: SourceFile, out: Collec
   }
   const result = schema.safeParse(parsed.value);
   if (!result.success) {
-    out.diagnostics.push(...issuesToDiagnostics(parsed, parsed.value, result.error.issues, (path) => knownKeysAt(schema, path)));
+    // A field holding a control character is reported once, by the YAML check that names the
+    // character: what the model says about the same field follows from it.
+    const controlled = new Set(parsed.problems.filter((p) => p.code === 'YAML_CONTROL_CHARACTER').map((p) => formatField(p.field)));
+    const issues = issuesToDiagnostics(parsed, parsed.value, result.error.issues, (path) => knownKeysAt(schema, path));
+    out.diagnostics.push(...(controlled.size ? issues.filter((d) => !controlled.has(d.field)) : issues));
     return { parsed };
   }
   if (parsed.problems.some((p) => p.severity === 'error')) return { parsed };
@@ -127,14 +146,26 @@ export function validateLab(input: LabInput): ValidationResult {
     }
   }
   if (!labFile) out.whole(LAB_FILE, 'lab.yaml is missing: every lab needs one at its root');
+  for (const t of input.templateFiles ?? []) {
+    const tooLarge = fileTooLarge(t);
+    if (tooLarge) out.diagnostics.push({ severity: 'error', file: t.path, line: 1, col: 1, field: '', message: tooLarge, code: 'FILE_TOO_LARGE' });
+    else for (const p of checkStackTemplate(t.text)) out.diagnostics.push({ severity: 'error', file: t.path, line: p.line, col: p.col, field: '', message: p.message });
+  }
 
+  const refs = (parsed: ParsedYaml, paths: { path: FieldPath; value: string }[]): LocalPathRef[] =>
+    paths.map(({ path, value }) => {
+      const d = diagnostic('error', parsed.file.path, parsed.locate(path, 'value'), path, '');
+      return { file: d.file, line: d.line, col: d.col, field: d.field, path: value };
+    });
+  // Taken before lab.local.yaml is laid over lab.yaml: the machine's own file names its own paths.
+  const localPaths = [...(lab?.spec ? refs(lab.parsed, labPaths(lab.spec)) : []), ...personas.flatMap((p) => refs(p.parsed, personaPaths(p.spec)))];
   if (lab?.spec && local?.spec) applyLocal(lab.spec, local as { parsed: ParsedYaml; spec: LabLocal }, images, personas, out);
   const recordsRoot = local?.spec?.records ? `${input.root.replace(/\/$/, '')}/${local.spec.records.replace(/\/$/, '')}` : input.root;
   const resolved = lab?.spec ? crossCheck(input, { parsed: lab.parsed, spec: lab.spec }, images, personas, brokenImages, out, recordsRoot) : undefined;
   const diagnostics = sortDiagnostics(out.diagnostics);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
-  const result: ValidationResult = { errors, warnings, files: input.files.length };
+  const result: ValidationResult = { errors, warnings, files: input.files.length, localPaths };
   // A half-checked lab is never handed on: with any error anywhere, there is no Lab value.
   return errors.length === 0 && resolved ? { ...result, lab: resolved } : result;
 }
@@ -210,26 +241,27 @@ function crossCheck(
 
   const stacks: Record<string, Stack> = {};
   const composeSummaries = new Map<string, ComposeSummary>();
+  const composeTexts = new Map((input.composeFiles ?? []).map((f) => [f.path, f]));
   for (const [name, files] of Object.entries(input.stacks).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const compose = COMPOSE_FILES.find((f) => files.includes(f));
     if (!compose) continue;
     const composeFile = `stacks/${name}/${compose}`;
-    const text = input.composeFiles?.find((f) => f.path === composeFile);
+    const text = composeTexts.get(composeFile);
     if (text) {
       const summary = checkCompose(text);
       composeSummaries.set(name, summary);
-      for (const p of summary.parsed.problems) out.diagnostics.push(diagnostic(p.severity, composeFile, p.position, p.field, p.message));
+      for (const p of summary.parsed.problems) out.diagnostics.push(diagnostic(p.severity, composeFile, p.position, p.field, p.message, p.code));
       for (const p of summary.problems) out.error(summary.parsed, p.path, p.message, p.target);
       stacks[name] = { name, dir: `stacks/${name}`, composeFile, services: summary.services };
     } else stacks[name] = { name, dir: `stacks/${name}`, composeFile };
   }
 
   // Values that must be unique across the whole lab, with where each was first seen.
-  const firstHost = new Map<string, string>();
-  const firstVmid = new Map<number, string>();
-  const firstIp = new Map<string, string>();
-  const firstMac = new Map<string, string>();
-  const firstDevice = new Map<string, string>();
+  const firstHost = new Map<string, Where>();
+  const firstVmid = new Map<number, Where>();
+  const firstIp = new Map<string, Where>();
+  const firstMac = new Map<string, Where>();
+  const firstDevice = new Map<string, Where>();
   const hosts: Host[] = [];
   const resolvedPersonas: Record<string, Persona> = {};
 
@@ -293,7 +325,7 @@ function crossCheck(
       const at = (...rest: (string | number)[]): FieldPath => ['hosts', name, ...rest];
       const here = out.where(parsed, at(), 'key');
       const prior = firstHost.get(name);
-      if (prior) out.error(parsed, at(), `host "${name}" is already declared at ${prior}`, 'key');
+      if (prior) out.error(parsed, at(), `host "${name}" is already declared at ${prior()}`, 'key');
       else firstHost.set(name, here);
 
       if (h.runtime === 'baremetal') {
@@ -307,14 +339,14 @@ function crossCheck(
 
       if (h.vmid !== undefined) {
         const first = firstVmid.get(h.vmid);
-        if (first) out.error(parsed, at('vmid'), `vmid ${h.vmid} is already used by ${first}`);
-        else firstVmid.set(h.vmid, `${name} (${out.where(parsed, at('vmid'))})`);
+        if (first) out.error(parsed, at('vmid'), `vmid ${h.vmid} is already used by ${first()}`);
+        else firstVmid.set(h.vmid, usedBy(name, out.where(parsed, at('vmid'))));
       }
       if (h.mac !== undefined) {
         const key = h.mac.toUpperCase();
         const first = firstMac.get(key);
-        if (first) out.error(parsed, at('mac'), `MAC ${h.mac} is already used by ${first}`);
-        else firstMac.set(key, `${name} (${out.where(parsed, at('mac'))})`);
+        if (first) out.error(parsed, at('mac'), `MAC ${h.mac} is already used by ${first()}`);
+        else firstMac.set(key, usedBy(name, out.where(parsed, at('mac'))));
       }
 
       checkPassthrough(name, h, spec.disk.interface, (i, field) => at('passthrough', i, ...field), firstDevice, (path, msg) => out.error(parsed, path, msg), (path) => out.where(parsed, path));
@@ -326,8 +358,8 @@ function crossCheck(
       }
       if (ip) {
         const first = firstIp.get(ip.address);
-        if (first) out.error(parsed, at('ip'), `address ${ip.address} is already used by ${first}`);
-        else firstIp.set(ip.address, `${name} (${out.where(parsed, at('ip'))})`);
+        if (first) out.error(parsed, at('ip'), `address ${ip.address} is already used by ${first()}`);
+        else firstIp.set(ip.address, usedBy(name, out.where(parsed, at('ip'))));
         if (isNetworkOrBroadcast(ip)) out.error(parsed, at('ip'), `${ip.address} is the network or broadcast address of ${ip.cidr}`);
         if (h.gateway) {
           if (!inSubnet(h.gateway, ip)) out.error(parsed, at('gateway'), `${h.gateway} is outside the host's subnet ${ip.cidr}`);
@@ -402,9 +434,9 @@ function checkPassthrough(
   h: HostSpec,
   bootSlot: string,
   at: (i: number, field: (string | number)[]) => FieldPath,
-  firstDevice: Map<string, string>,
+  firstDevice: Map<string, Where>,
   error: (path: FieldPath, message: string) => void,
-  where: (path: FieldPath) => string,
+  where: (path: FieldPath) => Where,
 ): void {
   if (h.runtime === 'baremetal' && h.passthrough.length) {
     error(at(0, []).slice(0, -1), 'a bare-metal host has its disks already; passthrough is for VMs');
@@ -419,9 +451,14 @@ function checkPassthrough(
     if (d.slot.startsWith('virtio') && d.options.ssd !== undefined) error(at(i, ['options', 'ssd']), 'virtio disks have no ssd option; use a scsi or sata slot');
     if (d.slot.startsWith('sata') && d.options.iothread !== undefined) error(at(i, ['options', 'iothread']), 'sata disks have no iothread option; use a scsi or virtio slot');
     const first = firstDevice.get(d.device);
-    if (first) error(at(i, ['device']), `${d.device} is already passed to ${first}; a disk belongs to one VM`);
-    else firstDevice.set(d.device, `${name} (${where(at(i, ['device']))})`);
+    if (first) error(at(i, ['device']), `${d.device} is already passed to ${first()}; a disk belongs to one VM`);
+    else firstDevice.set(d.device, usedBy(name, where(at(i, ['device']))));
   });
+}
+
+/** `host (file:line:col)`, for "already used by". */
+function usedBy(host: string, where: Where): Where {
+  return () => `${host} (${where()})`;
 }
 
 function strip<T extends object>(o: T): Partial<T> {
