@@ -17,7 +17,7 @@ if (!root) {
 }
 // The lab is described by lab.yaml alone; a lab.local.yaml left by a crashed lab would point elsewhere.
 rmSync(join(root, LAB_LOCAL_FILE), { force: true });
-const { lab, errors } = await loadLab(root);
+const { lab, errors } = await loadLab(root, { env: process.env });
 if (!lab) {
   for (const e of errors) process.stderr.write(`${formatDiagnostic(e)}\n`);
   process.exit(2);
@@ -27,7 +27,7 @@ const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s
 // `ahl image seed HOST` writes, from the lab as lab.local.yaml amends it (with the local lab's key).
 // The lab is ready when they answer SSH as L3 will reach them.
 const bootMetal = async (backend: QemuBackend, network: LabNetwork) => {
-  const { lab: here, errors: hereErrors } = await loadLab(root, { cache: false });
+  const { lab: here, errors: hereErrors } = await loadLab(root, { cache: false, env: process.env });
   if (!here) throw new Error(hereErrors.map(formatDiagnostic).join('; '));
   const metal = here.hosts.filter((h) => h.runtime === 'baremetal');
   const booted = await Promise.all(

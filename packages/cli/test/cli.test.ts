@@ -57,6 +57,10 @@ describe('ahl --help and --version', () => {
 
       Reads lab.yaml, images/*.yaml, personas/*.yaml and the stacks/ folders, and reports every problem at once as
       FILE:LINE:COL FIELD: MESSAGE. Nothing is contacted or changed.
+      The original lab's environment variables fill what lab.yaml leaves out (lab.yaml wins where it sets a value):
+      PVE_ACCESS_HOST (proxmox.endpoint), PM_TOKEN_ID, PM_TOKEN_SECRET (tokenSecret: env:PM_TOKEN_SECRET), PVE_NODE (nodes),
+      PVE_STORAGE_VM, PVE_STORAGE_ISO, PVE_BRIDGE (defaults), L0_MIN_FREE_GIB_ISO, L0_MIN_FREE_PCT_VM (runway); each one
+      used is named on a line of its own (in --json: envFallbacks).
 
       Global options:
             --json      print the result as JSON on stdout, and stderr as NDJSON events (AHL_LOG_FORMAT=text|json overrides)
@@ -148,6 +152,34 @@ describe('ahl validate', () => {
     expect((await ahl(['validate'], { tty: false, env: { FORCE_COLOR: '1' } })).stderr).toContain(ESC);
     expect((await ahl(['validate'], { tty: true, env: { CI: 'true' } })).stderr).not.toContain(ESC);
     expect((await ahl(['validate'], { tty: true, env: { CI: 'true', FORCE_COLOR: '1' } })).stderr).toContain(ESC);
+  });
+
+  it('fills what lab.yaml leaves out from the original lab\'s environment variables, one line each (also in --json)', async () => {
+    const dir = exampleLabCopy();
+    const lab = join(dir, 'lab.yaml');
+    writeFileSync(lab, readFileSync(lab, 'utf8').replace('  endpoint: https://pve1.lab.example:8006\n', '').replace('  tokenSecret: env:PM_TOKEN_SECRET\n', '').replace('  bridge: vmbr0\n', ''));
+    expect((await ahl(['validate', '--dir', dir])).stderr).toContain('lab.yaml:6:3 proxmox.endpoint: is required');
+    const env = { PVE_ACCESS_HOST: 'pve1.lab.example', PM_TOKEN_SECRET: 'not-printed', PVE_BRIDGE: 'vmbr1', PM_TOKEN_ID: 'root@pam!ignored' };
+    const r = await ahl(['validate', '--dir', dir], { env });
+    expect(r).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: [
+        'PVE_ACCESS_HOST from the environment filled proxmox.endpoint: https://pve1.lab.example:8006',
+        'PM_TOKEN_SECRET from the environment filled proxmox.tokenSecret: env:PM_TOKEN_SECRET',
+        'PVE_BRIDGE from the environment filled defaults.bridge: vmbr1',
+        '✓ lab "allans-home-lab" is valid: 5 personas, 8 hosts, 4 images, 2 stacks',
+        '',
+      ].join('\n'),
+    });
+    const json = await ahl(['validate', '--json', '--dir', dir], { env });
+    expect(JSON.parse(json.stdout).envFallbacks).toEqual([
+      { variable: 'PVE_ACCESS_HOST', field: 'proxmox.endpoint', value: 'https://pve1.lab.example:8006' },
+      { variable: 'PM_TOKEN_SECRET', field: 'proxmox.tokenSecret', value: 'env:PM_TOKEN_SECRET' },
+      { variable: 'PVE_BRIDGE', field: 'defaults.bridge', value: 'vmbr1' },
+    ]);
+    expect(json.stdout + json.stderr).not.toContain('not-printed');
+    expect(JSON.parse((await ahl(['validate', '--json'])).stdout).envFallbacks).toEqual([]);
   });
 
   it('says where it looked when there is no lab (exit 2)', async () => {

@@ -19,7 +19,7 @@ export async function labRoot(ctx: CommandContext): Promise<string> {
  */
 export async function loadValidLab(ctx: CommandContext): Promise<Lab> {
   const { loadLab, formatDiagnostic, ahlError } = await import('@ahl/core');
-  const result = await loadLab(await labRoot(ctx));
+  const result = await loadLab(await labRoot(ctx), { env: ctx.env });
   if (result.lab) return result.lab;
   for (const d of result.errors) ctx.out.line(ctx.out.style('red', formatDiagnostic(d)));
   throw ahlError('LAB_INVALID', { errors: result.errors.length, warnings: result.warnings.length, files: new Set(result.errors.map((d) => d.file)).size });

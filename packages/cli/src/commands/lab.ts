@@ -136,7 +136,7 @@ export const labStatusCommand: CommandDef = {
       return 1;
     }
     const { connectLab, loadLab } = await import('@ahl/core');
-    const { lab } = await loadLab(root);
+    const { lab } = await loadLab(root, { env: ctx.env });
     let guests: { vmid: number; name: string; status: string; template: boolean }[] = [];
     if (lab) {
       const client = await connectLab(lab.config, await ctx.secrets(root), root);

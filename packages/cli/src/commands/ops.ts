@@ -234,7 +234,7 @@ export const diffCommand: CommandDef = {
     const root = await labRoot(ctx);
     const base = ctx.positionals[0] ?? (await readApplied(root))?.commit ?? 'HEAD';
     const head = ctx.positionals[1] ?? WORKING_TREE;
-    const [a, b] = [await labAt(root, base), await labAt(root, head)];
+    const [a, b] = [await labAt(root, base, ctx.env), await labAt(root, head, ctx.env)];
     try {
       const names = { base: await shortRef(root, base), head: await shortRef(root, head) };
       for (const [side, name] of [[a, names.base], [b, names.head]] as const) for (const d of side.errors) out.line(out.style('red', `${name}: ${formatDiagnostic(d)}`), 'error');

@@ -37,7 +37,7 @@ export async function headCommit(labRoot: string): Promise<{ commit: string; dir
 }
 
 /** Loads the lab at `ref` (or the working tree). The caller calls cleanup(). */
-export async function labAt(labRoot: string, ref: string): Promise<Partial<DiffSide> & { errors: readonly Diagnostic[]; stackDigests: ReadonlyMap<string, string>; cleanup(): Promise<void> }> {
+export async function labAt(labRoot: string, ref: string, env?: NodeJS.ProcessEnv): Promise<Partial<DiffSide> & { errors: readonly Diagnostic[]; stackDigests: ReadonlyMap<string, string>; cleanup(): Promise<void> }> {
   const { top, rel } = await repoOf(labRoot);
   const dir = await mkdtemp(join(tmpdir(), 'ahl-diff-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
@@ -54,7 +54,7 @@ export async function labAt(labRoot: string, ref: string): Promise<Partial<DiffS
       await execa('tar', ['-x', '-C', dir], { input: tar as Uint8Array });
     }
     const root = join(dir, rel);
-    const loaded = await loadLab(root, { cache: false });
+    const loaded = await loadLab(root, { cache: false, ...(env ? { env } : {}) });
     const stackDigests = new Map<string, string>();
     if (loaded.lab) for (const [name, s] of Object.entries(loaded.lab.stacks)) stackDigests.set(name, await treeDigest(join(root, s.dir)));
     return { ...(loaded.lab ? { lab: loaded.lab } : {}), errors: loaded.errors, stackDigests, cleanup };

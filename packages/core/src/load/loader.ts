@@ -9,6 +9,7 @@ import { sortDiagnostics } from './diagnostics.js';
 import { COMPOSE_FILES, LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './validate.js';
 import { YAML_LIMITS, type SourceFile } from './yaml-source.js';
 import { checkLocalPaths, type LocalPathRef } from './local-paths.js';
+import { labEnvKey, pickLabEnv, type LabEnv } from './env-fallbacks.js';
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -84,9 +85,12 @@ export async function readLabInput(root: string): Promise<LabInput> {
   return { root: absRoot, files, stacks, composeFiles, templateFiles };
 }
 
-/** Reads and validates the lab at `root`. */
-export async function loadLab(root: string, opts: { cache?: boolean } = {}): Promise<ValidationResult> {
-  const input = await readLabInput(root);
+/**
+ * Reads and validates the lab at `root`. `env` is the caller's environment (the CLI's, never read
+ * here): the original lab's variables in it fill what lab.yaml leaves out (see env-fallbacks.ts).
+ */
+export async function loadLab(root: string, opts: { cache?: boolean; env?: LabEnv } = {}): Promise<ValidationResult> {
+  const input: LabInput = { ...(await readLabInput(root)), ...(opts.env ? { env: pickLabEnv(opts.env) } : {}) };
   return withLocalPaths(input, await validated(input, opts));
 }
 
@@ -135,5 +139,6 @@ async function inputDigest(input: LabInput): Promise<string> {
   h.update(input.root);
   for (const f of [...input.files, ...(input.composeFiles ?? []), ...(input.templateFiles ?? [])]) h.update(`\0${f.path}\0${f.text}`);
   h.update(`\0${JSON.stringify(input.stacks)}`);
+  h.update(`\0${labEnvKey(input.env)}`);
   return h.digest('hex');
 }

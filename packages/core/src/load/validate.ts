@@ -8,6 +8,7 @@ import { checkCompose, interpolate, publishedPorts, type ComposeSummary } from '
 import { fileTooLarge, ParsedYaml, type FieldPath, type SourceFile } from './yaml-source.js';
 import { labPaths, personaPaths, type LocalPathRef } from './local-paths.js';
 import { checkStackTemplate } from './jinja.js';
+import { EnvFallbacks, type EnvFallback, type LabEnv } from './env-fallbacks.js';
 
 /** Everything validation needs, already read from disk, so validation itself is pure. */
 export interface LabInput {
@@ -21,6 +22,11 @@ export interface LabInput {
   readonly composeFiles?: readonly SourceFile[];
   /** The Jinja templates of the stacks (`stacks/NAME/*.j2`), checked against what ahl renders. */
   readonly templateFiles?: readonly SourceFile[];
+  /**
+   * The original lab's environment variables (PVE_NODE, PVE_BRIDGE, …; see env-fallbacks.ts) that
+   * fill what lab.yaml leaves out. Absent: lab.yaml alone.
+   */
+  readonly env?: LabEnv;
 }
 
 export interface ValidationResult {
@@ -32,6 +38,8 @@ export interface ValidationResult {
   readonly files: number;
   /** Paths on this machine the lab's files name, for the loader to check (see local-paths.ts). */
   readonly localPaths?: readonly LocalPathRef[];
+  /** The environment variables that filled fields lab.yaml left out (absent when none did). */
+  readonly envFallbacks?: readonly EnvFallback[];
 }
 
 export const LAB_FILE = 'lab.yaml';
@@ -72,7 +80,7 @@ class Collector {
   }
 }
 
-function checkFile<S extends z.ZodType>(schema: S, file: SourceFile, out: Collector): { parsed: ParsedYaml; spec?: z.output<S> } {
+function checkFile<S extends z.ZodType>(schema: S, file: SourceFile, out: Collector, fill?: (value: unknown) => unknown): { parsed: ParsedYaml; spec?: z.output<S> } {
   const parsed = new ParsedYaml(file);
   for (const p of parsed.problems) {
     out.diagnostics.push(diagnostic(p.severity, file.path, p.position, p.field, p.message, p.code));
@@ -82,12 +90,13 @@ function checkFile<S extends z.ZodType>(schema: S, file: SourceFile, out: Collec
     out.whole(file.path, 'the file is empty; expected a mapping');
     return { parsed };
   }
-  const result = schema.safeParse(parsed.value);
+  const value = fill ? fill(parsed.value) : parsed.value;
+  const result = schema.safeParse(value);
   if (!result.success) {
     // A field holding a control character is reported once, by the YAML check that names the
     // character: what the model says about the same field follows from it.
     const controlled = new Set(parsed.problems.filter((p) => p.code === 'YAML_CONTROL_CHARACTER').map((p) => formatField(p.field)));
-    const issues = issuesToDiagnostics(parsed, parsed.value, result.error.issues, (path) => knownKeysAt(schema, path));
+    const issues = issuesToDiagnostics(parsed, value, result.error.issues, (path) => knownKeysAt(schema, path));
     out.diagnostics.push(...(controlled.size ? issues.filter((d) => !controlled.has(d.field)) : issues));
     return { parsed };
   }
@@ -114,10 +123,12 @@ export function validateLab(input: LabInput): ValidationResult {
   const seen = new Map<string, string>();
   // Images whose own file is invalid: personas naming them get no second, misleading error.
   const brokenImages = new Set<string>();
+  const fallbacks = new EnvFallbacks(input.env);
 
   for (const file of [...input.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     if (file.path === LAB_FILE) {
-      lab = checkFile(LabSchema, file, out);
+      lab = checkFile(LabSchema, file, out, fallbacks.fill);
+      fallbacks.explain(out.diagnostics);
       continue;
     }
     if (file.path === LAB_LOCAL_FILE) {
@@ -165,7 +176,7 @@ export function validateLab(input: LabInput): ValidationResult {
   const diagnostics = sortDiagnostics(out.diagnostics);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const warnings = diagnostics.filter((d) => d.severity === 'warning');
-  const result: ValidationResult = { errors, warnings, files: input.files.length, localPaths };
+  const result: ValidationResult = { errors, warnings, files: input.files.length, localPaths, ...fallbacks.result(local?.spec) };
   // A half-checked lab is never handed on: with any error anywhere, there is no Lab value.
   return errors.length === 0 && resolved ? { ...result, lab: resolved } : result;
 }
