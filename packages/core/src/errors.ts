@@ -112,6 +112,14 @@ export const catalogue = {
     why: (a) => a.why,
     hint: () => 'run it as root (sudo), on a machine where you may create network namespaces',
   }),
+  DEBIAN_MIRROR_MISSING: entry<{ suite: string; looked: string }>({
+    kind: 'environment',
+    title: 'No Debian mirror is configured',
+    message: (a) => `no Debian mirror for ${a.suite} to build the local lab's guest image from`,
+    why: (a) =>
+      `ahl names no mirror of its own: it takes AHL_DEBIAN_MIRROR, else the first http:// Debian source of ${a.suite} (or of another Debian release) in this machine's apt configuration (${a.looked}); the image's guests fetch from it through the lab's apt proxy`,
+    hint: () => 'set AHL_DEBIAN_MIRROR to the http:// URL of a Debian mirror (the folder that holds dists/ and pool/: your site\'s mirror or apt cache) and run again',
+  }),
   TOOL_FAILED: entry<{ tool: string; reason: string; hint: string }>({
     kind: 'environment',
     title: 'A tool ahl runs failed',

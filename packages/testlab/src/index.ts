@@ -1,6 +1,7 @@
 export { DEFAULT_RECIPE, canonicalJson, recipeDigest, type ImageRecipe } from './image/recipe.js';
 export { buildSteps, type BuildStep, type BuildPaths } from './image/steps.js';
 export { buildImage, cachedImage, cacheRoot, markImageInUse, type BuildOptions, type GuestImage } from './image/build.js';
+export { DEBIAN_MIRROR_VARIABLE, debianMirror, findDebianMirror, isAptSourceFile, parseAptSources, type AptSource, type DebianMirror } from './image/apt-sources.js';
 export { namespaceName, newRunId, PREFIX, tapName } from './net/names.js';
 export { createLabNetwork, listNamespaces, removeStaleNamespaces, type BridgeSpec, type LabNetwork } from './net/namespace.js';
 export { guestSeed, type CloudInitSeed, type SeedInput } from './vm/seed.js';
@@ -8,7 +9,7 @@ export { qemuArgv, qmp, serialTail, startVm, stopVm, vmFiles, vmPid, writeSeedIs
 export { chooseAccel } from './vm/accel.js';
 export { ssh, sshArgv, waitForSsh, type SshTarget } from './vm/ssh.js';
 export { GuestLab, type Guest, type GuestOptions } from './lab.js';
-export { AptProxy, allowProxyRequest, MIRROR_HOSTS } from './net/apt-proxy.js';
+export { AptProxy, allowProxyRequest, mirrorHosts } from './net/apt-proxy.js';
 export { machineRunDir, QcowVolumes, QemuBackend, type QemuBackendOptions } from './backend.js';
 export { qga } from './vm/qga.js';
 export { LOCAL_LAB_DIR, localBridges, localOverlay, localSeed, readLocalLabState, standInMac, startLocalLab, TOKEN_ID, type LocalLab, type LocalLabState } from './local-lab.js';

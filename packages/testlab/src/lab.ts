@@ -103,9 +103,9 @@ export class GuestLab {
     return vmPid(guest.runDir) !== undefined;
   }
 
-  /** Starts (once) the apt proxy guests use to reach the package mirrors; resolves to its URL on the lab bridge. */
+  /** Starts (once) the apt proxy guests use to reach the image's Debian mirror; resolves to its URL on the lab bridge. */
   async startAptProxy(): Promise<string> {
-    this.aptProxy ??= await AptProxy.start({ socket: join(this.runDir, 'apt-proxy.sock'), listenAddress: this.network.gateway.split('/')[0]!, inNamespace: this.network.exec });
+    this.aptProxy ??= await AptProxy.start({ socket: join(this.runDir, 'apt-proxy.sock'), listenAddress: this.network.gateway.split('/')[0]!, mirrors: [this.image.mirror], inNamespace: this.network.exec });
     return this.aptProxy.url;
   }
 

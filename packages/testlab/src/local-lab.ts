@@ -110,7 +110,7 @@ export function localOverlay(
       : []),
     ...(s.aptProxy
       ? [
-          '# The guests have no way out but this apt proxy on the lab bridge (Debian and Ubuntu mirrors only),',
+          '# The guests have no way out but this apt proxy on the lab bridge (to their image\'s Debian mirror only),',
           "# so a container engine comes from the distribution's docker.io, not from Docker's own repository.",
           'system:',
           `  aptProxy: ${s.aptProxy}`,
@@ -196,13 +196,13 @@ export async function startLocalLab(
     cleanup.unshift(() => backend.stopAll());
     const served = await serveImage(image);
     cleanup.unshift(() => new Promise<void>((r) => served.server.close(() => r())));
-    // Guests reach Debian's mirrors (and nothing else) through a proxy on the first bridge's address.
+    // Guests reach the Debian mirror the image was built from (and nothing else) through a proxy on the first bridge's address.
     const gateway = localBridges(lab).find((b) => b.address)?.address?.split('/')[0];
     let aptProxy: AptProxy | undefined;
     if (gateway) {
       step('apt proxy');
       mkdirSync(join(dir, 'run'), { recursive: true });
-      aptProxy = await AptProxy.start({ socket: join(dir, 'run', 'apt-proxy.sock'), listenAddress: gateway, inNamespace: network.exec });
+      aptProxy = await AptProxy.start({ socket: join(dir, 'run', 'apt-proxy.sock'), listenAddress: gateway, mirrors: [image.mirror], inNamespace: network.exec });
       const proxy = aptProxy;
       cleanup.unshift(() => proxy.stop());
     }

@@ -10,7 +10,7 @@ describe('image recipe', () => {
   });
 
   it('builds a partitioned disk without loop devices', () => {
-    const steps = buildSteps(DEFAULT_RECIPE, { root: '/w/root', rawDisk: '/w/disk.raw', rawPart: '/w/part.raw', qcow2: '/w/disk.qcow2' });
+    const steps = buildSteps(DEFAULT_RECIPE, { root: '/w/root', rawDisk: '/w/disk.raw', rawPart: '/w/part.raw', qcow2: '/w/disk.qcow2' }, 'http://mirror.example/debian');
     const names = steps.map((s) => s.name);
     expect(names[0]).toBe('debootstrap');
     expect(names.slice(-5)).toEqual(['raw disk', 'partition', 'filesystem', 'lay filesystem into disk', 'qcow2']);
@@ -22,6 +22,17 @@ describe('image recipe', () => {
     expect(argv('lay filesystem into disk')).toBe('dd if=/w/part.raw of=/w/disk.raw bs=1M seek=1 conv=notrunc,sparse status=none');
     expect(names.indexOf('guest files')).toBeLessThan(names.indexOf('apt install'));
     expect(names.indexOf('allow services again')).toBeGreaterThan(names.indexOf('apt install'));
+    // The mirror is the one given: debootstrap fetches from it, and the guests' apt sources name it.
+    expect(argv('debootstrap')).toMatch(/ bookworm \/w\/root http:\/\/mirror\.example\/debian$/);
+    const sources = steps.find((s) => s.name === 'apt sources')!;
+    expect('files' in sources && sources.files['/w/root/etc/apt/sources.list']!.text).toBe(
+      'deb http://mirror.example/debian bookworm main\ndeb http://mirror.example/debian bookworm-updates main\n',
+    );
+  });
+
+  it('keeps the mirror out of the recipe and its digest: another mirror serves the same image', () => {
+    expect(Object.keys(DEFAULT_RECIPE)).not.toContain('mirror');
+    expect(JSON.stringify(DEFAULT_RECIPE)).not.toMatch(/https?:/);
   });
 });
 
@@ -73,12 +84,16 @@ describe('QEMU and SSH command lines', () => {
 });
 
 describe('apt proxy policy', () => {
-  it('forwards only GET/HEAD of http:// package mirrors', async () => {
-    const { allowProxyRequest } = await import('../src/index.js');
-    expect(allowProxyRequest('GET', 'http://deb.debian.org/debian/dists/bookworm/Release').ok).toBe(true);
-    expect(allowProxyRequest('GET', 'http://example.com/')).toEqual({ ok: false, reason: 'example.com is not a package mirror' });
-    expect(allowProxyRequest('POST', 'http://deb.debian.org/')).toEqual({ ok: false, reason: 'method POST is not allowed' });
-    expect(allowProxyRequest('GET', '/relative')).toEqual({ ok: false, reason: 'not a proxy request (absolute http:// URL expected)' });
-    expect(allowProxyRequest('GET', 'https://deb.debian.org/')).toEqual({ ok: false, reason: 'https: is not proxied' });
+  it('forwards only GET/HEAD of http:// URLs on the mirrors it is given', async () => {
+    const { allowProxyRequest, mirrorHosts } = await import('../src/index.js');
+    const allowed = mirrorHosts(['http://mirror.example/debian', 'http://cache.example:3142/debian/', 'http://mirror.example/debian-security']);
+    expect(allowed).toEqual(['cache.example:3142', 'mirror.example']);
+    expect(allowProxyRequest('GET', 'http://mirror.example/debian/dists/bookworm/Release', allowed).ok).toBe(true);
+    expect(allowProxyRequest('HEAD', 'http://cache.example:3142/debian/dists/bookworm/Release', allowed).ok).toBe(true);
+    expect(allowProxyRequest('GET', 'http://cache.example/debian/', allowed)).toEqual({ ok: false, reason: 'cache.example is not a package mirror' });
+    expect(allowProxyRequest('GET', 'http://example.com/', allowed)).toEqual({ ok: false, reason: 'example.com is not a package mirror' });
+    expect(allowProxyRequest('POST', 'http://mirror.example/', allowed)).toEqual({ ok: false, reason: 'method POST is not allowed' });
+    expect(allowProxyRequest('GET', '/relative', allowed)).toEqual({ ok: false, reason: 'not a proxy request (absolute http:// URL expected)' });
+    expect(allowProxyRequest('GET', 'https://mirror.example/', allowed)).toEqual({ ok: false, reason: 'https: is not proxied' });
   });
 });

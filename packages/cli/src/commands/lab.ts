@@ -43,7 +43,7 @@ export const labUpCommand: CommandDef = {
     'cloud image. Each bare-metal host is a machine on its bridge booting that image with the seed `ahl image seed` writes\n' +
     '(ready once it answers SSH). Writes lab.local.yaml so ahl in this checkout targets the local lab until `ahl lab down`:\n' +
     'the endpoint and pin, a key of the lab\'s own that the guests trust beside lab.yaml\'s, the apt proxy (the guests\' only\n' +
-    'way out: Debian\'s and Ubuntu\'s mirrors), and Docker from the distribution. Guests get at most 1 GiB and 1 vCPU each;\n' +
+    'way out: the Debian mirror their image was built from), and Docker from the distribution. Guests get at most 1 GiB and 1 vCPU each;\n' +
     'without working KVM they run under TCG (slow, but real).',
   examples: [
     { command: 'ahl lab up', description: 'start it, as root (the first start builds the guest image: a few minutes)' },
@@ -61,13 +61,17 @@ export const labUpCommand: CommandDef = {
       if (ctx.global.json) out.json({ ok: true, ...state });
       return 0;
     }
+    // The first start builds the guest image from this site's Debian mirror: one that cannot be found
+    // is said here (DEBIAN_MIRROR_MISSING, naming what to set), not in the daemon's log.
+    const { cachedImage, debianMirror, DEFAULT_RECIPE } = await import('@ahl/testlab');
+    if (!cachedImage()) debianMirror({ env: ctx.env, suite: DEFAULT_RECIPE.suite });
     mkdirSync(dir, { recursive: true });
     const logFile = join(dir, 'daemon.log');
     rmSync(logFile, { force: true });
     rmSync(join(dir, 'state.json'), { force: true });
     const daemon = daemonScript();
     const fd = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [daemon, root], { detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, [daemon, root], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...ctx.env } });
     child.unref();
     out.line(`starting the local lab (log: ${logFile})`);
     let shown = 0;

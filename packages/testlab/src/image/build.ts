@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { debianMirror } from './apt-sources.js';
 import { DEFAULT_RECIPE, recipeDigest, type ImageRecipe } from './recipe.js';
 import { buildSteps } from './steps.js';
 
@@ -15,6 +16,8 @@ export interface GuestImage {
   readonly kernel: string;
   readonly initrd: string;
   readonly recipe: ImageRecipe;
+  /** The Debian mirror it was built from, which its apt sources name (its guests fetch from it). */
+  readonly mirror: string;
   /** True when this call built it, false when it came from the cache. */
   readonly built: boolean;
 }
@@ -23,6 +26,13 @@ export interface BuildOptions {
   recipe?: ImageRecipe;
   /** Cache root; default $AHL_CACHE_DIR or ~/.cache/ahl. */
   cacheDir?: string;
+  /**
+   * The Debian mirror to build from, when the cache does not hold the image; default: AHL_DEBIAN_MIRROR
+   * in `env`, else the first Debian source of this machine's apt configuration (debianMirror()).
+   */
+  mirror?: string;
+  /** Where AHL_DEBIAN_MIRROR is looked up; default process.env. */
+  env?: NodeJS.ProcessEnv;
   /** Called with each step's name as it starts. */
   onStep?: (name: string) => void;
 }
@@ -42,7 +52,14 @@ export function cachedImage(recipe: ImageRecipe = DEFAULT_RECIPE, cacheDir?: str
   const f = imageFiles(dir);
   // image.json is written last, so its presence means the build finished.
   if (!existsSync(f.manifest)) return undefined;
-  return { digest, dir, disk: f.disk, kernel: f.kernel, initrd: f.initrd, recipe, built: false };
+  let mirror: unknown;
+  try {
+    mirror = (JSON.parse(readFileSync(f.manifest, 'utf8')) as { mirror?: unknown }).mirror;
+  } catch {
+    return undefined;
+  }
+  if (typeof mirror !== 'string') return undefined;
+  return { digest, dir, disk: f.disk, kernel: f.kernel, initrd: f.initrd, recipe, mirror, built: false };
 }
 
 /**
@@ -56,6 +73,9 @@ export async function buildImage(options: BuildOptions = {}): Promise<GuestImage
 
   const digest = recipeDigest(recipe);
   const dir = join(cacheRoot(options.cacheDir), 'testlab', 'images', digest);
+  const source = options.mirror ? { url: options.mirror, from: 'the caller' } : debianMirror({ suite: recipe.suite, ...(options.env ? { env: options.env } : {}) });
+  const mirror = source.url;
+  options.onStep?.(`Debian mirror ${mirror} (from ${source.from})`);
   mkdirSync(dirname(dir), { recursive: true });
   const lock = `${dir}.lock`;
   await acquire(lock);
@@ -68,7 +88,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<GuestImage
     const paths = { root: join(work, 'root'), rawDisk: join(work, 'disk.raw'), rawPart: join(work, 'part.raw'), qcow2: join(work, 'disk.qcow2') };
     mkdirSync(paths.root);
     try {
-      for (const step of buildSteps(recipe, paths)) {
+      for (const step of buildSteps(recipe, paths, mirror)) {
         options.onStep?.(step.name);
         if ('files' in step) {
           for (const [path, f] of Object.entries(step.files)) {
@@ -85,7 +105,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<GuestImage
       rmSync(paths.root, { recursive: true, force: true });
       rmSync(paths.rawDisk, { force: true });
       rmSync(paths.rawPart, { force: true });
-      writeFileSync(f.manifest, `${JSON.stringify({ digest, recipe, diskBytes: statSync(f.disk).size }, null, 2)}\n`);
+      writeFileSync(f.manifest, `${JSON.stringify({ digest, recipe, mirror, diskBytes: statSync(f.disk).size }, null, 2)}\n`);
       rmSync(dir, { recursive: true, force: true });
       renameSync(work, dir);
       pruneOtherImages(dirname(dir), digest);
@@ -94,7 +114,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<GuestImage
       throw e;
     }
     const f = imageFiles(dir);
-    return { digest, dir, disk: f.disk, kernel: f.kernel, initrd: f.initrd, recipe, built: true };
+    return { digest, dir, disk: f.disk, kernel: f.kernel, initrd: f.initrd, recipe, mirror, built: true };
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

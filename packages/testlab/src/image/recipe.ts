@@ -3,10 +3,13 @@ import { createHash } from 'node:crypto';
 /**
  * What a guest image is made of. The recipe is data: its digest keys the cache, so an image is
  * rebuilt exactly when something here (or the builder's own version) changes.
+ *
+ * The Debian mirror is not part of it: every mirror serves the same release, so a cached image is
+ * kept when the mirror changes. The image records the mirror it was built from (GuestImage.mirror,
+ * in its image.json); its apt sources name that one, and the apt proxy lets its guests reach it.
  */
 export interface ImageRecipe {
   readonly suite: 'bookworm';
-  readonly mirror: string;
   /** debootstrap --include: enough to chroot and run apt. */
   readonly bootstrap: readonly string[];
   /** Installed with apt inside the chroot (dependencies resolved, no recommends). */
@@ -21,7 +24,6 @@ export interface ImageRecipe {
 
 export const DEFAULT_RECIPE: ImageRecipe = {
   suite: 'bookworm',
-  mirror: 'http://deb.debian.org/debian',
   bootstrap: ['systemd-sysv', 'udev', 'apt', 'ca-certificates', 'gnupg'],
   packages: [
     'linux-image-cloud-amd64',

@@ -39,20 +39,20 @@ function guestFiles(): Record<string, { text: string; mode: number }> {
   return Object.fromEntries(Object.entries(files).map(([path, text]) => [path, { text, mode: path.includes('/sbin/') ? 0o755 : 0o644 }]));
 }
 
-/** The build as a list of commands, from an empty folder to a qcow2 disk. Pure. */
-export function buildSteps(recipe: ImageRecipe, p: BuildPaths): BuildStep[] {
+/** The build as a list of commands, from an empty folder to a qcow2 disk, fetching from the Debian `mirror` (a URL). Pure. */
+export function buildSteps(recipe: ImageRecipe, p: BuildPaths, mirror: string): BuildStep[] {
   const chroot = (...argv: string[]): readonly string[] => ['chroot', p.root, ...argv];
   const partMiB = recipe.diskMiB - 1;
   return [
     {
       name: 'debootstrap',
-      argv: ['debootstrap', '--variant=minbase', `--include=${recipe.bootstrap.join(',')}`, '--components=main', recipe.suite, p.root, recipe.mirror],
+      argv: ['debootstrap', '--variant=minbase', `--include=${recipe.bootstrap.join(',')}`, '--components=main', recipe.suite, p.root, mirror],
       env: APT_ENV,
     },
     { name: 'guest files', files: Object.fromEntries(Object.entries(guestFiles()).map(([path, f]) => [`${p.root}${path}`, f])) },
     { name: 'mount /proc', argv: ['mount', '-t', 'proc', 'proc', `${p.root}/proc`] },
     { name: 'mount /dev', argv: ['mount', '--bind', '/dev', `${p.root}/dev`] },
-    { name: 'apt sources', files: { [`${p.root}/etc/apt/sources.list`]: { text: `deb ${recipe.mirror} ${recipe.suite} main\ndeb ${recipe.mirror} ${recipe.suite}-updates main\n`, mode: 0o644 } } },
+    { name: 'apt sources', files: { [`${p.root}/etc/apt/sources.list`]: { text: `deb ${mirror} ${recipe.suite} main\ndeb ${mirror} ${recipe.suite}-updates main\n`, mode: 0o644 } } },
     { name: 'apt update', argv: chroot('apt-get', 'update', '-qq'), env: APT_ENV },
     { name: 'apt install', argv: chroot('apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...recipe.packages), env: APT_ENV },
     { name: 'locales', argv: chroot('locale-gen'), env: APT_ENV },

@@ -2,11 +2,16 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import { rmSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 
-/** The package mirrors guests may reach through the proxy; everything else is refused. */
-export const MIRROR_HOSTS: readonly string[] = ['deb.debian.org', 'security.debian.org', 'archive.ubuntu.com', 'security.ubuntu.com'];
+/**
+ * The hosts (with their port, as URL.host has it) of the mirrors guests may reach: those of their
+ * apt sources, that is of the mirror the guest image was built from (GuestImage.mirror).
+ */
+export function mirrorHosts(mirrors: readonly string[]): string[] {
+  return [...new Set(mirrors.map((m) => new URL(m).host))].sort();
+}
 
-/** Whether a proxied request may be forwarded. Pure. */
-export function allowProxyRequest(method: string | undefined, url: string | undefined, allowed: readonly string[] = MIRROR_HOSTS): { ok: true; target: URL } | { ok: false; reason: string } {
+/** Whether a proxied request may be forwarded: GET or HEAD of an http:// URL on one of the `allowed` hosts. Pure. */
+export function allowProxyRequest(method: string | undefined, url: string | undefined, allowed: readonly string[]): { ok: true; target: URL } | { ok: false; reason: string } {
   if (method !== 'GET' && method !== 'HEAD') return { ok: false, reason: `method ${method} is not allowed` };
   let target: URL;
   try {
@@ -15,14 +20,15 @@ export function allowProxyRequest(method: string | undefined, url: string | unde
     return { ok: false, reason: 'not a proxy request (absolute http:// URL expected)' };
   }
   if (target.protocol !== 'http:') return { ok: false, reason: `${target.protocol} is not proxied` };
-  if (!allowed.includes(target.hostname)) return { ok: false, reason: `${target.hostname} is not a package mirror` };
+  if (!allowed.includes(target.host)) return { ok: false, reason: `${target.host} is not a package mirror` };
   return { ok: true, target };
 }
 
 /**
  * An apt proxy for offline guests. The HTTP proxy listens on a Unix socket in the host's network
  * namespace (which reaches the package mirrors); socat, run inside the lab namespace, exposes it on
- * the lab bridge. Guests reach nothing but the mirrors, and the host is never routed into the lab.
+ * the lab bridge. Guests reach nothing but the mirrors given (`mirrors`: URLs, usually the one the
+ * guest image was built from), and the host is never routed into the lab.
  */
 export class AptProxy {
   private constructor(
@@ -32,9 +38,10 @@ export class AptProxy {
     private readonly socket: string,
   ) {}
 
-  static async start(opts: { socket: string; listenAddress: string; port?: number; inNamespace: (argv: readonly string[]) => string[] }): Promise<AptProxy> {
+  static async start(opts: { socket: string; listenAddress: string; port?: number; mirrors: readonly string[]; inNamespace: (argv: readonly string[]) => string[] }): Promise<AptProxy> {
     rmSync(opts.socket, { force: true });
-    const server = createServer((req, res) => forward(req, res));
+    const allowed = mirrorHosts(opts.mirrors);
+    const server = createServer((req, res) => forward(req, res, allowed));
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(opts.socket, resolve));
     const port = opts.port ?? 3142;
     const argv = opts.inNamespace(['socat', `TCP-LISTEN:${port},bind=${opts.listenAddress},fork,reuseaddr`, `UNIX-CONNECT:${opts.socket}`]);
@@ -56,8 +63,8 @@ export class AptProxy {
   }
 }
 
-function forward(req: IncomingMessage, res: ServerResponse): void {
-  const verdict = allowProxyRequest(req.method, req.url);
+function forward(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): void {
+  const verdict = allowProxyRequest(req.method, req.url, allowed);
   if (!verdict.ok) {
     res.writeHead(403, { 'content-type': 'text/plain' }).end(`${verdict.reason}\n`);
     return;
