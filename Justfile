@@ -42,13 +42,43 @@ l1-image-rollback NAME CHANNEL="stable":
 l1-images:
     {{ahl}} image list
 
+# L1: remove old templates no channel and no VM uses, keeping the KEEP newest (APPROVE=1 to act)
+l1-image-prune NAME KEEP="3" APPROVE="":
+    {{ahl}} image prune {{NAME}} --keep {{KEEP}} {{ if APPROVE != "" { "--approve" } else { "" } }}
+
+# L1: the Ubuntu template (the example lab's ubuntu-noble image)
+l1-ubuntu-template IMAGE="ubuntu-noble" FORCE="":
+    {{ahl}} image build {{IMAGE}} {{ if FORCE != "" { "--force" } else { "" } }}
+
+# L1: a NoCloud seed ISO for a bare-metal host (PRINT=1 shows the documents instead)
+l1-cloud-init HOST PRINT="":
+    {{ahl}} image seed {{HOST}} {{ if PRINT != "" { "--print" } else { "" } }}
+
+alias l1-arch-cloud-init := l1-cloud-init
+
 # L1: capture an appliance's boot disk (HAOS, TrueNAS)
 l1-capture TARGET:
     {{ahl}} image capture {{TARGET}}
 
+# L1: capture the Home Assistant appliance's boot disk to the capture store
+l1-haos-capture HOST="homeassistant-01":
+    {{ahl}} image capture {{HOST}}
+
+# L1: capture the TrueNAS appliance's boot disk to the capture store
+l1-truenas-capture HOST="nas-01":
+    {{ahl}} image capture {{HOST}}
+
 # L1: make an appliance template from its newest capture
 l1-restore-capture NAME:
     {{ahl}} image restore-capture {{NAME}}
+
+# L1: the Home Assistant template, from its newest capture
+l1-haos-template IMAGE="haos":
+    {{ahl}} image restore-capture {{IMAGE}}
+
+# L1: the TrueNAS template, from its newest capture
+l1-truenas-template IMAGE="truenas":
+    {{ahl}} image restore-capture {{IMAGE}}
 
 # L2: what Terraform would do to the VMs of a persona or host (all when empty)
 l2-plan TARGET="":
@@ -62,6 +92,14 @@ l2-apply TARGET="" APPROVE="":
 l2-destroy HOST APPROVE="":
     {{ahl}} destroy {{HOST}} {{ if APPROVE != "" { "--approve" } else { "" } }}
 
+# L2: attach the declared passthrough disks to VMs, as root@pam (APPROVE=1 to act)
+l2-passthrough TARGET="" APPROVE="":
+    {{ahl}} passthrough {{TARGET}} {{ if APPROVE != "" { "--approve" } else { "" } }}
+
+# L2: the nas persona's passthrough disks (TrueNAS's pool), as root@pam (APPROVE=1 to act)
+l3-truenas TARGET="nas" APPROVE="":
+    {{ahl}} passthrough {{TARGET}} {{ if APPROVE != "" { "--approve" } else { "" } }}
+
 # L3: converge the OS of a persona or host, optionally only some tags
 l3-converge TARGET="" TAGS="":
     {{ahl}} converge system {{TARGET}} {{ if TAGS != "" { "--tags " + TAGS } else { "" } }}
@@ -73,6 +111,14 @@ l3-check TARGET="":
 # Reboot a persona, group or host, rolling, only where a reboot is pending (dry run unless APPROVE=1)
 l3-reboot TARGET APPROVE="":
     {{ahl}} power reboot {{TARGET}} --if-needed {{ if APPROVE != "" { "--approve" } else { "" } }}
+
+# Shut a persona, group or host down, rolling, one host at a time (dry run unless APPROVE=1)
+l3-shutdown TARGET APPROVE="":
+    {{ahl}} power shutdown {{TARGET}} {{ if APPROVE != "" { "--approve" } else { "" } }}
+
+# Start a persona, group or host, rolling, each healthy before the next (dry run unless APPROVE=1)
+l3-start TARGET APPROVE="":
+    {{ahl}} power start {{TARGET}} {{ if APPROVE != "" { "--approve" } else { "" } }}
 
 # L4: converge the Compose stacks of a persona or host, optionally one stack
 l4-converge TARGET="" STACK="":
@@ -106,6 +152,18 @@ status TARGET="":
 drift TARGET="":
     {{ahl}} drift {{TARGET}}
 
+# Drift, then put back what is safe (VM settings, converges); the plan unless APPROVE=1
+reconcile TARGET="" APPROVE="":
+    {{ahl}} reconcile {{TARGET}} {{ if APPROVE != "" { "" } else { "--plan" } }}
+
+# Intent changes between Git refs per host and layer (BASE: last applied commit, HEAD: working tree)
+diff BASE="" HEAD="" FORMAT="text":
+    {{ahl}} diff {{BASE}} {{HEAD}} --format {{FORMAT}}
+
+# What every layer would apply, without any API, secret or host (printed, or into OUT)
+render OUT="":
+    {{ahl}} render {{ if OUT != "" { "--out " + OUT } else { "" } }}
+
 # The lab as a Mermaid diagram (FORMAT=dot for Graphviz)
 graph FORMAT="mermaid":
     {{ahl}} graph --format {{FORMAT}}
@@ -113,6 +171,10 @@ graph FORMAT="mermaid":
 # Start the local lab (simulated Proxmox with real QEMU guests; root)
 lab-up:
     {{ahl}} lab up
+
+# Is the local lab up, and which guests run in it
+lab-status:
+    {{ahl}} lab status
 
 # Stop the local lab and remove everything it made
 lab-down:
