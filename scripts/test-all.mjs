@@ -156,7 +156,7 @@ for (const tool of ['qemu-system-x86_64', 'qemu-img', 'debootstrap', 'genisoimag
   if (spawnSync('sh', ['-c', `command -v ${tool}`], { env }).status !== 0) e2eMissing.push(tool);
 }
 if (process.env.AHL_SKIP_E2E) cannotRun('e2e', 'AHL_SKIP_E2E is set');
-else if (e2eMissing.length) cannotRun('e2e', `needs ${e2eMissing.join(', ')} (scripts/bootstrap installs the tools when run as root)`);
+else if (e2eMissing.length) cannotRun('e2e', `needs ${e2eMissing.join(', ')} (scripts/bootstrap installs the tools, as root or through sudo)`);
 else if (!built) cannotRun('e2e', 'the build failed');
 else guestTiers.push(timed('e2e', () => vitestTier('e2e', 'tier e2e', 'vitest.e2e.config.ts', '[e2e] ')));
 await Promise.all(guestTiers);
