@@ -26,7 +26,7 @@ export { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, type SchemaName } from './mo
 export { formatDiagnostic, type Diagnostic, type Severity } from './load/diagnostics.js';
 export { COMPOSE_FILES, LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './load/validate.js';
 export { findLabRoot, loadLab, readLabInput } from './load/loader.js';
-export { ENV_FALLBACK_VARIABLES, formatEnvFallback, type EnvFallback, type LabEnv } from './load/env-fallbacks.js';
+export { formatEnvFallback, type EnvFallback, type LabEnv } from './load/env-fallbacks.js';
 export { checkCompose, interpolate, publishedPorts, type ComposePort, type ComposeSummary, type PublishedPort } from './load/compose.js';
 export type { SourceFile } from './load/yaml-source.js';
 // The client itself is loaded lazily (createProxmoxClient, connectLab): only its type is exported here.
