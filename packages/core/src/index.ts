@@ -7,8 +7,13 @@ export {
   LabLocalSchema,
   LabSchema,
   PersonaSchema,
+  isRequirementRole,
+  RESERVED_SYSTEM_TAGS,
+  systemStepTag,
   TEMPLATE_CHANNELS,
   type BackupPolicy,
+  type FirewallSpec,
+  type MountSpec,
   type HostSpec,
   type ImageSpec,
   type LabConfig,
@@ -17,6 +22,7 @@ export {
   type PersonaSpec,
   type Resources,
   type SystemSpec,
+  type SystemStepSpec,
   type WorkloadSpec,
 } from './model/schema.js';
 export type { Host, HostResources, Image, Lab, Persona, Stack, TemplateRef } from './model/lab.js';

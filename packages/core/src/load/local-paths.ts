@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { LabConfig, PersonaSpec } from '../model/schema.js';
@@ -12,7 +12,8 @@ import type { FieldPath } from './yaml-source.js';
  * elsewhere): every such path must resolve, after links, inside the lab repository or inside a folder
  * lab.yaml's `localPaths` names. Two kinds of path are the machine's own business and not checked:
  * lab.local.yaml (never committed) and lab.yaml's `ssh` section (a key and a known_hosts file that
- * ssh uses as such and never sends anywhere).
+ * ssh uses as such and never sends anywhere). Paths Ansible runs from (the lab's roles, task files and
+ * requirements) must also exist.
  */
 
 /** A path a checked file names, with where it is written. */
@@ -50,6 +51,12 @@ export function labPaths(cfg: LabConfig): { path: FieldPath; value: string }[] {
 export function personaPaths(spec: PersonaSpec): { path: FieldPath; value: string }[] {
   const out: { path: FieldPath; value: string }[] = [];
   spec.system?.files.forEach((f, i) => f.source !== undefined && out.push({ path: ['system', 'files', i, 'source'], value: f.source }));
+  spec.system?.roles.forEach((r, i) => {
+    // A role given by name comes from system.requirements, not from a folder of the lab.
+    if (r.role !== undefined && r.role.includes('/')) out.push({ path: ['system', 'roles', i, 'role'], value: r.role });
+    if (r.tasks !== undefined) out.push({ path: ['system', 'roles', i, 'tasks'], value: r.tasks });
+  });
+  if (spec.system?.requirements !== undefined) out.push({ path: ['system', 'requirements'], value: spec.system.requirements });
   spec.workloads.forEach((w, i) => {
     for (const [k, ref] of Object.entries(w.secrets)) {
       const p = secretFile(ref);
@@ -58,6 +65,17 @@ export function personaPaths(spec: PersonaSpec): { path: FieldPath; value: strin
   });
   return out;
 }
+
+/**
+ * Fields whose path must exist, and as what: Ansible runs these (a role folder, a task file, a
+ * requirements file), so a missing one is an error at its line rather than in the middle of a run.
+ * By field, because the loader hands on a reference's field and place only.
+ */
+const MUST_EXIST: readonly (readonly [RegExp, 'folder' | 'file'])[] = [
+  [/^system\.roles\[\d+\]\.role$/, 'folder'],
+  [/^system\.roles\[\d+\]\.tasks$/, 'file'],
+  [/^system\.requirements$/, 'file'],
+];
 
 /** Where a path as written points, before links: `~/` is the home folder, a relative path is under the root. */
 export function expandPath(root: string, p: string): string {
@@ -89,7 +107,13 @@ export async function checkLocalPaths(root: string, refs: readonly LocalPathRef[
   const out: Diagnostic[] = [];
   for (const ref of refs) {
     const where = await real(expandPath(root, ref.path));
-    if (dirs.some((d) => inside(d, where))) continue;
+    if (dirs.some((d) => inside(d, where))) {
+      const kind = MUST_EXIST.find(([re]) => re.test(ref.field))?.[1];
+      const found = kind ? await stat(where).catch(() => undefined) : undefined;
+      if (kind && !(kind === 'folder' ? found?.isDirectory() : found?.isFile()))
+        out.push({ severity: 'error', file: ref.file, line: ref.line, col: ref.col, field: ref.field, message: `${JSON.stringify(ref.path)} is not a ${kind} in the lab repository` });
+      continue;
+    }
     out.push({
       severity: 'error',
       file: ref.file,

@@ -310,6 +310,157 @@ const user = z.strictObject({
   sudo: z.enum(['none', 'password', 'nopasswd']).default('none'),
 });
 
+// ---------------------------------------------------------------- system: the lab's own roles, kernel, firewall, disks
+
+/**
+ * Tags and role names ahl's bundled L3 content uses, and Ansible's special tags: a role or task file
+ * of the lab may not take one as its tag (`ahl converge system --tags NAME` must mean one thing).
+ * @ahl/l3-system's tests check that every tag and role of its bundled playbook is listed here.
+ */
+export const RESERVED_SYSTEM_TAGS = [
+  'base', 'sysctl', 'swap', 'mounts', 'container_engine', 'users', 'sshd', 'firewall', 'files', 'unattended_upgrades', 'monitoring', 'node_exporter', 'services',
+  'all', 'always', 'never', 'tagged', 'untagged',
+] as const;
+
+/**
+ * Names a role's variable may not have: they become host variables (data, never templated), where
+ * ahl's own (`ahl_…`), Ansible's connection and magic variables and its play keywords live.
+ */
+const RESERVED_VAR_NAMES = new Set([
+  'action', 'always', 'any_errors_fatal', 'args', 'async', 'async_val', 'become', 'become_exe', 'become_flags', 'become_method', 'become_user',
+  'block', 'changed_when', 'check_mode', 'collections', 'connection', 'cycler', 'debugger', 'delay', 'delegate_facts', 'delegate_to', 'dict',
+  'diff', 'environment', 'fact_path', 'failed_when', 'force_handlers', 'gather_facts', 'gather_timeout', 'handlers', 'hosts', 'ignore_errors',
+  'ignore_unreachable', 'joiner', 'lipsum', 'local_action', 'lookup', 'loop', 'loop_control', 'loop_with', 'max_fail_percentage',
+  'module_defaults', 'name', 'namespace', 'no_log', 'notify', 'now', 'order', 'poll', 'port', 'post_tasks', 'pre_tasks', 'q', 'query', 'range',
+  'register', 'remote_user', 'rescue', 'retries', 'roles', 'run_once', 'serial', 'strategy', 'tags', 'tasks', 'throttle', 'timeout', 'undef',
+  'until', 'vars', 'vars_files', 'vars_prompt', 'when', 'with_',
+  'group_names', 'groups', 'hostvars', 'inventory_dir', 'inventory_file', 'inventory_hostname', 'inventory_hostname_short', 'item', 'omit',
+  'play_hosts', 'playbook_dir', 'role_name', 'role_names', 'role_path', 'true', 'false', 'none', 'True', 'False', 'None',
+]);
+
+/** A path inside the lab repository, relative to its root: `roles/motd`, `./motd`, `tasks/dotfiles.yml`. */
+const REPO_PATH_RE = /^(\.\/)?(?!\.\.?(\/|$))[A-Za-z0-9_.@+-]+(\/(?!\.\.?(\/|$))[A-Za-z0-9_.@+-]+)*\/?$/;
+/** A role from system.requirements, by the name it is installed under: `geerlingguy.swap`, `motd`. */
+const GALAXY_ROLE_RE = /^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)?$/;
+const STEP_TAG_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const repoPath = z
+  .string()
+  .regex(REPO_PATH_RE, 'must be a path inside the lab repository, relative to its root, like roles/motd (letters, digits, "_", ".", "@", "+" and "-"; no . or .. segments)');
+
+/** One role or task file of the lab, run after ahl's bundled roles (system.roles). */
+const systemStep = z
+  .strictObject({
+    role: z
+      .string()
+      .refine(
+        (s) => (s.includes('/') ? REPO_PATH_RE.test(s) : GALAXY_ROLE_RE.test(s)),
+        'must be a role folder in the lab repository (a path with "/", like roles/motd) or the name of a role system.requirements installs (like geerlingguy.swap)',
+      )
+      .optional()
+      .meta({ description: 'A role folder in the lab repository (roles/motd), or the name of a role system.requirements installs' }),
+    tasks: repoPath
+      .refine((s) => /\.ya?ml$/.test(s), 'must be a YAML task file (.yml or .yaml)')
+      .optional()
+      .meta({ description: 'A task file in the lab repository, e.g. tasks/dotfiles.yml' }),
+    tag: z
+      .string()
+      .regex(STEP_TAG_RE, 'must be a tag: letters, digits, "_", "." and "-", starting with a letter or digit')
+      .optional()
+      .meta({ description: 'Its tag for `ahl converge system --tags` (default: the role\'s name, or the task file\'s name without .yml)' }),
+    vars: z
+      .record(z.string(), z.json())
+      .default({})
+      .meta({ description: 'Its variables: host variables of the hosts it runs on, passed as data (never templated)' }),
+  })
+  .superRefine((s, ctx) => {
+    if ((s.role === undefined) === (s.tasks === undefined)) ctx.addIssue({ code: 'custom', path: ['role'], message: 'give exactly one of role or tasks' });
+  });
+
+export type SystemStepSpec = z.output<typeof systemStep>;
+
+/**
+ * The tag of one of the lab's roles or task files: `tag` as written, else the role's name (the last
+ * segment of its folder, or its Galaxy name), else the task file's name without `.yml`/`.yaml`.
+ */
+export function systemStepTag(step: Pick<SystemStepSpec, 'role' | 'tasks' | 'tag'>): string {
+  if (step.tag !== undefined) return step.tag;
+  const path = (step.role ?? step.tasks ?? '').replace(/\/+$/, '');
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  return step.tasks !== undefined ? last.replace(/\.ya?ml$/, '') : last;
+}
+
+/** A lab role named by a Galaxy-style name (installed by system.requirements), not a folder. */
+export function isRequirementRole(role: string): boolean {
+  return !role.includes('/');
+}
+
+/** Where a string in a role's vars cannot go: a NUL, or a key Jinja would read as a template. */
+function checkVarValue(v: unknown, path: (string | number)[], ctx: z.core.$RefinementCtx): void {
+  if (typeof v === 'string') {
+    if (NUL.test(v)) ctx.addIssue({ code: 'custom', path, message: 'must not hold NUL characters' });
+  } else if (Array.isArray(v)) v.forEach((x, i) => checkVarValue(x, [...path, i], ctx));
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      if (CONTROL.test(k) || /[{}]/.test(k)) ctx.addIssue({ code: 'custom', path: [...path, k], message: 'must be a key without control characters, "{" or "}"' });
+      checkVarValue(x, [...path, k], ctx);
+    }
+}
+
+/** A kernel parameter as sysctl names it: net.ipv4.ip_forward, net/ipv4/conf/eth0.1/rp_filter. */
+const sysctlKey = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*([./][A-Za-z0-9_-]+)+$/, 'must be a sysctl key like net.ipv4.ip_forward or vm.swappiness');
+/** Its value: a whole number, or words of letters, digits and `._:,+/-` separated by single spaces ("4096 87380 6291456"). */
+const sysctlValue = z
+  .union([z.number(), z.string()])
+  .superRefine((v, ctx) => {
+    if (typeof v === 'number' ? !Number.isSafeInteger(v) : !/^[A-Za-z0-9_.:,+/-]+( [A-Za-z0-9_.:,+/-]+)*$/.test(v))
+      ctx.addIssue({ code: 'custom', message: 'must be a whole number or words of letters, digits and "._:,+/-" separated by single spaces, like "4096 87380 6291456"' });
+  });
+
+/** A port or a range of ports: 8080, "8000-8100". */
+const portSpec = z
+  .union([z.number(), z.string()])
+  .superRefine((v, ctx) => {
+    const ok = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+    const m = typeof v === 'string' ? /^(\d{1,5})-(\d{1,5})$/.exec(v) : null;
+    if (typeof v === 'number' ? !ok(v) : !m || !ok(Number(m[1])) || !ok(Number(m[2])) || Number(m[1]) >= Number(m[2]))
+      ctx.addIssue({ code: 'custom', message: 'must be a port from 1 to 65535, or a range "FIRST-LAST" of them' });
+  });
+
+const firewallRule = z.strictObject({
+  port: portSpec.meta({ description: 'A port (8080) or a range ("8000-8100")' }),
+  proto: z.enum(['tcp', 'udp']).default('tcp'),
+  from: z
+    .string()
+    .refine((s) => isIpv4(s) || parseIpv4Cidr(s) !== undefined, 'must be an IPv4 address or network, like 192.168.1.0/24')
+    .optional()
+    .meta({ description: 'Only from this IPv4 address or network (default: from anywhere)' }),
+});
+
+/** Top-level folders of the system a disk may not be mounted on, and trees it may not be mounted in. */
+const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var']);
+const mountPath = z
+  .string()
+  .regex(/^(\/(?!\.\.?(\/|$))[A-Za-z0-9_.@+-]+)+$/, 'must be an absolute path of letters, digits, "_", ".", "@", "+" and "-", without . or .. segments')
+  .refine((s) => !SYSTEM_DIRS.has(s) && !/^\/(proc|sys|dev|run|boot)\//.test(s), 'must not be a system folder (/, /etc, /usr, /var, …) nor lie under /proc, /sys, /dev, /run or /boot');
+
+const mount = z.strictObject({
+  label: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$/, 'must be a filesystem label: letters, digits, "_", "." and "-" (no spaces)')
+    .meta({ description: 'The filesystem label of the disk (e2label, xfs_admin -L, …), as /dev/disk/by-label shows it' }),
+  path: mountPath.meta({ description: 'Where it is mounted, e.g. /srv/media' }),
+  fs: z.enum(['ext4', 'ext3', 'ext2', 'xfs', 'btrfs', 'f2fs', 'vfat', 'exfat', 'ntfs3']),
+  options: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:=+@/-]*$/, 'must be one mount option like noatime or uid=1000 (no commas, spaces or quotes)'))
+    .min(1)
+    .default(['defaults', 'nofail'])
+    .meta({ description: 'Mount options (default defaults,nofail: a missing disk does not stop the boot)' }),
+});
+
 const system = z.strictObject({
   timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'must be a tz database name like Europe/London').optional(),
   packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a package name')).default([]),
@@ -370,6 +521,85 @@ const system = z.strictObject({
       source: z.enum(['distro', 'upstream']).default('distro').meta({ description: 'distro: the distribution\'s docker.io; upstream: Docker\'s own repository' }),
     })
     .optional(),
+  sysctl: z
+    .record(sysctlKey, sysctlValue)
+    .default({})
+    .meta({ description: 'Kernel parameters, written to /etc/sysctl.d/90-ahl.conf and applied, e.g. {net.ipv4.ip_forward: 1}' }),
+  firewall: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      allow: z.array(firewallRule).default([]).meta({ description: 'What may reach the host; everything else coming in is dropped' }),
+      icmp: z.boolean().default(true).meta({ description: 'Answer ping (ICMPv6, which IPv6 needs, is always allowed)' }),
+    })
+    .optional()
+    .meta({
+      description:
+        'A host firewall (nftables table inet ahl): input dropped unless established, loopback, SSH (always, so ahl cannot be locked out) or allowed here. Without it, or with enabled: false, ahl\'s table is removed',
+    }),
+  swap: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      size: z
+        .string()
+        .regex(/^[1-9][0-9]{0,5}[MG]$/, 'must be a size like 512M or 2G')
+        .optional()
+        .meta({ description: 'Size of the swap file /swapfile' }),
+    })
+    .superRefine((s, ctx) => {
+      if (s.enabled && s.size === undefined) ctx.addIssue({ code: 'custom', path: ['size'], message: 'is required when swap is enabled' });
+    })
+    .optional()
+    .meta({ description: 'A swap file at /swapfile ({size: 1G}), or none ({enabled: false} turns it off and removes it); without it, swap is left as it is' }),
+  mounts: z
+    .array(mount)
+    .default([])
+    .meta({ description: 'Extra disks mounted by filesystem label, kept in /etc/fstab' }),
+  roles: z
+    .array(systemStep)
+    .default([])
+    .meta({ description: 'The lab\'s own roles and task files, run in order after ahl\'s bundled roles, each with its tag and vars' }),
+  requirements: repoPath
+    .optional()
+    .meta({ description: 'A requirements.yml in the lab repository: roles and collections installed with ansible-galaxy before each run' }),
+}).superRefine((s, ctx) => {
+  const seen = new Map<string, number>();
+  s.roles.forEach((step, i) => {
+    // What the tag comes from has been checked on its own: a malformed one is reported there once.
+    if ((step.role === undefined) === (step.tasks === undefined)) return;
+    const at = step.tag !== undefined ? 'tag' : step.role !== undefined ? 'role' : 'tasks';
+    if (at === 'tag' ? !STEP_TAG_RE.test(step.tag!) : at === 'role' ? !(step.role!.includes('/') ? REPO_PATH_RE : GALAXY_ROLE_RE).test(step.role!) : !REPO_PATH_RE.test(step.tasks!)) return;
+    const tag = systemStepTag(step);
+    if (!STEP_TAG_RE.test(tag)) ctx.addIssue({ code: 'custom', path: ['roles', i, at], message: `gives the tag "${tag}", which is not one: give tag (letters, digits, "_", "." and "-")` });
+    else if ((RESERVED_SYSTEM_TAGS as readonly string[]).includes(tag))
+      ctx.addIssue({ code: 'custom', path: ['roles', i, at], message: `gives the tag "${tag}", which ahl's own roles or Ansible use; give another tag` });
+    else if (seen.has(tag)) ctx.addIssue({ code: 'custom', path: ['roles', i, at], message: `gives the tag "${tag}", as roles[${seen.get(tag)}] does; give another tag` });
+    else seen.set(tag, i);
+    if (step.role !== undefined && isRequirementRole(step.role) && s.requirements === undefined)
+      ctx.addIssue({ code: 'custom', path: ['roles', i, 'role'], message: 'names a role by name, which system.requirements must install; give requirements, or a folder path like roles/NAME' });
+  });
+  // A role's vars are host variables: one name holds one value on a host.
+  const vars = new Map<string, { i: number; json: string }>();
+  s.roles.forEach((step, i) => {
+    for (const [name, value] of Object.entries(step.vars)) {
+      const path = ['roles', i, 'vars', name];
+      if (!VAR_NAME_RE.test(name)) ctx.addIssue({ code: 'custom', path, message: 'must be a variable name: letters, digits and "_", not starting with a digit' });
+      else if (/^(ahl|ansible)_/i.test(name) || RESERVED_VAR_NAMES.has(name))
+        ctx.addIssue({ code: 'custom', path, message: 'is a name ahl or Ansible keeps for itself (ahl_…, ansible_…, play keywords, magic variables); choose another' });
+      checkVarValue(value, path, ctx);
+      const json = JSON.stringify(value);
+      const before = vars.get(name);
+      if (before && before.json !== json) ctx.addIssue({ code: 'custom', path, message: `differs from roles[${before.i}].vars.${name}: the lab's role variables are host variables, one value per name` });
+      else if (!before) vars.set(name, { i, json });
+    }
+  });
+  const labels = new Map<string, number>();
+  const paths = new Map<string, number>();
+  s.mounts.forEach((m, i) => {
+    if (labels.has(m.label)) ctx.addIssue({ code: 'custom', path: ['mounts', i, 'label'], message: `is mounted by mounts[${labels.get(m.label)}] already` });
+    else labels.set(m.label, i);
+    if (paths.has(m.path)) ctx.addIssue({ code: 'custom', path: ['mounts', i, 'path'], message: `is where mounts[${paths.get(m.path)}] mounts already` });
+    else paths.set(m.path, i);
+  });
 });
 
 /** A value for a Compose `.env` line: single-quoted there, so it cannot hold a newline or a single quote. */
@@ -488,6 +718,8 @@ export type ImageSpec = z.output<typeof ImageSchema>;
 export type PersonaSpec = z.output<typeof PersonaSchema>;
 export type HostSpec = PersonaSpec['hosts'][string];
 export type SystemSpec = NonNullable<PersonaSpec['system']>;
+export type FirewallSpec = NonNullable<SystemSpec['firewall']>;
+export type MountSpec = SystemSpec['mounts'][number];
 export type WorkloadSpec = PersonaSpec['workloads'][number];
 export type BackupPolicy = NonNullable<PersonaSpec['backup']>;
 export type Resources = z.output<typeof resources>;
