@@ -45,7 +45,7 @@ export async function ahl(
 /** A copy of the example lab in a temporary folder, to break on purpose. */
 export function exampleLabCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ahl-cli-'));
-  for (const entry of ['lab.yaml', 'images', 'personas', 'stacks', 'schemas']) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
+  for (const entry of ['lab.yaml', 'images', 'personas', 'stacks', 'roles', 'tasks', 'schemas']) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
   return dir;
 }
 

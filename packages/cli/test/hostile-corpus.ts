@@ -154,6 +154,36 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: 'secret-file-ref-outside', edit: persona('    env: {GREETING: hello}', '    env: {GREETING: hello}\n    secrets: {TOKEN: "file:{CANARY}/secret.txt"}'), refused: /workloads\[0\]\.secrets\.TOKEN: .* outside the lab repository/ },
   { name: 'sops-ref-outside', edit: lab('tokenSecret: "env:PM_TOKEN_SECRET"', 'tokenSecret: "sops:../../secrets.yaml#pve.token"'), refused: /^lab\.yaml:3:\d+ proxmox\.tokenSecret: "\.\.\/\.\.\/secrets\.yaml" resolves to .*, outside/ },
   { name: 'state-path-outside', edit: lab('ssh: {hostKeyPolicy: accept-new}', 'ssh: {hostKeyPolicy: accept-new}\nstate: {backend: local, path: ../../elsewhere}'), refused: /state\.path: "\.\.\/\.\.\/elsewhere" resolves to .*, outside/ },
+  // ---- the lab's own roles, sysctl, firewall, swap and mounts (issue #25): data, strict forms, paths inside
+  {
+    name: 'jinja-lookup-in-role-vars',
+    edit: (f) => {
+      persona('  services:', `  roles:\n    - {role: roles/motd, vars: {motd_text: "{{ lookup('pipe', '${RUN}') }}", motd_more: {"k": ["{% raw %}x"]}}}\n  services:`)(f);
+      f['roles/motd/tasks/main.yml'] = '- {name: motd, ansible.builtin.debug: {msg: "{{ motd_text }}"}}\n';
+    },
+  },
+  { name: 'role-folder-dot-dot', edit: persona('  services:', '  roles:\n    - {role: ../../../../etc}\n  services:'), refused: /system\.roles\[0\]\.role: must be a role folder in the lab repository/ },
+  {
+    name: 'role-folder-symlink-out',
+    edit: persona('  services:', '  roles:\n    - {role: roles/innocent}\n  services:'),
+    setup: (dir, canary) => {
+      mkdirSync(join(dir, 'roles'));
+      symlinkSync(canary, join(dir, 'roles/innocent'));
+    },
+    refused: /system\.roles\[0\]\.role: "roles\/innocent" resolves to .*, outside the lab repository/,
+  },
+  { name: 'task-file-absolute', edit: persona('  services:', '  roles:\n    - {tasks: "{CANARY}/secret.yml"}\n  services:'), refused: /system\.roles\[0\]\.tasks: must be a path inside the lab repository/ },
+  { name: 'requirements-outside', edit: persona('  services:', '  requirements: ../requirements.yml\n  services:'), refused: /system\.requirements: must be a path inside the lab repository/ },
+  { name: 'role-var-connection-name', edit: (f) => {
+      persona('  services:', '  roles:\n    - {role: roles/motd, vars: {ansible_ssh_common_args: "-oProxyCommand=id"}}\n  services:')(f);
+      f['roles/motd/tasks/main.yml'] = '[]\n';
+    }, refused: /system\.roles\[0\]\.vars\.ansible_ssh_common_args: is a name ahl or Ansible keeps for itself/ },
+  { name: 'sysctl-key-newline', edit: persona('  services:', '  sysctl: {"vm.swappiness\\nkernel.modprobe": 1}\n  services:'), refused: /system\.sysctl\[.*\]: invalid name: must be a sysctl key/ },
+  { name: 'sysctl-value-pipe', edit: persona('  services:', `  sysctl: {kernel.core_pattern: "|/bin/sh -c '${RUN}'"}\n  services:`), refused: /system\.sysctl\.kernel\.core_pattern|system\.sysctl\["kernel\.core_pattern"\]: must be a whole number or words/ },
+  { name: 'firewall-rule-injection', edit: persona('  services:', '  firewall: {allow: [{port: 80, from: "0.0.0.0/0 accept; flush ruleset"}]}\n  services:'), refused: /system\.firewall\.allow\[0\]\.from: must be an IPv4 address or network/ },
+  { name: 'firewall-port-injection', edit: persona('  services:', '  firewall: {allow: [{port: "22 accept\\n}"}]}\n  services:'), refused: /system\.firewall\.allow\[0\]\.port: must be a port/ },
+  { name: 'mount-options-newline', edit: persona('  services:', '  mounts: [{label: data, path: /srv/data, fs: ext4, options: ["defaults\\n/dev/sda1 / ext4"]}]\n  services:'), refused: /system\.mounts\[0\]\.options\[0\]: must be one mount option/ },
+  { name: 'mount-label-space', edit: persona('  services:', '  mounts: [{label: "data /etc", path: /srv/data, fs: ext4}]\n  services:'), refused: /system\.mounts\[0\]\.label: must be a filesystem label/ },
   // ---- YAML itself
   {
     name: 'yaml-alias-bomb',

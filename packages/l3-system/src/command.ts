@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { SystemTag } from './content.js';
 import type { AnsibleStrategy } from './strategy.js';
 
 /** How to invoke ansible-playbook: everything argv and the environment are built from. */
@@ -14,7 +13,8 @@ export interface PlaybookInvocation {
   readonly inventoryDir: string;
   /** Hosts to converge (`--limit`); never empty. */
   readonly hosts: readonly string[];
-  readonly tags?: readonly SystemTag[];
+  /** Bundled roles' tags (SYSTEM_TAGS) and the lab's own (see `systemTags`). */
+  readonly tags?: readonly string[];
   /** `--check --diff`: report drift, change nothing. */
   readonly check: boolean;
   readonly forks: number;
@@ -31,6 +31,10 @@ export interface PlaybookInvocation {
   readonly strategy?: AnsibleStrategy;
   /** The ssh executable, when not ssh from PATH (the accept-new wrapper of a mitogen run). */
   readonly sshExecutable?: string | undefined;
+  /** Roles folders searched after the bundled ones: the lab's roles, Galaxy roles of system.requirements. */
+  readonly rolesPaths?: readonly string[];
+  /** Collections folders searched before Ansible's defaults: the collections of system.requirements. */
+  readonly collectionsPaths?: readonly string[];
 }
 
 /** The argv of one ansible-playbook run. Pure. */
@@ -51,12 +55,14 @@ export function ansiblePlaybookArgv(i: PlaybookInvocation): string[] {
 
 /**
  * The environment ansible-playbook runs with (on top of the caller's): the NDJSON callback, the
- * bundled roles, no colour, pipelining, SSH control sockets in the run's own folder, so masters
+ * bundled roles (then the lab's and the Galaxy ones), no colour, pipelining, SSH control sockets in the run's own folder, so masters
  * from another run (or another lab with the same addresses) are never reused, and the strategy
  * (mitogen's plugins when chosen). Pure.
  */
-export function ansibleEnv(i: Pick<PlaybookInvocation, 'contentDir' | 'inventoryDir' | 'strategy' | 'sshExecutable'>): Record<string, string> {
+export function ansibleEnv(i: Pick<PlaybookInvocation, 'contentDir' | 'inventoryDir' | 'strategy' | 'sshExecutable' | 'rolesPaths' | 'collectionsPaths'>): Record<string, string> {
   return {
+    // Ansible's own defaults stay after the requirements' collections.
+    ...(i.collectionsPaths?.length ? { ANSIBLE_COLLECTIONS_PATH: [...i.collectionsPaths, '~/.ansible/collections', '/usr/share/ansible/collections'].join(':') } : {}),
     ...(i.strategy?.name === 'mitogen_linear' ? { ANSIBLE_STRATEGY: 'mitogen_linear', ANSIBLE_STRATEGY_PLUGINS: i.strategy.pluginDir } : {}),
     ...(i.sshExecutable ? { ANSIBLE_SSH_EXECUTABLE: i.sshExecutable } : {}),
     ANSIBLE_CALLBACK_PLUGINS: join(i.contentDir, 'callback_plugins'),
@@ -64,7 +70,7 @@ export function ansibleEnv(i: Pick<PlaybookInvocation, 'contentDir' | 'inventory
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_PIPELINING: '1',
     ANSIBLE_RETRY_FILES_ENABLED: '0',
-    ANSIBLE_ROLES_PATH: join(i.contentDir, 'roles'),
+    ANSIBLE_ROLES_PATH: [join(i.contentDir, 'roles'), ...(i.rolesPaths ?? [])].join(':'),
     ANSIBLE_SSH_CONTROL_PATH_DIR: join(i.inventoryDir, 'cp'),
     ANSIBLE_STDOUT_CALLBACK: 'ahl_ndjson',
     // mitogen counts its whole bootstrap (SSH, then its Python on the host) in this timeout, which takes

@@ -1,8 +1,9 @@
 /**
  * The failures of running ansible-playbook itself (as opposed to a host failing, which is a result).
  * Each names the command, its exit status and keeps its output, with secrets already masked.
+ * REQUIREMENTS_FAILED: system.requirements could not be installed; no host was touched.
  */
-export type ConvergeErrorCode = 'ANSIBLE_NOT_FOUND' | 'ANSIBLE_FAILED';
+export type ConvergeErrorCode = 'ANSIBLE_NOT_FOUND' | 'ANSIBLE_FAILED' | 'REQUIREMENTS_FAILED';
 
 export class ConvergeError extends Error {
   override readonly name = 'ConvergeError';

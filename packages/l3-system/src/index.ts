@@ -5,10 +5,11 @@ export const layer = {
   engine: 'Ansible',
 } as const;
 
-export { ANSIBLE_DIR, SYSTEM_TAGS, type SystemTag } from './content.js';
+export { ANSIBLE_DIR, SYSTEM_TAGS, systemTags, type SystemTag } from './content.js';
 export { systemDigest } from './digest.js';
 export { selectHosts, systemHosts } from './targets.js';
-export { groupName, hostVars, inventoryYaml, osFamily, renderInventory, sshCommonArgs, type InventoryFiles, type InventoryOptions } from './inventory.js';
+export { groupName, hostVars, inventoryYaml, labRoleNames, osFamily, renderInventory, sshCommonArgs, type InventoryFiles, type InventoryOptions } from './inventory.js';
+export { ansibleGalaxyArgv, requirementSources, type RequirementSource } from './requirements.js';
 export { ansibleEnv, ansiblePlaybookArgv, commandLine, type PlaybookInvocation } from './command.js';
 export {
   parseEventLine,

@@ -1,4 +1,5 @@
-import { knownHostsFile, labFile, shellQuote, sshUser, yamlLib, type Host, type Lab } from '@ahl/core';
+import { isRequirementRole, knownHostsFile, labFile, shellQuote, sshUser, systemStepTag, yamlLib, type Host, type Lab, type SystemSpec } from '@ahl/core';
+import { BUNDLED_ROLES } from './content.js';
 import { systemHosts } from './targets.js';
 
 /** Rendered files, by path relative to the inventory folder: `inventory.yml` and `host_vars/HOST.yml`. */
@@ -39,11 +40,81 @@ export function sshCommonArgs(lab: Lab, opts: InventoryOptions = {}): string {
   return args.map(shellQuote).join(' ');
 }
 
-/** The variables the bundled roles read, from the persona's `system` section and the host's facts. */
+/** A lab role folder as written (`./roles/motd/`), as one key: `roles/motd`. */
+export function roleFolder(role: string): string {
+  return role.replace(/^\.\//, '').replace(/\/+$/, '');
+}
+
+/**
+ * The name Ansible runs each of the lab's role folders under, by folder (`roles/motd` → `motd`): its
+ * last segment, so task names read `motd : …`, unless another folder of the lab ends the same way or
+ * it is the name of a bundled role; then its absolute path, which is unique. Decided over the whole
+ * lab, never over the hosts of one run, so a host's variables (and its digest) do not depend on what
+ * else is converged with it. The runner lays out the named ones as links (see `labRoleLinks`). Pure.
+ */
+export function labRoleNames(lab: Lab): Map<string, string> {
+  const folders = [...new Set(systemHosts(lab).flatMap((h) => h.system!.roles.flatMap((r) => (r.role !== undefined && !isRequirementRole(r.role) ? [roleFolder(r.role)] : []))))].sort();
+  const last = (f: string) => f.slice(f.lastIndexOf('/') + 1);
+  const count = new Map<string, number>();
+  for (const f of folders) count.set(last(f), (count.get(last(f)) ?? 0) + 1);
+  return new Map(folders.map((f) => [f, count.get(last(f)) === 1 && !(BUNDLED_ROLES as readonly string[]).includes(last(f)) ? last(f) : labFile(lab, f)]));
+}
+
+/** An allow rule's source as nftables takes it: an address, or a network by its first address (10.0.0.7/24 → 10.0.0.0/24). */
+function networkOf(from: string): string {
+  const [addr, len] = from.split('/');
+  if (len === undefined) return from;
+  const bits = Number(len);
+  const n = addr!.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  const net = bits === 0 ? 0 : (n & ((0xffffffff << (32 - bits)) >>> 0)) >>> 0;
+  return `${[24, 16, 8, 0].map((sh) => (net >>> sh) & 255).join('.')}/${bits}`;
+}
+
+/** MiB of a swap size as written: 512M, 2G. */
+function mebibytes(size: string): number {
+  return Number(size.slice(0, -1)) * (size.endsWith('G') ? 1024 : 1);
+}
+
+/**
+ * The variables of system.roles, system.sysctl, firewall, swap and mounts. Every value is data: the
+ * roles render it with templates (strictly validated by the schema), never build commands from it.
+ */
+function settingsVars(lab: Lab, s: SystemSpec, names: Map<string, string>): Record<string, unknown> {
+  return {
+    ahl_firewall:
+      s.firewall && s.firewall.enabled
+        ? {
+            allow: s.firewall.allow.map((r) => ({ from: r.from === undefined ? null : networkOf(r.from), port: r.port, proto: r.proto })),
+            icmp: s.firewall.icmp,
+            // SSH is always let in, on 22 and on sshd's own port: a converge must not lock ahl out.
+            ssh_ports: [...new Set([22, s.sshd.port])].sort((a, b) => a - b),
+          }
+        : null,
+    ahl_mounts: s.mounts.map((m) => ({ fs: m.fs, label: m.label, options: m.options.join(','), path: m.path })),
+    ahl_roles: s.roles.map((r) =>
+      r.tasks !== undefined
+        ? { tag: systemStepTag(r), tasks: labFile(lab, r.tasks) }
+        : { role: isRequirementRole(r.role!) ? r.role! : names.get(roleFolder(r.role!))!, tag: systemStepTag(r) },
+    ),
+    ahl_swap: s.swap ? { enabled: s.swap.enabled, size_mib: s.swap.size === undefined ? null : mebibytes(s.swap.size) } : null,
+    ahl_sysctl: Object.entries(s.sysctl)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, value]) => ({ key, value: String(value) })),
+  };
+}
+
+/**
+ * The variables the bundled roles read, from the persona's `system` section and the host's facts,
+ * and the vars of the lab's own roles and task files as host variables of their own names.
+ */
 export function hostVars(lab: Lab, host: Host): Record<string, unknown> {
   const s = host.system;
   if (!s) throw new Error(`host ${host.name} has no system section`);
+  // The schema refuses ahl_… names and one name with two values, so the spread below overwrites nothing.
+  const own = Object.assign({}, ...s.roles.map((r) => r.vars)) as Record<string, unknown>;
   return {
+    ...own,
+    ...settingsVars(lab, s, labRoleNames(lab)),
     ahl_apt_proxy: s.aptProxy ?? null,
     ahl_container_engine: s.containerEngine ? { kind: s.containerEngine.kind, source: s.containerEngine.source } : null,
     ahl_directories: s.directories.map((d) => ({ group: d.group, mode: d.mode, owner: d.owner, path: d.path })),

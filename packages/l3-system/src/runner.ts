@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { hostsWrap, Redactor, silentReporter, type Lab, type Reporter } from '@ahl/core';
+import { hostsWrap, labFile, Redactor, silentReporter, type Host, type Lab, type Reporter } from '@ahl/core';
 import { ansibleEnv, ansiblePlaybookArgv, commandLine } from './command.js';
-import { ANSIBLE_DIR, type SystemTag } from './content.js';
+import { ANSIBLE_DIR } from './content.js';
 import { ConvergeError } from './errors.js';
 import { parseEventLine, summarizeEvents, type AnsibleEvent, type HostConvergeResult } from './events.js';
 import { systemDigest } from './digest.js';
-import { renderInventory } from './inventory.js';
+import { labRoleNames, renderInventory } from './inventory.js';
+import { findAnsibleGalaxy, installRequirements, requirementFiles } from './requirements.js';
 import { acceptNewSshWrapper, chooseStrategy, SSH_WRAPPER, type AnsibleStrategy } from './strategy.js';
 import { selectHosts } from './targets.js';
 
@@ -43,7 +44,11 @@ export interface ConvergeOptions extends PlaybookOptions {
   readonly targets?: readonly string[];
   /** Report drift (`--check --diff`) and change nothing. */
   readonly check?: boolean;
-  readonly tags?: readonly SystemTag[];
+  /**
+   * Only these roles: bundled roles' tags (SYSTEM_TAGS) and the tags of the lab's own roles and task
+   * files (`systemTags(lab)` lists both). A lab role's tag runs that role alone.
+   */
+  readonly tags?: readonly string[];
   /** Hosts just created (by `ahl up`): wait for SSH and their first boot before converging. */
   readonly waitHosts?: readonly string[];
   /**
@@ -151,7 +156,7 @@ export async function convergeSystem(lab: Lab, opts: ConvergeOptions = {}): Prom
   // A full converge records on each host the digest of what it applied; a partial one (--tags) or a
   // --check records nothing.
   const vars = opts.check || opts.tags?.length ? undefined : { ahl_digests: Object.fromEntries(await Promise.all(hosts.map(async (h) => [h.name, await systemDigest(lab, h)]))), ahl_skip_unchanged: Boolean(opts.skipUnchanged) };
-  const { unchanged, ...r } = await runSystemPlaybook(lab, 'site.yml', hosts.map((h) => h.name), opts, opts.check ? 'checking' : 'converging', vars);
+  const { unchanged, ...r } = await runSystemPlaybook(lab, 'site.yml', hosts.map((h) => h.name), opts, opts.check ? 'checking' : 'converging', vars, (dir, o) => labContent(lab, hosts, dir, o));
   return { ...r, hosts: r.hosts.map((h) => (unchanged.has(h.host) ? { ...h, unchanged: true } : h)) };
 }
 
@@ -176,6 +181,34 @@ export async function pendingReboots(lab: Lab, opts: Omit<ConvergeOptions, 'chec
   );
 }
 
+/** How a run's private folder is readied for the lab's own content: what runs the galaxy installs. */
+interface LabContentRun {
+  readonly ansiblePlaybook: string;
+  readonly env: Record<string, string>;
+  readonly spawn: PlaybookSpawner;
+  readonly redactor: Redactor;
+}
+
+/**
+ * Lays out the lab's own roles for one run in its private folder `dir`: a link `lab-roles/NAME` to
+ * each role folder that runs under its short name (see `labRoleNames`), the requirements of these
+ * hosts installed with ansible-galaxy, and the folders holding the lab's roles last (for roles a lab
+ * role names in its meta dependencies). Returns the roles and collections folders to search.
+ */
+export async function labContent(lab: Lab, hosts: readonly Host[], dir: string, o: LabContentRun): Promise<{ rolesPaths: string[]; collectionsPaths: string[] }> {
+  const names = labRoleNames(lab);
+  const links = join(dir, 'lab-roles');
+  const parents = new Set<string>();
+  if (names.size) await mkdir(links);
+  for (const [folder, name] of names) {
+    parents.add(dirname(labFile(lab, folder)));
+    if (!name.startsWith('/')) await symlink(labFile(lab, folder), join(links, name));
+  }
+  const files = requirementFiles(hosts);
+  const galaxy = files.length ? await installRequirements(lab, files, dir, { ansibleGalaxy: findAnsibleGalaxy(o.ansiblePlaybook), ...o }) : { rolesPaths: [], collectionsPaths: [] };
+  return { rolesPaths: [...(names.size ? [links] : []), ...galaxy.rolesPaths, ...[...parents].sort()], collectionsPaths: [...galaxy.collectionsPaths] };
+}
+
 async function runSystemPlaybook(
   lab: Lab,
   playbook: string,
@@ -183,6 +216,7 @@ async function runSystemPlaybook(
   opts: ConvergeOptions,
   verb: string,
   vars?: Record<string, unknown>,
+  prepare?: (dir: string, o: LabContentRun) => Promise<{ rolesPaths: string[]; collectionsPaths: string[] }>,
 ): Promise<ConvergeResult & { unchanged: ReadonlySet<string> }> {
   const env = opts.env ?? process.env;
   const reporter = opts.reporter ?? silentReporter;
@@ -195,6 +229,8 @@ async function runSystemPlaybook(
       await mkdir(dirname(join(dir, rel)), { recursive: true });
       await writeFile(join(dir, rel), text, { mode: 0o600 });
     }
+    const spawn = opts.spawn ?? execaPlaybookSpawner;
+    const paths = prepare ? await prepare(dir, { ansiblePlaybook, env: definedEnv(env), spawn, redactor }) : undefined;
     const wrap = opts.wrap ?? hostsWrap(lab);
     const varsFile = vars ? join(dir, 'ahl-vars.json') : undefined;
     if (varsFile) await writeFile(varsFile, JSON.stringify(vars), { mode: 0o600 });
@@ -211,11 +247,12 @@ async function runSystemPlaybook(
       ...(opts.tags ? { tags: opts.tags } : {}),
       ...(opts.waitHosts?.length ? { waitHosts: opts.waitHosts } : {}),
       ...(wrap ? { wrap } : {}),
+      ...(paths?.rolesPaths.length ? { rolesPaths: paths.rolesPaths } : {}),
+      ...(paths?.collectionsPaths.length ? { collectionsPaths: paths.collectionsPaths } : {}),
     };
     const argv = ansiblePlaybookArgv(invocation);
     const started = Date.now();
     reporter.info(`${verb} ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.join(', ')}`);
-    const spawn = opts.spawn ?? execaPlaybookSpawner;
     const { events, other, onLine } = collectPlaybookEvents({ redactor, reporter, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
     const { exitCode, stderr, signal } = await spawn(argv, {
       env: { ...definedEnv(env), ...ansibleEnv(invocation) },

@@ -1,16 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadLab, MemoryReporter, type Lab } from '@ahl/core';
 import { buildImage, GuestLab, newRunId, ssh, type Guest } from '@ahl/testlab';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretSweep, type SecretFinding } from '../../../test-support/secret-sweep.js';
-import { convergeSystem, type ConvergeOptions, type ConvergeResult } from '../src/index.js';
+import { convergeSystem, type AnsibleEvent, type ConvergeOptions, type ConvergeResult } from '../src/index.js';
+
+/** The example lab at the repository root: its own role (roles/motd) runs on tinker here. */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 /*
  * The tool tier: real ansible-playbook with the bundled content against real Debian guests.
  * One lab serves the whole file, and the tests run in order on it: a first converge, a second one
  * (idempotence), then drift made by hand, seen by --check and repaired. devops-1 and tinker-1 are
- * booted; tinker-2 is declared but never started, so it is the host that is down.
+ * booted; tinker-2 is declared but never started, so it is the host that is down. tinker also has
+ * what issue #25 added, on the same guests: the lab's own roles (the example lab's roles/motd, a task
+ * file and a role installed from a local requirements.yml), sysctl, the nftables firewall, a swap
+ * file and a disk mounted by label (a loop device the test makes).
  */
 describe('converge system on real guests', () => {
   let lab: GuestLab;
@@ -20,6 +28,7 @@ describe('converge system on real guests', () => {
   let opts: ConvergeOptions;
   const runId = newRunId();
   const times: Record<string, number> = {};
+  let first: ConvergeResult;
   /** What each converge returned, for the secret sweep. */
   const outputs: string[] = [];
 
@@ -64,6 +73,16 @@ describe('converge system on real guests', () => {
       'os: {family: debian, release: bookworm}\nsource: {url: "https://cloud.debian.org/d.qcow2", checksumUrl: "https://cloud.debian.org/SHA512SUMS"}\n',
     );
     writeFileSync(join(dir, 'motd'), 'from a source file\n');
+    // The lab's own content: the example lab's role, a task file, and a role from requirements.yml by a local path.
+    cpSync(join(REPO, 'roles/motd'), join(dir, 'roles/motd'), { recursive: true });
+    mkdirSync(join(dir, 'tasks'));
+    writeFileSync(join(dir, 'tasks/marker.yml'), '- name: Write the marker\n  ansible.builtin.copy: {dest: /etc/ahl-marker, content: "{{ marker_text }}\\n", mode: "0644"}\n');
+    mkdirSync(join(dir, 'vendor/greet/tasks'), { recursive: true });
+    mkdirSync(join(dir, 'vendor/greet/meta'));
+    writeFileSync(join(dir, 'vendor/greet/meta/main.yml'), 'galaxy_info: {author: lab, description: greet, license: MIT, min_ansible_version: "2.15"}\ndependencies: []\n');
+    writeFileSync(join(dir, 'vendor/greet/tasks/main.yml'), '- name: Greet\n  ansible.builtin.copy: {dest: /etc/ahl-greet, content: "hello {{ greet_who }}\\n", mode: "0644"}\n');
+    await execa('tar', ['-C', join(dir, 'vendor'), '-czf', join(dir, 'vendor/greet.tar.gz'), 'greet']);
+    writeFileSync(join(dir, 'requirements.yml'), 'roles:\n  - {name: greet, src: ./vendor/greet.tar.gz}\n');
     writeFileSync(
       join(dir, 'personas/devops.yaml'),
       `template: debian-bookworm@stable
@@ -96,6 +115,22 @@ system:
   packages: [jq]
   unattendedUpgrades: false
   monitoring: {nodeExporter: {listen: ":9110"}}
+  sysctl: {vm.swappiness: 13, net.ipv4.ip_forward: 1}
+  swap: {size: 64M}
+  firewall:
+    allow:
+      - {port: 8080}
+      - {port: 9110, from: 10.77.0.11}
+  mounts:
+    - {label: ahldata, path: /mnt/ahl-data, fs: ext4}
+  requirements: requirements.yml
+  roles:
+    - role: roles/motd
+      vars:
+        motd_banner: "tinker: {{ lookup('pipe', 'touch ${join(dir, 'canary2')}') }}"
+        motd_lines: [one, two]
+    - {tasks: tasks/marker.yml, vars: {marker_text: marker v1}}
+    - {role: greet, vars: {greet_who: lab}}
 hosts:
   tinker-1: {node: pve1, ip: 10.77.0.12/24, gateway: 10.77.0.1}
   tinker-2: {node: pve1, ip: 10.77.0.13/24, gateway: 10.77.0.1}
@@ -107,6 +142,9 @@ hosts:
     opts = { knownHostsFile: join(lab.runDir, 'known_hosts'), wrap: lab.network.exec };
     // A login user nobody declares any more: removeUndeclaredUsers must remove it.
     expect((await ssh(devops.ssh, 'sudo useradd -m -s /bin/bash olduser && echo made')).stdout.trim()).toBe('made');
+    // The extra disk tinker mounts by label: a small ext4 filesystem on a loop device.
+    const disk = await ssh(tinker.ssh, 'sudo truncate -s 16M /var/tmp/ahl-data.img && sudo mkfs.ext4 -q -L ahldata /var/tmp/ahl-data.img && sudo losetup -f /var/tmp/ahl-data.img && sudo udevadm settle && test -e /dev/disk/by-label/ahldata && echo disk');
+    expect(disk.stdout.trim(), disk.stderr).toBe('disk');
   });
 
   afterAll(async () => {
@@ -127,6 +165,7 @@ hosts:
     const t0 = Date.now();
     const r = await run({ reporter });
     times.first = Date.now() - t0;
+    first = r;
     expect(r.ok).toBe(false);
     expect(r.exitCode).toBe(4);
     expect(r.hosts.map((h) => [h.host, h.status])).toEqual([
@@ -187,6 +226,37 @@ hosts:
     expect((await ssh(tinker.ssh, 'apt-config dump APT::Periodic::Unattended-Upgrade')).stdout).toContain('"0"');
   });
 
+  it('runs the lab\'s own roles after ahl\'s, in order, with their vars as data', async () => {
+    const order = host(first, 'tinker-1').changed.map((c) => c.task).filter((t) => /^(roles\/motd|motd|greet) : |^Write the marker$/.test(t));
+    expect(order).toEqual(['motd : Write the login message', 'Write the marker', 'greet : Greet']);
+    const r = await ssh(tinker.ssh, 'cat /etc/motd /etc/ahl-marker /etc/ahl-greet');
+    expect(r.stdout).toBe(`tinker: {{ lookup('pipe', 'touch ${join(lab.runDir, 'lab', 'canary2')}') }}\n  one\n  two\nmarker v1\nhello lab`);
+    expect(existsSync(join(lab.runDir, 'lab', 'canary2'))).toBe(false);
+  });
+
+  it('applies sysctl, turns the swap file on and mounts the disk by its label', async () => {
+    const r = await ssh(tinker.ssh, 'sudo sysctl -n vm.swappiness net.ipv4.ip_forward; tail -n +2 /etc/sysctl.d/90-ahl.conf; sudo swapon --show=NAME,SIZE --noheadings --raw; findmnt -rn -o TARGET,FSTYPE /mnt/ahl-data; grep -c "^LABEL=ahldata /mnt/ahl-data ext4 defaults,nofail 0 2$" /etc/fstab');
+    expect(r.stdout.trim().split('\n')).toEqual(['13', '1', 'net.ipv4.ip_forward = 1', 'vm.swappiness = 13', '/swapfile 64M', '/mnt/ahl-data ext4', '1']);
+  });
+
+  it('the firewall lets in SSH and what is allowed, from where it is allowed, and drops the rest', async () => {
+    // Two listeners on tinker-1 (busybox's httpd: it starts at once even under emulation): 8080 is
+    // allowed from anywhere, 8081 is not declared; 9110 (node_exporter) only from devops-1.
+    const listen = await ssh(tinker.ssh, 'for p in 8080 8081; do sudo systemd-run --quiet --unit=ahl-probe-$p busybox httpd -f -p $p -h /tmp; done; for i in $(seq 1 150); do ss -ltn | grep -q ":8081 " && ss -ltn | grep -q ":8080 " && echo up && break; sleep 0.2; done');
+    expect(listen.stdout.trim()).toBe('up');
+    // From the lab network's gateway (10.77.0.1), as a client outside the allow list's source would.
+    const inLab = async (argv: string[]) => {
+      const [cmd, ...args] = lab.network.exec(argv);
+      return (await execa(cmd!, args, { reject: false })).exitCode;
+    };
+    const probe = (port: number) => inLab(['curl', '-s', '-o', '/dev/null', '--max-time', '3', `http://10.77.0.12:${port}/`]);
+    // curl exits 28 on a timeout: the packets were dropped, not refused (7). The probes run at once.
+    const [sshPort, allowed, undeclared, notFromHere] = await Promise.all([inLab(['timeout', '3', 'bash', '-c', '</dev/tcp/10.77.0.12/22']), probe(8080), probe(8081), probe(9110)]);
+    expect({ sshPort, allowed, undeclared, notFromHere }).toEqual({ sshPort: 0, allowed: 0, undeclared: 28, notFromHere: 28 });
+    expect((await ssh(devops.ssh, 'curl -s --max-time 4 http://10.77.0.12:9110/metrics | grep -c "^node_uname_info"')).stdout.trim()).toBe('1');
+    expect((await ssh(tinker.ssh, 'systemctl is-enabled ahl-firewall; sudo systemctl stop ahl-probe-8080 ahl-probe-8081')).stdout.trim()).toBe('enabled');
+  });
+
   it('changes nothing on a second run (changed=0 on every host)', async () => {
     const t0 = Date.now();
     const r = await run({ targets: ['devops-1', 'tinker-1'] });
@@ -197,6 +267,19 @@ hosts:
       expect(h.counts.changed, `${h.host}: ${JSON.stringify(h.changed)}`).toBe(0);
       expect(h.status).toBe('ok');
     }
+  });
+
+  it('--tags with a lab role\'s tag runs that role alone', async () => {
+    expect((await ssh(tinker.ssh, 'echo tampered | sudo tee /etc/motd >/dev/null && echo done')).stdout.trim()).toBe('done');
+    const events: AnsibleEvent[] = [];
+    const t0 = Date.now();
+    const r = await run({ targets: ['tinker-1'], tags: ['motd'], onEvent: (e) => events.push(e) });
+    times.tagged = Date.now() - t0;
+    expect(r.hosts.map((h) => [h.host, h.status, h.changed.map((c) => c.task)])).toEqual([['tinker-1', 'changed', ['motd : Write the login message']]]);
+    const ran = new Set(events.flatMap((e) => (e.event === 'host_task' && e.status !== 'skipped' ? [e.task] : [])));
+    // Besides the role's own tasks, only facts and the steps that include it ran: no bundled role, no other lab role.
+    for (const t of ran) expect(['Gathering Facts', "Run the lab's roles and task files", "Run the lab's role"].includes(t) || t.startsWith('motd : '), t).toBe(true);
+    expect((await ssh(tinker.ssh, 'head -n 1 /etc/motd')).stdout.trim()).toMatch(/^tinker: /);
   });
 
   it('--check reports exactly the drift made by hand, and a converge repairs it', async () => {
@@ -231,13 +314,17 @@ hosts:
 
     const file = join(model.root, 'personas/devops.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('devops: managed by ahl', 'devops: managed by ahl, again'));
+    // tinker's persona is as it was; one of the lab's role files changed: its digest covers them.
+    const template = join(model.root, 'roles/motd/templates/motd.j2');
+    writeFileSync(template, `${readFileSync(template, 'utf8')}(edited)\n`);
     const reloaded = await loadLab(model.root);
     model = reloaded.lab!;
     const changed = await run({ targets: ['devops-1', 'tinker-1'], skipUnchanged: true });
     expect(changed.hosts.map((h) => [h.host, h.status, h.unchanged ?? false, h.changed.map((c) => c.task)])).toEqual([
       ['devops-1', 'changed', false, ['files : Write the declared files']],
-      ['tinker-1', 'ok', true, []],
+      ['tinker-1', 'changed', false, ['motd : Write the login message']],
     ]);
     expect((await ssh(devops.ssh, 'cat /etc/ahl-motd')).stdout.trim()).toBe('devops: managed by ahl, again');
+    expect((await ssh(tinker.ssh, 'tail -n 1 /etc/motd')).stdout.trim()).toBe('(edited)');
   });
 });

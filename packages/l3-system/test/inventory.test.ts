@@ -64,7 +64,30 @@ describe('renderInventory', () => {
           owner: !unsafe root
           path: !unsafe /etc/app.conf
           src: !unsafe <lab>/files/app.conf
+      ahl_firewall:
+        allow:
+          - from: null
+            port: 443
+            proto: !unsafe tcp
+          - from: null
+            port: !unsafe 60000-61000
+            proto: !unsafe udp
+          - from: !unsafe 10.0.0.0/24
+            port: 9100
+            proto: !unsafe tcp
+        icmp: true
+        ssh_ports:
+          - 22
       ahl_hostname: !unsafe devops-01
+      ahl_mounts:
+        - fs: !unsafe ext4
+          label: !unsafe media
+          options: !unsafe defaults,nofail
+          path: !unsafe /srv/media
+        - fs: !unsafe xfs
+          label: !unsafe backup
+          options: !unsafe noatime,nofail
+          path: !unsafe /mnt/backup
       ahl_node_exporter:
         enabled: true
         listen: !unsafe :9100
@@ -74,6 +97,11 @@ describe('renderInventory', () => {
         - !unsafe tree
       ahl_persona: !unsafe devops
       ahl_remove_undeclared_users: true
+      ahl_roles:
+        - role: !unsafe motd
+          tag: !unsafe motd
+        - tag: !unsafe hello
+          tasks: !unsafe <lab>/tasks/hello.yml
       ahl_services:
         - enabled: true
           name: !unsafe ssh
@@ -85,6 +113,16 @@ describe('renderInventory', () => {
         password_authentication: false
         permit_root_login: false
         port: 22
+      ahl_swap:
+        enabled: true
+        size_mib: 1024
+      ahl_sysctl:
+        - key: !unsafe net.ipv4.ip_forward
+          value: !unsafe "1"
+        - key: !unsafe net.ipv4.tcp_rmem
+          value: !unsafe 4096 87380 6291456
+        - key: !unsafe vm.swappiness
+          value: !unsafe "10"
       ahl_timezone: !unsafe Europe/London
       ahl_unattended_upgrades: true
       ahl_users:
@@ -96,6 +134,15 @@ describe('renderInventory', () => {
           ssh_keys:
             - !unsafe ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLNHl8gVtMqPKW2ojpPb2LKKs4+plPNxUMusL7yDGuR ops@example
           sudo: !unsafe nopasswd
+      hello_to: !unsafe ops
+      motd_banner: !unsafe "{{ lookup('pipe', 'id') }} managed by ahl"
+      motd_extra:
+        colour: !unsafe blue
+        lines:
+          - !unsafe one
+          - 2
+          - true
+          - null
       --- host_vars/docker-01.yml
       # Rendered by ahl (L3 system) from the lab files; edits here are lost.
       ahl_apt_proxy: null
@@ -104,7 +151,17 @@ describe('renderInventory', () => {
         source: !unsafe distro
       ahl_directories: []
       ahl_files: []
+      ahl_firewall:
+        allow:
+          - from: null
+            port: 80
+            proto: !unsafe tcp
+        icmp: false
+        ssh_ports:
+          - 22
+          - 2222
       ahl_hostname: !unsafe docker-01
+      ahl_mounts: []
       ahl_node_exporter:
         enabled: true
         listen: !unsafe 10.0.0.21:9100
@@ -112,12 +169,19 @@ describe('renderInventory', () => {
       ahl_packages: []
       ahl_persona: !unsafe docker
       ahl_remove_undeclared_users: false
+      ahl_roles:
+        - role: !unsafe <lab>/vendor/users
+          tag: !unsafe local_users
       ahl_services: []
       ahl_sshd:
         allow_users: null
         password_authentication: false
         permit_root_login: false
-        port: 22
+        port: 2222
+      ahl_swap:
+        enabled: false
+        size_mib: null
+      ahl_sysctl: []
       ahl_timezone: null
       ahl_unattended_upgrades: false
       ahl_users: []

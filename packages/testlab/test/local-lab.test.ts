@@ -44,7 +44,7 @@ describe('the local lab for the example lab', () => {
     expect(text).not.toContain('haos:');
     // Laid over the example lab, it validates and says how to reach the guests, nodes and mirrors.
     const dir = mkdtempSync(join(tmpdir(), 'ahl-overlay-'));
-    for (const entry of ['lab.yaml', 'images', 'personas', 'stacks']) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
+    for (const entry of ['lab.yaml', 'images', 'personas', 'stacks', 'roles', 'tasks']) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
     writeFileSync(join(dir, 'lab.local.yaml'), text.replace('"AB:CD"', `"${Array(32).fill('AB').join(':')}"`));
     const local = await loadLab(dir);
     expect(local.errors).toEqual([]);
