@@ -290,7 +290,7 @@ describe('the local lab', () => {
     // The seed the operator would write for the physical machine: the stand-in booted these documents.
     const seed = await ahl(['image', 'seed', 'nuc-01', '--print', '--dir', dir]);
     expect(seed.code, seed.stderr).toBe(0);
-    const instanceId = /instance-id: "([^"]+)"/.exec(seed.stdout)?.[1];
+    const instanceId = /^instance-id: (\S+)$/m.exec(seed.stdout)?.[1];
     expect(instanceId).toMatch(/^ahl-nuc-01-[0-9a-f]{12}$/);
     const serial = () => {
       const f = join(dir, '.ahl/lab/run/metal/nuc-01/serial.log');
