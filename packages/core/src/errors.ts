@@ -164,6 +164,13 @@ export const catalogue = {
     why: () => 'the S3-compatible store named by lab.yaml captureStore refused or could not be reached',
     hint: () => 'check captureStore (endpoint, bucket, pathStyle) and the credentials its secret references hold; the bucket must exist',
   }),
+  DISK_SHRINK: entry<{ disks: string }>({
+    kind: 'invalid',
+    title: 'A disk would shrink',
+    message: (a) => `the plan makes ${a.disks} smaller; nothing was applied`,
+    why: () => 'Proxmox grows a VM disk in place but never shrinks one: the apply would fail halfway, and cutting a disk short loses what lies past the new end',
+    hint: () => 'put the size back to at least what the disk has now; to get a smaller disk, add a new one, move the data over, and then remove the old one',
+  }),
   PASSTHROUGH_NEEDS_ROOT: entry<{ hosts: string }>({
     kind: 'invalid',
     title: 'Passthrough disks need root@pam',

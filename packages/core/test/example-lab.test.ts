@@ -42,6 +42,8 @@ describe('the example lab at the repository root', () => {
       network: { bridge: 'vmbr0', model: 'virtio', firewall: false },
       disk: { datastore: 'local-lvm', interface: 'scsi0', ssd: true, discard: true },
       passthrough: [],
+      disks: [],
+      nics: [],
       onBoot: true,
       tags: ['ahl', 'docker', 'media'],
       groups: ['media'],

@@ -23,7 +23,7 @@ export {
   type RenderedModule,
   type UnresolvedHost,
 } from './render.js';
-export { diffValues, parseUiLine, summarisePlan, type AttributeChange, type HostAction, type HostPlan, type PlanSummary, type TfDiagnostic, type TfPlanJson, type TfUiEvent } from './plan.js';
+export { diffValues, parseUiLine, summarisePlan, type AttributeChange, type DiskResize, type HostAction, type HostPlan, type PlanSummary, type TfDiagnostic, type TfPlanJson, type TfUiEvent } from './plan.js';
 export {
   applyPlan,
   channelTemplates,

@@ -27,6 +27,16 @@ export interface HostPlan {
   readonly drift: readonly AttributeChange[];
   /** An existing VM taken into Terraform's state (its import id, `node/vmid`). */
   readonly adopt?: string;
+  /** Disks whose size changes, for an update: Proxmox grows one in place and never shrinks one. */
+  readonly resizes: readonly DiskResize[];
+}
+
+export interface DiskResize {
+  /** The slot, e.g. scsi1. */
+  readonly slot: string;
+  /** GiB. */
+  readonly from: number;
+  readonly to: number;
 }
 
 export interface PlanSummary {
@@ -128,12 +138,28 @@ export function summarisePlan(plan: TfPlanJson, hostOf: (resourceName: string) =
       replaceBecause: action === 'replace' ? (rc.change.replace_paths ?? []).map((p) => p.join('.')) : [],
       drift: drift.get(rc.address) ?? [],
       ...(rc.change.importing?.id ? { adopt: rc.change.importing.id } : {}),
+      resizes: action === 'update' ? diskResizes(rc.change) : [],
     });
   }
   hosts.sort((a, b) => a.host.localeCompare(b.host));
   const counts: Record<HostAction, number> = { create: 0, update: 0, replace: 0, delete: 0, 'no-op': 0 };
   for (const h of hosts) counts[h.action]++;
   return { hosts, counts, changes: hosts.some((h) => h.action !== 'no-op' || h.adopt !== undefined) };
+}
+
+/** The disks of a VM, by slot, whose size is known on both sides of a change and differs. */
+function diskResizes(c: TfChange): DiskResize[] {
+  const sizes = (v: unknown): Map<string, number> => {
+    const disks = isObject(v) && Array.isArray(v.disk) ? v.disk : [];
+    return new Map(disks.filter(isObject).flatMap((d) => (typeof d.interface === 'string' && typeof d.size === 'number' ? [[d.interface, d.size] as const] : [])));
+  };
+  const before = sizes(c.before);
+  return [...sizes(c.after)]
+    .flatMap(([slot, to]) => {
+      const from = before.get(slot);
+      return from !== undefined && from !== to ? [{ slot, from, to }] : [];
+    })
+    .sort((a, b) => a.slot.localeCompare(b.slot, 'en', { numeric: true }));
 }
 
 /** A diagnostic Terraform printed (an error or a warning), from its `-json` stream. */

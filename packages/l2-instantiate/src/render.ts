@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { stateDir, vmHosts, type Lab, type TemplateManifest, type VmHost } from '@ahl/core';
+import { diskSerial, stateDir, vmHosts, type Lab, type TemplateManifest, type VmHost } from '@ahl/core';
 import { templateTag } from '@ahl/l1-image';
 
 /*
@@ -196,6 +196,16 @@ function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest, template
         ssd: host.disk.ssd,
         discard: host.disk.discard ? 'on' : 'ignore',
       },
+      // Extra disks carry a serial, so L3 finds each one inside the guest (/dev/disk/by-id/*ahl-SLOT).
+      ...host.disks.map((d) => ({
+        datastore_id: d.datastore,
+        interface: d.slot,
+        size: d.size,
+        serial: diskSerial(d.slot),
+        backup: d.backup,
+        ...(d.slot.startsWith('virtio') ? {} : { ssd: host.disk.ssd }),
+        discard: host.disk.discard ? 'on' : 'ignore',
+      })),
     ],
     network_device: [
       {
@@ -205,6 +215,13 @@ function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest, template
         ...(host.network.vlan !== undefined ? { vlan_id: host.network.vlan } : {}),
         ...(host.mac !== undefined ? { mac_address: host.mac.toUpperCase() } : {}),
       },
+      ...host.nics.map((n) => ({
+        bridge: n.bridge,
+        model: n.model,
+        firewall: n.firewall,
+        ...(n.vlan !== undefined ? { vlan_id: n.vlan } : {}),
+        ...(n.mac !== undefined ? { mac_address: n.mac.toUpperCase() } : {}),
+      })),
     ],
     // The provider waits for the agent to report addresses, at every refresh too: a guest whose agent
     // is slow or missing must not hold a plan up for the provider's default 15 minutes.
@@ -223,7 +240,11 @@ function initialization(lab: Lab, host: VmHost): Record<string, unknown> {
   return {
     datastore_id: host.disk.datastore,
     user_account: { username: lab.config.cloudInit.user, keys: lab.config.cloudInit.sshKeys },
-    ip_config: [{ ipv4: host.ip ? { address: host.ip.cidr, ...(host.gateway ? { gateway: host.gateway } : {}) } : { address: 'dhcp' } }],
+    // One per NIC, in order (ipconfig0, ipconfig1, …); only the first has the gateway.
+    ip_config: [
+      { ipv4: host.ip ? { address: host.ip.cidr, ...(host.gateway ? { gateway: host.gateway } : {}) } : { address: 'dhcp' } },
+      ...host.nics.map((n) => ({ ipv4: { address: n.ip } })),
+    ],
     ...(host.dns.length || host.searchDomain ? { dns: { ...(host.searchDomain ? { domain: host.searchDomain } : {}), ...(host.dns.length ? { servers: host.dns } : {}) } } : {}),
   };
 }

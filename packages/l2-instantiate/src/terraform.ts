@@ -349,6 +349,8 @@ export interface L2Apply {
  */
 export async function applyPlan(ws: Workspace, plan: L2Plan): Promise<L2Apply> {
   if (isPlanDir(ws.dir)) throw ahlError('INTERNAL', { message: `a plan made in the plan-only folder ${ws.dir} cannot be applied` });
+  const shrinks = plan.summary.hosts.flatMap((h) => h.resizes.filter((r) => r.to < r.from).map((r) => `${h.host}'s ${r.slot} (${r.from} → ${r.to} GiB)`));
+  if (shrinks.length) throw ahlError('DISK_SHRINK', { disks: shrinks.join(', ') });
   const started = Date.now();
   const rep = reporter(ws);
   const byAddress = new Map(plan.summary.hosts.map((h) => [h.address, h.host]));

@@ -57,6 +57,34 @@ describe('renderTerraform', () => {
     expect(m.hosts.map((h) => h.host)).not.toContain('devops-nuc');
   });
 
+  it('renders extra disks with their serial and extra NICs with their addresses, after the first', () => {
+    const host = lab.hosts.find((h) => h.name === 'docker-01')!;
+    const more = {
+      ...host,
+      disks: [
+        { slot: 'scsi1', size: 100, datastore: 'tank', backup: true, mount: { path: '/srv/data', fs: 'ext4', options: ['defaults', 'nofail'] } },
+        { slot: 'virtio1', size: 2, datastore: 'local-lvm', backup: false },
+      ],
+      nics: [
+        { bridge: 'vmbr1', vlan: 20, model: 'virtio', firewall: false, mac: 'bc:24:11:00:20:31', ip: '10.0.20.31/24' },
+        { bridge: 'vmbr2', model: 'e1000', firewall: true, ip: 'dhcp' },
+      ],
+    };
+    const m = JSON.parse(renderTerraform({ ...lab, hosts: [more] } as Lab, templates).files['main.tf.json']!) as {
+      resource: Record<string, Record<string, { disk: unknown[]; network_device: unknown[]; initialization: { ip_config: unknown[] } }>>;
+    };
+    const vm = m.resource.proxmox_virtual_environment_vm!['docker-01']!;
+    expect(vm.disk.slice(1)).toEqual([
+      { datastore_id: 'tank', interface: 'scsi1', size: 100, serial: 'ahl-scsi1', backup: true, ssd: true, discard: 'on' },
+      { datastore_id: 'local-lvm', interface: 'virtio1', size: 2, serial: 'ahl-virtio1', backup: false, discard: 'on' },
+    ]);
+    expect(vm.network_device.slice(1)).toEqual([
+      { bridge: 'vmbr1', model: 'virtio', firewall: false, vlan_id: 20, mac_address: 'BC:24:11:00:20:31' },
+      { bridge: 'vmbr2', model: 'e1000', firewall: true },
+    ]);
+    expect(vm.initialization.ip_config.slice(1)).toEqual([{ ipv4: { address: '10.0.20.31/24' } }, { ipv4: { address: 'dhcp' } }]);
+  });
+
   it('is deterministic, and never holds the token or the endpoint', () => {
     const a = renderTerraform(lab, templates).files['main.tf.json']!;
     expect(renderTerraform(lab, templates).files['main.tf.json']).toBe(a);
@@ -98,7 +126,11 @@ describe('summarisePlan', () => {
   const plan: TfPlanJson = {
     resource_changes: [
       rc('web-02', ['create'], { after: { name: 'web-02' }, after_unknown: { id: true } }),
-      rc('web-01', ['update'], { before: { memory: [{ dedicated: 2048 }], timeout_clone: null, ipv4_addresses: [] }, after: { memory: [{ dedicated: 4096 }], timeout_clone: 1800 }, after_unknown: { ipv4_addresses: true } }),
+      rc('web-01', ['update'], {
+        before: { memory: [{ dedicated: 2048 }], timeout_clone: null, ipv4_addresses: [], disk: [{ interface: 'scsi0', size: 8 }, { interface: 'scsi1', size: 2 }, { interface: 'scsi2', size: 9 }] },
+        after: { memory: [{ dedicated: 4096 }], timeout_clone: 1800, disk: [{ interface: 'scsi0', size: 8 }, { interface: 'scsi1', size: 4 }, { interface: 'scsi2', size: 5 }, { interface: 'scsi3', size: 1 }] },
+        after_unknown: { ipv4_addresses: true },
+      }),
       rc('h_3rd', ['delete', 'create'], { before: { node_name: 'pve1' }, after: { node_name: 'pve2' }, replace_paths: [['node_name']] }),
       rc('old', ['delete']),
       rc('ok', ['no-op'], { importing: { id: 'pve1/305' } }),
@@ -110,19 +142,30 @@ describe('summarisePlan', () => {
   it('says per host what Terraform will do, why a replacement, and what changed outside', () => {
     const s = summarisePlan(plan, (n) => (n.startsWith('h_') ? n.slice(2) : n));
     expect(s.hosts).toEqual([
-      { host: '3rd', address: 'proxmox_virtual_environment_vm.h_3rd', action: 'replace', changes: [{ path: 'node_name', before: 'pve1', after: 'pve2' }], replaceBecause: ['node_name'], drift: [] },
-      { host: 'ok', address: 'proxmox_virtual_environment_vm.ok', action: 'no-op', changes: [], replaceBecause: [], drift: [], adopt: 'pve1/305' },
-      { host: 'old', address: 'proxmox_virtual_environment_vm.old', action: 'delete', changes: [], replaceBecause: [], drift: [] },
+      { host: '3rd', address: 'proxmox_virtual_environment_vm.h_3rd', action: 'replace', changes: [{ path: 'node_name', before: 'pve1', after: 'pve2' }], replaceBecause: ['node_name'], drift: [], resizes: [] },
+      { host: 'ok', address: 'proxmox_virtual_environment_vm.ok', action: 'no-op', changes: [], replaceBecause: [], drift: [], adopt: 'pve1/305', resizes: [] },
+      { host: 'old', address: 'proxmox_virtual_environment_vm.old', action: 'delete', changes: [], replaceBecause: [], drift: [], resizes: [] },
       {
         host: 'web-01',
         address: 'proxmox_virtual_environment_vm.web-01',
         action: 'update',
         // Provider-only settings and the agent's observations are not changes to the VM.
-        changes: [{ path: 'memory.0.dedicated', before: 2048, after: 4096 }],
+        changes: [
+          { path: 'disk.1.size', before: 2, after: 4 },
+          { path: 'disk.2.size', before: 9, after: 5 },
+          { path: 'disk.3.interface', after: 'scsi3' },
+          { path: 'disk.3.size', after: 1 },
+          { path: 'memory.0.dedicated', before: 2048, after: 4096 },
+        ],
         replaceBecause: [],
         drift: [{ path: 'cpu.0.cores', before: 2, after: 4 }],
+        // By slot: scsi1 grows, scsi2 would shrink; scsi3 is new, not a resize.
+        resizes: [
+          { slot: 'scsi1', from: 2, to: 4 },
+          { slot: 'scsi2', from: 9, to: 5 },
+        ],
       },
-      { host: 'web-02', address: 'proxmox_virtual_environment_vm.web-02', action: 'create', changes: [], replaceBecause: [], drift: [] },
+      { host: 'web-02', address: 'proxmox_virtual_environment_vm.web-02', action: 'create', changes: [], replaceBecause: [], drift: [], resizes: [] },
     ]);
     expect(s.counts).toEqual({ create: 1, update: 1, replace: 1, delete: 1, 'no-op': 1 });
     expect(s.changes).toBe(true);

@@ -220,6 +220,47 @@ prerequisites(missing).describe('L2 with real terraform and bpg/proxmox against 
     expect(config(301)!.memory).toBe('6144');
   });
 
+  it('extra disks and NICs are made on the VM; a larger disk grows in place, a smaller one is refused before anything changes', async () => {
+    const withDisk = (size: number) =>
+      persona(6144).replace(
+        'docker-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301}',
+        `docker-01: {node: pve1, ip: 10.0.0.31/24, gateway: 10.0.0.1, vmid: 301, disks: [{slot: scsi1, size: ${size}, backup: false, mount: {path: /srv/data}}], nics: [{bridge: vmbr0, vlan: 20, mac: "BC:24:11:00:20:31", ip: 10.0.20.31/24}]}`,
+      );
+    const options = (v: unknown) => String(v).split(',');
+    write(dir, { 'personas/docker.yaml': withDisk(2) });
+    let ws = await workspace();
+    let plan = await planHosts(ws, { hosts: ['docker-01'] });
+    expect(plan.summary.hosts).toEqual([expect.objectContaining({ host: 'docker-01', action: 'update', resizes: [] })]);
+    await applyPlan(ws, plan);
+    let c = config(301)!;
+    expect(options(c.scsi1)[0]).toMatch(/^local-lvm:vm-301-disk-\d+$/);
+    expect(options(c.scsi1)).toEqual(expect.arrayContaining(['backup=0', 'serial=ahl-scsi1', 'size=2G']));
+    expect(options(c.net1)).toEqual(expect.arrayContaining(['virtio=BC:24:11:00:20:31', 'bridge=vmbr0', 'tag=20']));
+    // A running VM takes a cloud-init option at its next start, as Proxmox does: it is pending until then.
+    expect(sim.state.guests['301']!.pending?.ipconfig1).toBe('ip=10.0.20.31/24');
+    expect((await planHosts(await workspace(), { hosts: ['docker-01'] })).summary.changes).toBe(false);
+
+    write(dir, { 'personas/docker.yaml': withDisk(4) });
+    ws = await workspace();
+    plan = await planHosts(ws, { hosts: ['docker-01'] });
+    expect(plan.summary.hosts).toEqual([expect.objectContaining({ action: 'update', resizes: [{ slot: 'scsi1', from: 2, to: 4 }] })]);
+    const disk = options(c.scsi1)[0];
+    await applyPlan(ws, plan);
+    c = config(301)!;
+    // The same volume, larger: grown in place, not replaced.
+    expect(options(c.scsi1)[0]).toBe(disk);
+    expect(options(c.scsi1)).toContain('size=4G');
+
+    write(dir, { 'personas/docker.yaml': withDisk(3) });
+    ws = await workspace();
+    plan = await planHosts(ws, { hosts: ['docker-01'] });
+    expect(plan.summary.hosts[0]!.resizes).toEqual([{ slot: 'scsi1', from: 4, to: 3 }]);
+    const err = await applyPlan(ws, plan).catch((e: unknown) => e);
+    expect(isAhlError(err) && err.code).toBe('DISK_SHRINK');
+    expect(options(config(301)!.scsi1)).toContain('size=4G');
+    write(dir, { 'personas/docker.yaml': withDisk(4) });
+  });
+
   it('a VM changed behind Terraform\'s back is reported as drift', async () => {
     const client = await connectLab((await lab()).config, secrets(), dir);
     await client.request('PUT', '/nodes/pve1/qemu/302/config', { cores: 8 });

@@ -9,11 +9,11 @@ import { systemStepTag, type Lab } from '@ahl/core';
 export const ANSIBLE_DIR: string = fileURLToPath(new URL('../ansible/', import.meta.url));
 
 /** Tags of the playbook's roles, in the order they run, for `--tags`; each role can run alone. */
-export const SYSTEM_TAGS = ['base', 'sysctl', 'swap', 'mounts', 'container_engine', 'users', 'sshd', 'firewall', 'files', 'unattended_upgrades', 'monitoring', 'services'] as const;
+export const SYSTEM_TAGS = ['base', 'sysctl', 'swap', 'mounts', 'nics', 'container_engine', 'users', 'sshd', 'firewall', 'files', 'unattended_upgrades', 'monitoring', 'services'] as const;
 export type SystemTag = (typeof SYSTEM_TAGS)[number];
 
 /** The folders of `ANSIBLE_DIR/roles`: a lab role never runs under one of these names. */
-export const BUNDLED_ROLES = ['base', 'container_engine', 'files', 'firewall', 'mounts', 'node_exporter', 'services', 'sshd', 'swap', 'sysctl', 'unattended_upgrades', 'users'] as const;
+export const BUNDLED_ROLES = ['base', 'container_engine', 'files', 'firewall', 'mounts', 'nics', 'node_exporter', 'services', 'sshd', 'swap', 'sysctl', 'unattended_upgrades', 'users'] as const;
 
 /**
  * Every tag `converge system --tags` takes for this lab: the bundled roles' (in their order), then

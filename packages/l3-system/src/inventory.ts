@@ -1,4 +1,4 @@
-import { isRequirementRole, knownHostsFile, labFile, shellQuote, sshUser, systemStepTag, yamlLib, type Host, type Lab, type SystemSpec } from '@ahl/core';
+import { diskSerial, isRequirementRole, knownHostsFile, labFile, shellQuote, sshUser, systemStepTag, yamlLib, type Host, type Lab, type SystemSpec } from '@ahl/core';
 import { BUNDLED_ROLES } from './content.js';
 import { systemHosts } from './targets.js';
 
@@ -79,8 +79,11 @@ function mebibytes(size: string): number {
  * The variables of system.roles, system.sysctl, firewall, swap and mounts. Every value is data: the
  * roles render it with templates (strictly validated by the schema), never build commands from it.
  */
-function settingsVars(lab: Lab, s: SystemSpec, names: Map<string, string>): Record<string, unknown> {
+function settingsVars(lab: Lab, host: Host, s: SystemSpec, names: Map<string, string>): Record<string, unknown> {
+  const disks = host.disks.flatMap((d) => (d.mount ? [{ ...d.mount, label: d.mount.label ?? d.slot, serial: diskSerial(d.slot) }] : []));
   return {
+    // Extra disks of the VM that L3 formats when blank and grows, found by their serial; mounted with system.mounts.
+    ahl_disks: disks.map((d) => ({ fs: d.fs, label: d.label, path: d.path, serial: d.serial })),
     ahl_firewall:
       s.firewall && s.firewall.enabled
         ? {
@@ -90,7 +93,9 @@ function settingsVars(lab: Lab, s: SystemSpec, names: Map<string, string>): Reco
             ssh_ports: [...new Set([22, s.sshd.port])].sort((a, b) => a - b),
           }
         : null,
-    ahl_mounts: s.mounts.map((m) => ({ fs: m.fs, label: m.label, options: m.options.join(','), path: m.path })),
+    ahl_mounts: [...s.mounts, ...disks].map((m) => ({ fs: m.fs, label: m.label, options: m.options.join(','), path: m.path })),
+    // Extra NICs, checked by their MAC: cloud-init addresses them (ipconfigN), as on Proxmox.
+    ahl_nics: host.nics.map((n, i) => ({ ip: n.ip === 'dhcp' ? null : n.ip, mac: n.mac?.toLowerCase() ?? null, net: `net${i + 1}` })),
     ahl_roles: s.roles.map((r) =>
       r.tasks !== undefined
         ? { tag: systemStepTag(r), tasks: labFile(lab, r.tasks) }
@@ -114,7 +119,7 @@ export function hostVars(lab: Lab, host: Host): Record<string, unknown> {
   const own = Object.assign({}, ...s.roles.map((r) => r.vars)) as Record<string, unknown>;
   return {
     ...own,
-    ...settingsVars(lab, s, labRoleNames(lab)),
+    ...settingsVars(lab, host, s, labRoleNames(lab)),
     ahl_apt_proxy: s.aptProxy ?? null,
     ahl_container_engine: s.containerEngine ? { kind: s.containerEngine.kind, source: s.containerEngine.source } : null,
     ahl_directories: s.directories.map((d) => ({ group: d.group, mode: d.mode, owner: d.owner, path: d.path })),

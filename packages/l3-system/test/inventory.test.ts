@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderInventory, selectHosts, sshCommonArgs } from '../src/index.js';
+import { hostVars, renderInventory, selectHosts, sshCommonArgs } from '../src/index.js';
 import { fixtureLab } from './helpers.js';
 
 describe('selectHosts', () => {
@@ -27,6 +27,36 @@ describe('renderInventory', () => {
     expect(sshCommonArgs(lab, { knownHostsFile: '/tmp/kh' })).toContain('-o UserKnownHostsFile=/tmp/kh');
   });
 
+  it('gives L3 the extra disks to format and mount by their serial, and the extra NICs to check', async () => {
+    const lab = await fixtureLab();
+    const host = lab.hosts.find((h) => h.name === 'docker-01')!;
+    const vars = hostVars(lab, {
+      ...host,
+      disks: [
+        { slot: 'scsi1', size: 10, datastore: 'local-lvm', backup: true, mount: { path: '/srv/data', fs: 'xfs', options: ['noatime'] } },
+        { slot: 'scsi2', size: 10, datastore: 'local-lvm', backup: true, mount: { path: '/srv/media', label: 'media', fs: 'ext4', options: ['defaults', 'nofail'] } },
+        { slot: 'virtio1', size: 1, datastore: 'local-lvm', backup: false },
+      ],
+      nics: [
+        { bridge: 'vmbr1', model: 'virtio', firewall: false, mac: 'BC:24:11:00:20:31', ip: '10.0.20.31/24' },
+        { bridge: 'vmbr2', model: 'virtio', firewall: false, ip: 'dhcp' },
+      ],
+    });
+    expect(vars.ahl_disks).toEqual([
+      { fs: 'xfs', label: 'scsi1', path: '/srv/data', serial: 'ahl-scsi1' },
+      { fs: 'ext4', label: 'media', path: '/srv/media', serial: 'ahl-scsi2' },
+    ]);
+    // After the persona's own system.mounts (none here).
+    expect(vars.ahl_mounts).toEqual([
+      { fs: 'xfs', label: 'scsi1', options: 'noatime', path: '/srv/data' },
+      { fs: 'ext4', label: 'media', options: 'defaults,nofail', path: '/srv/media' },
+    ]);
+    expect(vars.ahl_nics).toEqual([
+      { ip: '10.0.20.31/24', mac: 'bc:24:11:00:20:31', net: 'net1' },
+      { ip: null, mac: null, net: 'net2' },
+    ]);
+  });
+
   it('is deterministic: the same lab renders the same bytes', async () => {
     expect(renderInventory(await fixtureLab())).toEqual(renderInventory(await fixtureLab()));
   });
@@ -52,6 +82,7 @@ describe('renderInventory', () => {
           mode: !unsafe "0750"
           owner: !unsafe ops
           path: !unsafe /srv/data
+      ahl_disks: []
       ahl_files:
         - content: !unsafe |
             managed by ahl
@@ -88,6 +119,7 @@ describe('renderInventory', () => {
           label: !unsafe backup
           options: !unsafe noatime,nofail
           path: !unsafe /mnt/backup
+      ahl_nics: []
       ahl_node_exporter:
         enabled: true
         listen: !unsafe :9100
@@ -150,6 +182,7 @@ describe('renderInventory', () => {
         kind: !unsafe docker
         source: !unsafe distro
       ahl_directories: []
+      ahl_disks: []
       ahl_files: []
       ahl_firewall:
         allow:
@@ -162,6 +195,7 @@ describe('renderInventory', () => {
           - 2222
       ahl_hostname: !unsafe docker-01
       ahl_mounts: []
+      ahl_nics: []
       ahl_node_exporter:
         enabled: true
         listen: !unsafe 10.0.0.21:9100

@@ -36,6 +36,12 @@ export function planLines(lab: Lab, plan: L2Plan, style: Style = (_s, t) => t): 
     const word = h.adopt && h.action === 'no-op' ? '' : style(COLOUR[h.action], WORD[h.action]);
     lines.push(`${style(h.adopt ? 'cyan' : COLOUR[h.action], h.adopt ? '↓' : MARK[h.action])} ${h.host}  ${adopt}${word}${reason}${what}`);
     for (const c of h.action === 'update' || h.action === 'replace' ? h.changes : []) lines.push(`    ${changeText(c)}`);
+    for (const r of h.resizes)
+      lines.push(
+        r.to > r.from
+          ? style('yellow', `    disk ${r.slot} grows in place: ${r.from} → ${r.to} GiB (the guest's filesystem is grown by L3)`)
+          : style('red', `    disk ${r.slot} would shrink: ${r.from} → ${r.to} GiB, which Proxmox refuses; apply stops before changing anything`),
+      );
     if (h.drift.length) lines.push(style('yellow', `    changed outside ahl: ${h.drift.map(changeText).join('; ')}`));
   }
   for (const u of plan.unresolved) lines.push(`${style('red', '!')} ${u.host}  ${style('red', `cannot be planned: ${u.template} names no built template`)}`);

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { DEFAULT_RESOURCES, deepFreeze, type Host, type Image, type Lab, type Persona, type Stack } from '../model/lab.js';
 import { inSubnet, isNetworkOrBroadcast, parseIpv4Cidr } from '../model/net.js';
-import { ImageSchema, LabLocalSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ImageSpec, type LabConfig, type HostSpec, type LabLocal, type PersonaSpec } from '../model/schema.js';
+import { ImageSchema, LabLocalSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ExtraDisk, type ExtraNic, type ImageSpec, type LabConfig, type HostSpec, type LabLocal, type PersonaSpec } from '../model/schema.js';
 import { knownKeysAt } from '../model/schema-walk.js';
 import { diagnostic, didYouMean, formatField, issuesToDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { checkCompose, interpolate, publishedPorts, type ComposeSummary } from './compose.js';
@@ -332,6 +332,8 @@ function crossCheck(
     const hostEntries = Object.entries(spec.hosts);
     if (hostEntries.length === 0) out.warn(parsed, ['hosts'], 'this persona has no hosts yet', 'key');
 
+    // An error in the persona's own disks or NICs is said once, not once per host.
+    const reported = new Set<string>();
     for (const [name, h] of hostEntries) {
       const at = (...rest: (string | number)[]): FieldPath => ['hosts', name, ...rest];
       const here = out.where(parsed, at(), 'key');
@@ -359,6 +361,34 @@ function crossCheck(
         if (first) out.error(parsed, at('mac'), `MAC ${h.mac} is already used by ${first()}`);
         else firstMac.set(key, usedBy(name, out.where(parsed, at('mac'))));
       }
+
+      const disks = h.disks ?? spec.disks;
+      const nics = h.nics ?? spec.nics;
+      // A persona's disks and NICs are reported where the persona declares them, a host's own on the host.
+      const diskAt = (...rest: (string | number)[]): FieldPath => (h.disks ? at(...rest) : rest);
+      const nicAt = (...rest: (string | number)[]): FieldPath => (h.nics ? at(...rest) : rest);
+      checkExtraHardware(h, spec, disks, nics, diskAt, nicAt, (path, msg) => {
+        const key = JSON.stringify([path, msg]);
+        if (!reported.has(key)) out.error(parsed, path, msg);
+        reported.add(key);
+      });
+      // A persona's NICs hold no address or MAC (checkExtraHardware): only a host's own can collide.
+      h.nics?.forEach((n, i) => {
+        const path = at('nics', i);
+        if (n.mac !== undefined) {
+          const key = n.mac.toUpperCase();
+          const first = firstMac.get(key);
+          if (first) out.error(parsed, [...path, 'mac'], `MAC ${n.mac} is already used by ${first()}`);
+          else firstMac.set(key, usedBy(name, out.where(parsed, [...path, 'mac'])));
+        }
+        const nip = n.ip === 'dhcp' ? undefined : parseIpv4Cidr(n.ip);
+        if (nip) {
+          const first = firstIp.get(nip.address);
+          if (first) out.error(parsed, [...path, 'ip'], `address ${nip.address} is already used by ${first()}`);
+          else firstIp.set(nip.address, usedBy(name, out.where(parsed, [...path, 'ip'])));
+          if (isNetworkOrBroadcast(nip)) out.error(parsed, [...path, 'ip'], `${nip.address} is the network or broadcast address of ${nip.cidr}`);
+        }
+      });
 
       checkPassthrough(name, h, spec.disk.interface, (i, field) => at('passthrough', i, ...field), firstDevice, (path, msg) => out.error(parsed, path, msg), (path) => out.where(parsed, path));
 
@@ -410,6 +440,10 @@ function crossCheck(
           discard: spec.disk.discard,
         },
         passthrough: [...h.passthrough].sort((a, b) => a.slot.localeCompare(b.slot, 'en', { numeric: true })),
+        disks: (h.runtime === 'baremetal' ? [] : [...disks])
+          .sort((a, b) => a.slot.localeCompare(b.slot, 'en', { numeric: true }))
+          .map((d) => ({ ...d, datastore: d.datastore ?? spec.disk.datastore ?? nodeCfg.storage?.vm ?? cfg.defaults.storage.vm ?? 'local-lvm' })),
+        nics: (h.runtime === 'baremetal' ? [] : nics).map((n) => ({ ...n, bridge: n.bridge ?? nodeCfg.bridge ?? cfg.defaults.bridge })),
         onBoot: spec.onBoot,
         tags: [...new Set(['ahl', p.name, ...spec.tags, ...h.tags])].sort(),
         groups: [...new Set(h.groups)].sort(),
@@ -464,6 +498,42 @@ function checkPassthrough(
     const first = firstDevice.get(d.device);
     if (first) error(at(i, ['device']), `${d.device} is already passed to ${first()}; a disk belongs to one VM`);
     else firstDevice.set(d.device, usedBy(name, where(at(i, ['device']))));
+  });
+}
+
+/**
+ * Extra disks and NICs: VMs only; a disk slot once (the schema keeps the boot disk's slots out), never a passthrough disk's;
+ * an appliance has no L3 to mount a disk nor cloud-init to address a NIC; a persona's NIC is every
+ * host's, so a static address or a MAC belongs on a host. `diskAt`/`nicAt` name the list the value came from.
+ */
+function checkExtraHardware(
+  h: HostSpec,
+  spec: PersonaSpec,
+  disks: readonly ExtraDisk[],
+  nics: readonly ExtraNic[],
+  diskAt: (...rest: (string | number)[]) => FieldPath,
+  nicAt: (...rest: (string | number)[]) => FieldPath,
+  error: (path: FieldPath, message: string) => void,
+): void {
+  // A bare-metal host of a persona with VMs takes none of the VMs' hardware; its own list is an error.
+  if (h.runtime === 'baremetal') {
+    if (h.disks?.length) error(diskAt('disks'), 'a bare-metal host has its disks already; mount them with system.mounts');
+    if (h.nics?.length) error(nicAt('nics'), 'a bare-metal host has its NICs already; extra NICs are for VMs');
+    return;
+  }
+  const slots = new Map<string, number>();
+  disks.forEach((d, i) => {
+    const prior = slots.get(d.slot);
+    if (prior !== undefined) error(diskAt('disks', i, 'slot'), `slot ${d.slot} is already used by disks[${prior}]`);
+    else slots.set(d.slot, i);
+    if (h.passthrough.some((p) => p.slot === d.slot)) error(diskAt('disks', i, 'slot'), `slot ${d.slot} holds a passthrough disk; pick another slot`);
+    if (d.mount && spec.kind === 'appliance') error(diskAt('disks', i, 'mount'), 'an appliance is not converged by L3: it formats and mounts its disks itself');
+  });
+  const personaLevel = !h.nics;
+  nics.forEach((n, i) => {
+    if (personaLevel && n.ip !== 'dhcp') error(nicAt('nics', i, 'ip'), 'every host of the persona would get this address: give static addresses per host (hosts.NAME.nics)');
+    if (personaLevel && n.mac !== undefined) error(nicAt('nics', i, 'mac'), 'every host of the persona would get this MAC: give MACs per host (hosts.NAME.nics)');
+    if (spec.kind === 'appliance' && n.ip !== 'dhcp') error(nicAt('nics', i, 'ip'), 'an appliance has no cloud-init: it addresses its NICs itself');
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Ipv4Cidr } from './net.js';
-import type { BackupPolicy, ImageSpec, LabConfig, PassthroughDisk, PersonaSpec, SystemSpec, WorkloadSpec } from './schema.js';
+import type { BackupPolicy, ExtraDisk, ExtraNic, ImageSpec, LabConfig, PassthroughDisk, PersonaSpec, SystemSpec, WorkloadSpec } from './schema.js';
 
 /*
  * The resolved lab: every file checked and cross-checked, defaults applied, hosts flattened with
@@ -53,6 +53,10 @@ export interface Host {
   readonly resources: HostResources;
   readonly network: { readonly bridge: string; readonly vlan?: number; readonly model: string; readonly firewall: boolean };
   readonly disk: { readonly datastore: string; readonly interface: string; readonly ssd: boolean; readonly discard: boolean };
+  /** Extra disks beside the boot disk (the host's, else the persona's), by slot (sorted), with their storage. */
+  readonly disks: readonly (ExtraDisk & { readonly datastore: string })[];
+  /** Extra NICs beside the first (net1, net2, … in this order), with their bridge. */
+  readonly nics: readonly (ExtraNic & { readonly bridge: string })[];
   /** Whole disks of the node handed to the VM, by slot (sorted). */
   readonly passthrough: readonly PassthroughDisk[];
   readonly onBoot: boolean;
@@ -91,6 +95,12 @@ export interface Lab {
   readonly hosts: readonly Host[];
   readonly stacks: Readonly<Record<string, Stack>>;
 }
+
+/**
+ * The serial an extra disk of a VM carries (at most 20 characters, as QEMU allows), by which L3 finds
+ * it in the guest: /dev/disk/by-id/virtio-ahl-scsi1 on a virtio bus, …QEMU_HARDDISK_ahl-scsi1 on SCSI.
+ */
+export const diskSerial = (slot: string): string => `ahl-${slot}`;
 
 export const DEFAULT_RESOURCES: HostResources = { cores: 2, sockets: 1, cpuType: 'x86-64-v2-AES', memory: 2048, disk: 32 };
 

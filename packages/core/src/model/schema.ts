@@ -318,7 +318,7 @@ const user = z.strictObject({
  * @ahl/l3-system's tests check that every tag and role of its bundled playbook is listed here.
  */
 export const RESERVED_SYSTEM_TAGS = [
-  'base', 'sysctl', 'swap', 'mounts', 'container_engine', 'users', 'sshd', 'firewall', 'files', 'unattended_upgrades', 'monitoring', 'node_exporter', 'services',
+  'base', 'sysctl', 'swap', 'mounts', 'nics', 'container_engine', 'users', 'sshd', 'firewall', 'files', 'unattended_upgrades', 'monitoring', 'node_exporter', 'services',
   'all', 'always', 'never', 'tagged', 'untagged',
 ] as const;
 
@@ -650,6 +650,49 @@ const passthroughDisk = z.strictObject({
     .prefault({}),
 });
 
+/*
+ * Extra disks and NICs of a VM. A disk is found inside the guest by its serial (ahl-SLOT, e.g.
+ * /dev/disk/by-id/virtio-ahl-scsi1), so L3 formats a blank one and mounts it by label; a NIC is
+ * addressed by cloud-init (ipconfigN, as Proxmox does) and checked by L3 by its MAC.
+ */
+const extraDisk = z.strictObject({
+  slot: z
+    .string()
+    .regex(/^(scsi([1-9]|[12][0-9]|30)|sata[1-5]|virtio([1-9]|1[0-5]))$/, 'must be a disk slot other than the boot disk\'s: scsi1-scsi30, sata1-sata5 or virtio1-virtio15')
+    .meta({ description: 'The VM disk slot, e.g. scsi1' }),
+  size: z.number().int().min(1).max(65536).meta({ description: 'GiB; a larger size grows the disk in place (Proxmox never shrinks one)' }),
+  datastore: pveId.optional().meta({ description: 'Storage for the disk (default: the boot disk\'s)' }),
+  backup: z.boolean().default(true).meta({ description: 'Include the disk in vzdump backups (default true)' }),
+  mount: z
+    .strictObject({
+      path: mountPath.meta({ description: 'Where it is mounted, e.g. /srv/data' }),
+      label: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,11}$/, 'must be a filesystem label of at most 12 letters, digits, "_", "." and "-"')
+        .optional()
+        .meta({ description: 'The filesystem label L3 gives a blank disk and mounts it by (default: the slot, e.g. scsi1)' }),
+      fs: z.enum(['ext4', 'xfs']).default('ext4'),
+      options: z
+        .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:=+@/-]*$/, 'must be one mount option like noatime or uid=1000 (no commas, spaces or quotes)'))
+        .min(1)
+        .default(['defaults', 'nofail']),
+    })
+    .optional()
+    .meta({ description: 'L3 makes a filesystem on the disk when it has none (never over one), grows it when the disk grew, and mounts it by label' }),
+});
+
+const extraNic = z.strictObject({
+  bridge: pveId.optional().meta({ description: 'default: the lab\'s bridge' }),
+  vlan: z.number().int().min(1).max(4094).optional(),
+  model: z.enum(['virtio', 'e1000', 'rtl8139', 'vmxnet3']).default('virtio'),
+  firewall: z.boolean().default(false),
+  mac: mac.optional().meta({ description: 'A fixed MAC (per host); default: one Proxmox picks' }),
+  ip: z
+    .union([z.literal('dhcp'), ipv4Cidr])
+    .default('dhcp')
+    .meta({ description: 'A static IPv4 address with prefix (per host), or dhcp. No gateway: the default route stays on the first NIC' }),
+});
+
 const host = z.strictObject({
   description: line.optional(),
   runtime: z
@@ -668,6 +711,8 @@ const host = z.strictObject({
     .array(passthroughDisk)
     .default([])
     .meta({ description: 'Physical disks of the node handed whole to this VM (a NAS\'s pool disks); converged by `ahl passthrough`' }),
+  disks: z.array(extraDisk).optional().meta({ description: 'Extra disks of this VM; replaces the persona\'s disks' }),
+  nics: z.array(extraNic).optional().meta({ description: 'Extra NICs of this VM (net1, net2, …), with their addresses; replaces the persona\'s nics' }),
   tags: z.array(tag).default([]),
   groups: z.array(dnsLabel).default([]).meta({ description: 'Extra inventory groups' }),
   workloads: z
@@ -698,6 +743,11 @@ export const PersonaSchema = z
         discard: z.boolean().default(true),
       })
       .prefault({}),
+    disks: z.array(extraDisk).default([]).meta({ description: 'Extra disks of each VM (scsi1, …), beside the boot disk' }),
+    nics: z
+      .array(extraNic)
+      .default([])
+      .meta({ description: 'Extra NICs of each VM (net1, net2, …), beside the first; a static ip or a mac belongs on a host (hosts.NAME.nics)' }),
     dns: z.array(ipv4).optional().meta({ description: 'Default DNS servers for the hosts' }),
     searchDomain: z.string().regex(/^[a-z0-9.-]+$/, 'must be a domain name').optional(),
     onBoot: z.boolean().default(true),
@@ -724,6 +774,8 @@ export type WorkloadSpec = PersonaSpec['workloads'][number];
 export type BackupPolicy = NonNullable<PersonaSpec['backup']>;
 export type Resources = z.output<typeof resources>;
 export type PassthroughDisk = z.output<typeof passthroughDisk>;
+export type ExtraDisk = z.output<typeof extraDisk>;
+export type ExtraNic = z.output<typeof extraNic>;
 
 // ---------------------------------------------------------------- lab.local.yaml
 
