@@ -27,6 +27,38 @@ export const machineRunDir = (dir: string, name: string): string => join(dir, 'r
 const DISK_KEYS = ['scsi0', 'virtio0', 'sata0', 'ide0'];
 
 /**
+ * A guest's NICs from its config, net0 first: MAC and bridge of each. A VLAN tag is not applied: the
+ * local lab's bridges are not VLAN-aware, so a tagged NIC sits untagged on its bridge. Pure.
+ */
+export function guestNics(config: Readonly<Record<string, string | undefined>>): { key: string; mac: string; bridge: string }[] {
+  return Object.entries(config)
+    .filter((e): e is [string, string] => /^net\d+$/.test(e[0]) && typeof e[1] === 'string')
+    .sort(([a], [b]) => Number(a.slice(3)) - Number(b.slice(3)))
+    .flatMap(([key, v]) => {
+      const mac = /(?:^|,)(?:virtio|e1000|rtl8139|vmxnet3)=([0-9A-Fa-f:]{17})/.exec(v)?.[1];
+      return mac ? [{ key, mac, bridge: /bridge=([^,]+)/.exec(v)?.[1] ?? 'vmbr0' }] : [];
+    });
+}
+
+/**
+ * A guest's disks other than its boot disk, in slot order: volume and serial of each. Left out: cd-rom
+ * and cloud-init drives, empty slots, and a whole physical disk passed through (a /dev path), which
+ * this machine does not have. Pure.
+ */
+export function guestExtraDisks(config: Readonly<Record<string, string | undefined>>, bootKey: string): { key: string; volid: string; serial?: string }[] {
+  const buses = DISK_KEYS.map((k) => k.replace(/\d+$/, ''));
+  const order = (k: string) => [buses.indexOf(k.replace(/\d+$/, '')), Number(/\d+$/.exec(k)![0])] as const;
+  return Object.entries(config)
+    .filter((e): e is [string, string] => /^(scsi|virtio|sata|ide)\d+$/.test(e[0]) && e[0] !== bootKey && typeof e[1] === 'string')
+    .filter(([, v]) => !/media=cdrom/.test(v) && !/cloudinit/.test(v) && !/^(none|\/)/.test(v))
+    .sort(([a], [b]) => order(a)[0] - order(b)[0] || order(a)[1] - order(b)[1])
+    .map(([key, v]) => {
+      const serial = /(?:^|,)serial=([^,]+)/.exec(v)?.[1];
+      return { key, volid: v.split(',')[0]!, ...(serial ? { serial } : {}) };
+    });
+}
+
+/**
  * Volumes as qcow2 files under `dir` (a linked clone is an overlay on its template's disk, a full
  * clone a copy, resize grows the file, downloads are kept): what a node's storage holds, without
  * guests. Started guests exist only in the sim's bookkeeping; {@link QemuBackend} runs them for real.
@@ -127,7 +159,8 @@ export class QcowVolumes implements SimBackend {
  */
 export class QemuBackend extends QcowVolumes {
   private tapIndex = 100;
-  private readonly taps = new Map<number, string>();
+  /** A running guest's taps, net0 first. */
+  private readonly taps = new Map<number, string[]>();
   /** Bare-metal stand-ins by name: their run folders. */
   private readonly machines = new Map<string, string>();
 
@@ -146,10 +179,10 @@ export class QemuBackend extends QcowVolumes {
     if (!disk) throw new Error(`VM ${guest.vmid} has no boot disk`);
     const diskPath = this.pathOf(disk.split(',')[0]!);
     if (!existsSync(diskPath)) throw new Error(`VM ${guest.vmid}: disk ${disk.split(',')[0]} has no image file`);
-    const net = c.net0 ?? '';
-    const mac = /(?:^|,)(?:virtio|e1000|rtl8139|vmxnet3)=([0-9A-Fa-f:]{17})/.exec(net)?.[1];
-    if (!mac) throw new Error(`VM ${guest.vmid} has no net0 with a MAC address`);
-    const bridge = /bridge=([^,]+)/.exec(net)?.[1] ?? 'vmbr0';
+    const nics = guestNics(c);
+    if (!nics[0] || nics[0].key !== 'net0') throw new Error(`VM ${guest.vmid} has no net0 with a MAC address`);
+    const extraDisks = guestExtraDisks(c, bootKey!).map((d) => ({ path: this.pathOf(d.volid), ...(d.serial ? { serial: d.serial } : {}) }));
+    for (const d of extraDisks) if (!existsSync(d.path)) throw new Error(`VM ${guest.vmid}: disk ${d.path} has no image file`);
     const runDir = this.runDir(guest.vmid);
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true });
@@ -165,22 +198,35 @@ export class QemuBackend extends QcowVolumes {
       if (file && existsSync(file)) seedIso = file;
     }
     // A guest that powered itself off (or whose QEMU died) left its tap behind: a start replaces it.
-    const stale = this.taps.get(guest.vmid);
-    if (stale) await this.o.network.removeTap(stale);
-    const tap = await this.o.network.addTap(this.tapIndex++, bridge);
-    this.taps.set(guest.vmid, tap);
+    for (const stale of this.taps.get(guest.vmid) ?? []) await this.o.network.removeTap(stale);
+    const taps: string[] = [];
+    for (const n of nics) taps.push(await this.o.network.addTap(this.tapIndex++, n.bridge));
+    this.taps.set(guest.vmid, taps);
     const memory = Math.min(Number(c.memory ?? 512), this.o.maxMemoryMiB ?? 1024);
     const cpus = Math.min(Number(c.cores ?? 1) * Number(c.sockets ?? 1), this.o.maxCpus ?? 1);
     await startVm(
-      { name: `vm${guest.vmid}`, disk: diskPath, kernel: this.o.image.kernel, initrd: this.o.image.initrd, ...(seedIso ? { seedIso } : {}), memoryMiB: memory, cpus, tap, mac, accel: this.o.accel, runDir },
+      {
+        name: `vm${guest.vmid}`,
+        disk: diskPath,
+        kernel: this.o.image.kernel,
+        initrd: this.o.image.initrd,
+        ...(seedIso ? { seedIso } : {}),
+        memoryMiB: memory,
+        cpus,
+        tap: taps[0]!,
+        mac: nics[0].mac,
+        extraNics: nics.slice(1).map((n, i) => ({ tap: taps[i + 1]!, mac: n.mac })),
+        extraDisks,
+        accel: this.o.accel,
+        runDir,
+      },
       this.o.network.exec,
     );
   }
 
   override async stopGuest(guest: Guest, graceful: boolean): Promise<void> {
     await stopVm(this.runDir(guest.vmid), { graceful, timeoutMs: 60_000 });
-    const tap = this.taps.get(guest.vmid);
-    if (tap) await this.o.network.removeTap(tap);
+    for (const tap of this.taps.get(guest.vmid) ?? []) await this.o.network.removeTap(tap);
     this.taps.delete(guest.vmid);
   }
 

@@ -10,6 +10,6 @@ export { chooseAccel } from './vm/accel.js';
 export { ssh, sshArgv, waitForSsh, type SshTarget } from './vm/ssh.js';
 export { GuestLab, type Guest, type GuestOptions } from './lab.js';
 export { AptProxy, allowProxyRequest, mirrorHosts } from './net/apt-proxy.js';
-export { machineRunDir, QcowVolumes, QemuBackend, type QemuBackendOptions } from './backend.js';
+export { guestExtraDisks, guestNics, machineRunDir, QcowVolumes, QemuBackend, type QemuBackendOptions } from './backend.js';
 export { qga } from './vm/qga.js';
 export { LOCAL_LAB_DIR, localBridges, localOverlay, localSeed, readLocalLabState, standInMac, startLocalLab, TOKEN_ID, type LocalLab, type LocalLabState } from './local-lab.js';

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import type { Lab } from '@ahl/core';
+import { ipv4ToInt, parseIpv4Cidr, type Ipv4Cidr, type Lab } from '@ahl/core';
 import { execa } from 'execa';
 import { startSim, type RunningSim, type SeedConfig } from '@ahl/pve-sim';
 import { QemuBackend } from './backend.js';
@@ -60,7 +60,9 @@ export function localSeed(lab: Lab, tokenSecret: string): SeedConfig {
     dns: { nameservers: [...new Set(lab.hosts.flatMap((h) => h.dns))].slice(0, 3), searchdomains: [] },
     nodes: nodes.map((name) => ({
       name,
-      bridges: [...new Set([lab.config.nodes[name]?.bridge ?? lab.config.defaults.bridge, ...lab.hosts.filter((h) => h.node === name).map((h) => h.network.bridge)])].sort().map((iface) => ({ iface })),
+      bridges: [...new Set([lab.config.nodes[name]?.bridge ?? lab.config.defaults.bridge, ...lab.hosts.filter((h) => h.node === name).flatMap((h) => [h.network.bridge, ...h.nics.map((n) => n.bridge)])])]
+        .sort()
+        .map((iface) => ({ iface })),
     })),
     storages: [...storages.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, content]) => ({ id, type: 'dir' as const, path: `/var/lib/ahl/${id}`, content: [...content].sort(), size: 2000, format: 'qcow2' })),
     users: [{ id: 'ahl@pve', tokens: [{ id: 'ahl', secret: tokenSecret, privsep: false }] }],
@@ -68,7 +70,12 @@ export function localSeed(lab: Lab, tokenSecret: string): SeedConfig {
   };
 }
 
-/** The lab's bridges inside the namespace, each holding the gateway of the hosts on it (so guests reach it and each other). Pure. */
+/**
+ * The lab's bridges inside the namespace, each holding the gateway of the hosts on it (so guests reach
+ * it and each other). A bridge only extra NICs use has no gateway: it gets the last usable address of
+ * the first static NIC's subnet on it, unless a host holds that one, so this machine reaches those
+ * NICs as the rest of that network would. Pure.
+ */
 export function localBridges(lab: Lab): BridgeSpec[] {
   const bridges = new Map<string, string | undefined>();
   bridges.set(lab.config.defaults.bridge, undefined);
@@ -76,7 +83,20 @@ export function localBridges(lab: Lab): BridgeSpec[] {
     if (!bridges.get(h.network.bridge) && h.gateway && h.ip) bridges.set(h.network.bridge, `${h.gateway}/${h.ip.prefix}`);
     else if (!bridges.has(h.network.bridge)) bridges.set(h.network.bridge, undefined);
   }
+  const used = new Set(lab.hosts.flatMap((h) => [...(h.ip ? [h.ip.address] : []), ...h.nics.flatMap((n) => (n.ip === 'dhcp' ? [] : [parseIpv4Cidr(n.ip)!.address]))]));
+  for (const n of lab.hosts.flatMap((h) => h.nics)) {
+    if (bridges.get(n.bridge)) continue;
+    const cidr = n.ip === 'dhcp' ? undefined : parseIpv4Cidr(n.ip);
+    const last = cidr && cidr.prefix <= 30 ? lastUsable(cidr) : undefined;
+    bridges.set(n.bridge, last && !used.has(last) ? `${last}/${cidr!.prefix}` : undefined);
+  }
   return [...bridges.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, address]) => ({ name, ...(address ? { address } : {}) }));
+}
+
+function lastUsable(cidr: Ipv4Cidr): string {
+  const hostBits = 32 - cidr.prefix;
+  const n = ((ipv4ToInt(cidr.address) | ((2 ** hostBits - 1) >>> 0)) >>> 0) - 1;
+  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
 }
 
 /** lab.local.yaml pointing ahl at the local lab: endpoint, pinned certificate, token file, and every cloud image served locally. Pure. */

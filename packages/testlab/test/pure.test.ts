@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSteps, DEFAULT_RECIPE, guestSeed, qemuArgv, recipeDigest, sshArgv, tapName } from '../src/index.js';
+import { buildSteps, DEFAULT_RECIPE, guestExtraDisks, guestNics, guestSeed, qemuArgv, recipeDigest, sshArgv, tapName } from '../src/index.js';
 
 describe('image recipe', () => {
   it('has a digest that changes exactly when the recipe does', () => {
@@ -69,6 +69,48 @@ describe('QEMU and SSH command lines', () => {
     expect(line).toContain('-device virtio-net-pci,netdev=n0,mac=bc:24:11:00:00:01');
     expect(line).toContain('-serial file:/run/x/serial.log');
     expect(line).toContain('-daemonize');
+  });
+
+  it('gives a guest its extra disks (with their serials) and NICs (one tap each)', () => {
+    const argv = qemuArgv({
+      name: 'r1-nas', disk: '/d.qcow2', kernel: '/k', initrd: '/i', memoryMiB: 1024, cpus: 1, tap: 'ahltr10', mac: 'BC:24:11:00:00:01', accel: 'tcg', runDir: '/run/x',
+      extraDisks: [{ path: '/e1.qcow2', serial: 'ahl-scsi1' }, { path: '/e2.qcow2' }],
+      extraNics: [{ tap: 'ahltr11', mac: 'BC:24:11:00:00:02' }],
+    });
+    const pairs = (flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
+    expect(pairs('-drive')).toEqual([
+      'file=/d.qcow2,if=virtio,format=qcow2,discard=unmap,cache=unsafe',
+      'file=/e1.qcow2,if=none,id=d1,format=qcow2,discard=unmap,cache=unsafe',
+      'file=/e2.qcow2,if=none,id=d2,format=qcow2,discard=unmap,cache=unsafe',
+    ]);
+    expect(pairs('-device').filter((d) => d!.startsWith('virtio-blk'))).toEqual(['virtio-blk-pci,drive=d1,serial=ahl-scsi1', 'virtio-blk-pci,drive=d2']);
+    expect(pairs('-netdev')).toEqual(['tap,id=n0,ifname=ahltr10,script=no,downscript=no', 'tap,id=n1,ifname=ahltr11,script=no,downscript=no']);
+    expect(pairs('-device').filter((d) => d!.startsWith('virtio-net'))).toEqual(['virtio-net-pci,netdev=n0,mac=bc:24:11:00:00:01', 'virtio-net-pci,netdev=n1,mac=bc:24:11:00:00:02']);
+  });
+
+  it('reads the extra disks and NICs a guest starts with from its config', () => {
+    const config = {
+      scsi0: 'local-lvm:vm-301-disk-0,size=8G',
+      virtio1: 'local-lvm:vm-301-disk-2,serial=ahl-virtio1,size=1G',
+      scsi2: 'local-lvm:vm-301-disk-1,backup=0,serial=ahl-scsi2,size=2G',
+      scsi10: 'local-lvm:vm-301-disk-3,size=2G',
+      sata1: '/dev/disk/by-id/ata-WDC_1,backup=0',
+      ide2: 'local-lvm:vm-301-cloudinit,media=cdrom',
+      ide0: 'none,media=cdrom',
+      net10: 'virtio=BC:24:11:00:00:0A,bridge=vmbr2',
+      net1: 'virtio=BC:24:11:00:00:02,bridge=vmbr1,tag=20',
+      net0: 'virtio=BC:24:11:00:00:01,bridge=vmbr0',
+    };
+    expect(guestExtraDisks(config, 'scsi0')).toEqual([
+      { key: 'scsi2', volid: 'local-lvm:vm-301-disk-1', serial: 'ahl-scsi2' },
+      { key: 'scsi10', volid: 'local-lvm:vm-301-disk-3' },
+      { key: 'virtio1', volid: 'local-lvm:vm-301-disk-2', serial: 'ahl-virtio1' },
+    ]);
+    expect(guestNics(config)).toEqual([
+      { key: 'net0', mac: 'BC:24:11:00:00:01', bridge: 'vmbr0' },
+      { key: 'net1', mac: 'BC:24:11:00:00:02', bridge: 'vmbr1' },
+      { key: 'net10', mac: 'BC:24:11:00:00:0A', bridge: 'vmbr2' },
+    ]);
   });
 
   it('keeps interface names within 15 bytes', () => {

@@ -16,8 +16,13 @@ export interface VmSpec {
   readonly seedIso?: string;
   readonly memoryMiB: number;
   readonly cpus: number;
+  /** The first NIC: its tap device and MAC. */
   readonly tap: string;
   readonly mac: string;
+  /** Further NICs (net1, net2, …), in order, each on its own tap. */
+  readonly extraNics?: readonly { readonly tap: string; readonly mac: string }[];
+  /** Further disks, in slot order; a serial names the disk inside the guest (/dev/disk/by-id/virtio-SERIAL). */
+  readonly extraDisks?: readonly { readonly path: string; readonly serial?: string }[];
   readonly accel: Accel;
   /** Folder for this VM's pid file, serial log and sockets. */
   readonly runDir: string;
@@ -34,7 +39,7 @@ export function vmFiles(runDir: string): VmFiles {
   return { pidFile: join(runDir, 'qemu.pid'), serialLog: join(runDir, 'serial.log'), qmp: join(runDir, 'qmp.sock'), agent: join(runDir, 'qga.sock') };
 }
 
-/** The QEMU command line for a guest: direct kernel boot, virtio disk and NIC, serial to a file, QMP and guest agent sockets. Pure. */
+/** The QEMU command line for a guest: direct kernel boot, virtio disks and NICs, serial to a file, QMP and guest agent sockets. Pure. */
 export function qemuArgv(spec: VmSpec): string[] {
   const f = vmFiles(spec.runDir);
   return [
@@ -48,9 +53,16 @@ export function qemuArgv(spec: VmSpec): string[] {
     '-initrd', spec.initrd,
     '-append', 'root=LABEL=ahlroot rw console=ttyS0,115200 net.ifnames=0 biosdevname=0 quiet',
     '-drive', `file=${spec.disk},if=virtio,format=qcow2,discard=unmap,cache=unsafe`,
+    // A drive's serial is a property of its device (QEMU no longer takes it on -drive).
+    ...(spec.extraDisks ?? []).flatMap((d, i) => [
+      '-drive', `file=${d.path},if=none,id=d${i + 1},format=qcow2,discard=unmap,cache=unsafe`,
+      '-device', `virtio-blk-pci,drive=d${i + 1}${d.serial ? `,serial=${d.serial}` : ''}`,
+    ]),
     ...(spec.seedIso ? ['-drive', `file=${spec.seedIso},if=virtio,format=raw,readonly=on`] : []),
-    '-netdev', `tap,id=n0,ifname=${spec.tap},script=no,downscript=no`,
-    '-device', `virtio-net-pci,netdev=n0,mac=${spec.mac.toLowerCase()}`,
+    ...[{ tap: spec.tap, mac: spec.mac }, ...(spec.extraNics ?? [])].flatMap((n, i) => [
+      '-netdev', `tap,id=n${i},ifname=${n.tap},script=no,downscript=no`,
+      '-device', `virtio-net-pci,netdev=n${i},mac=${n.mac.toLowerCase()}`,
+    ]),
     '-chardev', `socket,id=qga0,path=${f.agent},server=on,wait=off`,
     '-device', 'virtio-serial',
     '-device', 'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
