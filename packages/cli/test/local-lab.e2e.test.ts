@@ -43,7 +43,9 @@ describe('the local lab', () => {
       'personas/web.yaml':
         'template: debian-bookworm@stable\nresources: {memory: 1024, disk: 8}\nsystem:\n  files:\n    - {path: /etc/ahl-motd, content: "web: managed by ahl\\n"}\n  unattendedUpgrades: false\n  monitoring: {nodeExporter: {enabled: false}}\n  containerEngine: {kind: docker, source: distro}\n' +
         'workloads:\n  - stack: web\n    env: {WEB_PORT: 8080}\n    data: [{path: /srv/web/data, backup: true}]\n    quiesce: true\n' +
-        'backup: {schedule: "*-*-* 03:00:00", maxAge: 26h, keep: 3}\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302}\n',
+        'backup: {schedule: "*-*-* 03:00:00", maxAge: 26h, keep: 3}\nhosts:\n  web-01: {node: pve1, ip: 10.79.0.11/24, gateway: 10.79.0.1, vmid: 301}\n  web-02: {node: pve1, ip: 10.79.0.12/24, gateway: 10.79.0.1, vmid: 302, ' +
+        // A second disk and a second NIC, as a small NAS has: made by pve-sim on the real guest, set up in it by L3.
+        'disks: [{slot: scsi1, size: 1, backup: false, mount: {path: /srv/archive, label: archive}}], nics: [{bridge: vmbr1, mac: "BC:24:11:79:01:12", ip: 10.79.1.12/24}]}\n',
       'stacks/web/compose.yaml': [
         'services:',
         '  web:',
@@ -131,6 +133,13 @@ describe('the local lab', () => {
     const config = await client.request<Record<string, unknown>>('GET', '/nodes/pve1/qemu/302/config');
     expect(config).toMatchObject({ name: 'web-02', memory: '1024', ciuser: 'lab' });
     expect(String(config.tags).split(';')).toContain('web');
+    // web-02's second disk is formatted, labelled and mounted by L3; its second NIC holds its address on vmbr1.
+    expect(String(config.scsi1)).toMatch(/serial=ahl-scsi1/);
+    expect((await ssh(target('10.79.0.12'), 'findmnt -n -o SOURCE,FSTYPE,SIZE /srv/archive; lsblk -n -o LABEL /dev/disk/by-id/virtio-ahl-scsi1')).stdout.trim().split(/\s+/)).toEqual([
+      expect.stringMatching(/^\/dev\/vd[a-z]$/), 'ext4', expect.stringMatching(/^(9\d\d(\.\d)?M|1(\.0)?G)$/), 'archive',
+    ]);
+    expect((await ssh(target('10.79.0.12'), 'grep -c LABEL=archive /etc/fstab')).stdout.trim()).toBe('1');
+    expect((await ssh(target('10.79.1.12'), 'ip -br address show dev eth1')).stdout).toMatch(/^eth1\s+UP\s+10\.79\.1\.12\/24/);
   });
 
   it('Terraform refreshes from the real guests and plans no change', async () => {
