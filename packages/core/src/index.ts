@@ -30,7 +30,7 @@ export {
 export type { Host, HostResources, Image, Lab, Persona, Stack, TemplateRef } from './model/lab.js';
 export { diskSerial } from './model/lab.js';
 export { selectTargets, vmHosts, type VmHost } from './model/targets.js';
-export { inSubnet, ipv4ToInt, isIpv4, parseIpv4Cidr, type Ipv4Cidr } from './model/net.js';
+export { inSubnet, isIpv4, lastUsable, parseIpv4Cidr, type Ipv4Cidr } from './model/net.js';
 export { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, type SchemaName } from './model/json-schema.js';
 export { formatDiagnostic, type Diagnostic, type Severity } from './load/diagnostics.js';
 export { COMPOSE_FILES, LAB_FILE, LAB_LOCAL_FILE, validateLab, type LabInput, type ValidationResult } from './load/validate.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inSubnet, isIpv4, parseIpv4Cidr } from '../src/index.js';
+import { inSubnet, isIpv4, lastUsable, parseIpv4Cidr } from '../src/index.js';
 
 describe('IPv4', () => {
   it.each([
@@ -22,4 +22,11 @@ describe('IPv4', () => {
     expect(parseIpv4Cidr('10.0.0.1')).toBeUndefined();
     expect(inSubnet('1.2.3.4', parseIpv4Cidr('9.9.9.9/0')!)).toBe(true);
   });
+
+  it.each([
+    ['10.79.1.12/24', '10.79.1.254'],
+    ['10.20.30.40/20', '10.20.31.254'],
+    ['192.168.1.5/30', '192.168.1.6'],
+    ['9.9.9.9/0', '255.255.255.254'],
+  ])('lastUsable(%s) = %s', (cidr, last) => expect(lastUsable(parseIpv4Cidr(cidr)!)).toBe(last));
 });

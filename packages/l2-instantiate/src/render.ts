@@ -208,20 +208,8 @@ function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest, template
       })),
     ],
     network_device: [
-      {
-        bridge: host.network.bridge,
-        model: host.network.model,
-        firewall: host.network.firewall,
-        ...(host.network.vlan !== undefined ? { vlan_id: host.network.vlan } : {}),
-        ...(host.mac !== undefined ? { mac_address: host.mac.toUpperCase() } : {}),
-      },
-      ...host.nics.map((n) => ({
-        bridge: n.bridge,
-        model: n.model,
-        firewall: n.firewall,
-        ...(n.vlan !== undefined ? { vlan_id: n.vlan } : {}),
-        ...(n.mac !== undefined ? { mac_address: n.mac.toUpperCase() } : {}),
-      })),
+      networkDevice(host.network, host.mac),
+      ...host.nics.map((n) => networkDevice(n, n.mac)),
     ],
     // The provider waits for the agent to report addresses, at every refresh too: a guest whose agent
     // is slow or missing must not hold a plan up for the provider's default 15 minutes.
@@ -233,6 +221,17 @@ function vmResource(lab: Lab, host: VmHost, manifest: TemplateManifest, template
       // channel's current template on purpose, and `ahl drift` reports the lag meanwhile.
       ignore_changes: ['clone'],
     },
+  };
+}
+
+/** One of the VM's network_device blocks: the first NIC or an extra one. */
+function networkDevice(n: { readonly bridge: string; readonly model: string; readonly firewall: boolean; readonly vlan?: number | undefined }, mac: string | undefined): Record<string, unknown> {
+  return {
+    bridge: n.bridge,
+    model: n.model,
+    firewall: n.firewall,
+    ...(n.vlan !== undefined ? { vlan_id: n.vlan } : {}),
+    ...(mac !== undefined ? { mac_address: mac.toUpperCase() } : {}),
   };
 }
 

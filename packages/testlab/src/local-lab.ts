@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { ipv4ToInt, parseIpv4Cidr, type Ipv4Cidr, type Lab } from '@ahl/core';
+import { lastUsable, parseIpv4Cidr, type Lab } from '@ahl/core';
 import { execa } from 'execa';
 import { startSim, type RunningSim, type SeedConfig } from '@ahl/pve-sim';
 import { QemuBackend } from './backend.js';
@@ -91,12 +91,6 @@ export function localBridges(lab: Lab): BridgeSpec[] {
     bridges.set(n.bridge, last && !used.has(last) ? `${last}/${cidr!.prefix}` : undefined);
   }
   return [...bridges.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, address]) => ({ name, ...(address ? { address } : {}) }));
-}
-
-function lastUsable(cidr: Ipv4Cidr): string {
-  const hostBits = 32 - cidr.prefix;
-  const n = ((ipv4ToInt(cidr.address) | ((2 ** hostBits - 1) >>> 0)) >>> 0) - 1;
-  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
 }
 
 /** lab.local.yaml pointing ahl at the local lab: endpoint, pinned certificate, token file, and every cloud image served locally. Pure. */

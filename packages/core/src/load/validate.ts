@@ -337,6 +337,12 @@ function crossCheck(
     for (const [name, h] of hostEntries) {
       const at = (...rest: (string | number)[]): FieldPath => ['hosts', name, ...rest];
       const here = out.where(parsed, at(), 'key');
+      /** A vmid, MAC or address is this host's unless an earlier one holds it: then `taken` is an error at `path`. */
+      const claim = <K>(seen: Map<K, Where>, key: K, path: FieldPath, taken: string): void => {
+        const first = seen.get(key);
+        if (first) out.error(parsed, path, `${taken} is already used by ${first()}`);
+        else seen.set(key, usedBy(name, out.where(parsed, path)));
+      };
       const prior = firstHost.get(name);
       if (prior) out.error(parsed, at(), `host "${name}" is already declared at ${prior()}`, 'key');
       else firstHost.set(name, here);
@@ -350,17 +356,8 @@ function crossCheck(
       for (const stack of Object.keys(h.workloads))
         if (!stackNames.has(stack)) out.error(parsed, at('workloads', stack), `stack "${stack}" is not among this persona's workloads (${[...stackNames].join(', ') || 'none'})`, 'key');
 
-      if (h.vmid !== undefined) {
-        const first = firstVmid.get(h.vmid);
-        if (first) out.error(parsed, at('vmid'), `vmid ${h.vmid} is already used by ${first()}`);
-        else firstVmid.set(h.vmid, usedBy(name, out.where(parsed, at('vmid'))));
-      }
-      if (h.mac !== undefined) {
-        const key = h.mac.toUpperCase();
-        const first = firstMac.get(key);
-        if (first) out.error(parsed, at('mac'), `MAC ${h.mac} is already used by ${first()}`);
-        else firstMac.set(key, usedBy(name, out.where(parsed, at('mac'))));
-      }
+      if (h.vmid !== undefined) claim(firstVmid, h.vmid, at('vmid'), `vmid ${h.vmid}`);
+      if (h.mac !== undefined) claim(firstMac, h.mac.toUpperCase(), at('mac'), `MAC ${h.mac}`);
 
       const disks = h.disks ?? spec.disks;
       const nics = h.nics ?? spec.nics;
@@ -374,19 +371,11 @@ function crossCheck(
       });
       // A persona's NICs hold no address or MAC (checkExtraHardware): only a host's own can collide.
       h.nics?.forEach((n, i) => {
-        const path = at('nics', i);
-        if (n.mac !== undefined) {
-          const key = n.mac.toUpperCase();
-          const first = firstMac.get(key);
-          if (first) out.error(parsed, [...path, 'mac'], `MAC ${n.mac} is already used by ${first()}`);
-          else firstMac.set(key, usedBy(name, out.where(parsed, [...path, 'mac'])));
-        }
+        if (n.mac !== undefined) claim(firstMac, n.mac.toUpperCase(), at('nics', i, 'mac'), `MAC ${n.mac}`);
         const nip = n.ip === 'dhcp' ? undefined : parseIpv4Cidr(n.ip);
         if (nip) {
-          const first = firstIp.get(nip.address);
-          if (first) out.error(parsed, [...path, 'ip'], `address ${nip.address} is already used by ${first()}`);
-          else firstIp.set(nip.address, usedBy(name, out.where(parsed, [...path, 'ip'])));
-          if (isNetworkOrBroadcast(nip)) out.error(parsed, [...path, 'ip'], `${nip.address} is the network or broadcast address of ${nip.cidr}`);
+          claim(firstIp, nip.address, at('nics', i, 'ip'), `address ${nip.address}`);
+          if (isNetworkOrBroadcast(nip)) out.error(parsed, at('nics', i, 'ip'), `${nip.address} is the network or broadcast address of ${nip.cidr}`);
         }
       });
 
@@ -398,9 +387,7 @@ function crossCheck(
         if (!h.gateway) out.error(parsed, at('gateway'), 'is required with a static address');
       }
       if (ip) {
-        const first = firstIp.get(ip.address);
-        if (first) out.error(parsed, at('ip'), `address ${ip.address} is already used by ${first()}`);
-        else firstIp.set(ip.address, usedBy(name, out.where(parsed, at('ip'))));
+        claim(firstIp, ip.address, at('ip'), `address ${ip.address}`);
         if (isNetworkOrBroadcast(ip)) out.error(parsed, at('ip'), `${ip.address} is the network or broadcast address of ${ip.cidr}`);
         if (h.gateway) {
           if (!inSubnet(h.gateway, ip)) out.error(parsed, at('gateway'), `${h.gateway} is outside the host's subnet ${ip.cidr}`);

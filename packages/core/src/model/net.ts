@@ -35,6 +35,12 @@ export function inSubnet(ip: string, cidr: Ipv4Cidr): boolean {
   return ((ipv4ToInt(ip) & m) >>> 0) === ((ipv4ToInt(cidr.address) & m) >>> 0);
 }
 
+/** The last address of a subnet a host may hold (the one before its broadcast address), e.g. 10.0.1.254 of 10.0.1.7/24. For prefixes up to /30. */
+export function lastUsable(cidr: Ipv4Cidr): string {
+  const n = ((ipv4ToInt(cidr.address) | ~mask(cidr.prefix)) >>> 0) - 1;
+  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
+}
+
 /** The network and broadcast addresses of a subnet, which no host may hold (except /31 and /32). */
 export function isNetworkOrBroadcast(cidr: Ipv4Cidr): boolean {
   if (cidr.prefix >= 31) return false;
