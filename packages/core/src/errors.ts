@@ -120,6 +120,15 @@ export const catalogue = {
       `ahl names no mirror of its own: it takes AHL_DEBIAN_MIRROR, else the first http:// Debian source of ${a.suite} (or of another Debian release) in this machine's apt configuration (${a.looked}); the image's guests fetch from it through the lab's apt proxy`,
     hint: () => 'set AHL_DEBIAN_MIRROR to the http:// URL of a Debian mirror (the folder that holds dists/ and pool/: your site\'s mirror or apt cache) and run again',
   }),
+  UBUNTU_MIRROR_MISSING: entry<{ suite: string; looked: string }>({
+    kind: 'environment',
+    title: 'No Ubuntu mirror is configured',
+    message: (a) => `no Ubuntu mirror for ${a.suite} to build the local lab's Ubuntu image from, and none is cached`,
+    why: (a) =>
+      `ahl names no mirror of its own: it takes AHL_UBUNTU_MIRROR, else the first http:// Ubuntu source of ${a.suite} (or of another Ubuntu release) in this machine's apt configuration (${a.looked}); the image is built once and cached, and its guests fetch from that mirror through the lab's apt proxy`,
+    hint: () =>
+      "set AHL_UBUNTU_MIRROR to the http:// URL of an Ubuntu archive mirror (the folder that holds dists/ and pool/) and run again; until then the local lab's Ubuntu templates get the Debian image",
+  }),
   TOOL_FAILED: entry<{ tool: string; reason: string; hint: string }>({
     kind: 'environment',
     title: 'A tool ahl runs failed',

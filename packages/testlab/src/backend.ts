@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, renameSync, rmSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { AgentInterface, CloudInitSeed, Guest, SimBackend, SimFileSource, StorageDef, Volume } from '@ahl/pve-sim';
-import type { GuestImage } from './image/build.js';
+import { bootOf, type GuestImage } from './image/build.js';
 import type { LabNetwork } from './net/namespace.js';
 import type { Accel } from './vm/qemu.js';
 import { startVm, stopVm, vmFiles, vmPid, writeSeedIso } from './vm/qemu.js';
@@ -12,8 +12,10 @@ export interface QemuBackendOptions {
   /** Where disks, seeds, sockets and serial logs live. */
   readonly dir: string;
   readonly network: LabNetwork;
-  /** Its kernel and initrd boot every guest (root=LABEL=ahlroot). */
+  /** Its kernel and initrd boot every guest whose disk is not of one of `images`; bare-metal machines run it. */
   readonly image: GuestImage;
+  /** Further images (another distribution's): a disk whose root filesystem has one's label boots its kernel. */
+  readonly images?: readonly GuestImage[];
   readonly accel: Accel;
   /** Upper bound on a guest's memory, so a lab sized for real hardware fits this machine. */
   readonly maxMemoryMiB?: number;
@@ -22,6 +24,19 @@ export interface QemuBackendOptions {
 
 /** Where a bare-metal stand-in of the local lab in `dir` keeps its disk, pid file and serial log. */
 export const machineRunDir = (dir: string, name: string): string => join(dir, 'run', 'metal', name);
+
+/** The label of an ext4 superblock (1024 bytes), or undefined when it is none. Pure. */
+export function ext4Label(superblock: Uint8Array): string | undefined {
+  if (superblock.length < 136 || superblock[56] !== 0x53 || superblock[57] !== 0xef) return undefined;
+  const name = superblock.subarray(120, 136);
+  const end = name.indexOf(0);
+  return Buffer.from(end < 0 ? name : name.subarray(0, end)).toString('utf8');
+}
+
+/** The image whose root filesystem has `label`, else `fallback` (a disk ahl's images did not make). Pure. */
+export function imageForLabel(label: string | undefined, images: readonly GuestImage[], fallback: GuestImage): GuestImage {
+  return images.find((i) => i.recipe.rootLabel === label) ?? fallback;
+}
 
 /** qm's drive keys, in the order a boot disk is looked for when the config has no boot order. */
 const DISK_KEYS = ['scsi0', 'virtio0', 'sata0', 'ide0'];
@@ -208,8 +223,7 @@ export class QemuBackend extends QcowVolumes {
       {
         name: `vm${guest.vmid}`,
         disk: diskPath,
-        kernel: this.o.image.kernel,
-        initrd: this.o.image.initrd,
+        ...(await this.bootFiles(diskPath, runDir)),
         ...(seedIso ? { seedIso } : {}),
         memoryMiB: memory,
         cpus,
@@ -238,6 +252,24 @@ export class QemuBackend extends QcowVolumes {
     return qga<AgentInterface[]>(vmFiles(this.runDir(guest.vmid)).agent, 'guest-network-get-interfaces');
   }
 
+  /**
+   * The kernel, initrd and root label that boot `disk`: its image's, found by the label of the
+   * filesystem in its first partition (at 1 MiB, as the images lay it), read with qemu-img.
+   */
+  private async bootFiles(disk: string, runDir: string): Promise<ReturnType<typeof bootOf>> {
+    const others = this.o.images ?? [];
+    if (!others.length) return bootOf(this.o.image);
+    const out = join(runDir, 'superblock');
+    // The superblock is 1024 bytes into the filesystem: sectors 2050 and 2051 of the disk.
+    const r = await this.qemuImg(['dd', '-f', 'qcow2', '-O', 'raw', 'bs=512', 'skip=2050', 'count=2', `if=${disk}`, `of=${out}`]).then(
+      () => true,
+      () => false,
+    );
+    const label = r && existsSync(out) ? ext4Label(readFileSync(out)) : undefined;
+    rmSync(out, { force: true });
+    return bootOf(imageForLabel(label, [this.o.image, ...others], this.o.image));
+  }
+
   async agentPing(guest: Guest): Promise<void> {
     await qga<unknown>(vmFiles(this.runDir(guest.vmid)).agent, 'guest-ping', 3000);
   }
@@ -256,7 +288,7 @@ export class QemuBackend extends QcowVolumes {
     const tap = await this.o.network.addTap(this.tapIndex++, m.bridge);
     this.machines.set(m.name, runDir);
     await startVm(
-      { name: `metal-${m.name}`, disk, kernel: this.o.image.kernel, initrd: this.o.image.initrd, seedIso: m.seedIso, memoryMiB: this.o.maxMemoryMiB ?? 1024, cpus: 1, tap, mac: m.mac, accel: this.o.accel, runDir },
+      { name: `metal-${m.name}`, disk, ...bootOf(this.o.image), seedIso: m.seedIso, memoryMiB: this.o.maxMemoryMiB ?? 1024, cpus: 1, tap, mac: m.mac, accel: this.o.accel, runDir },
       this.o.network.exec,
     );
     return { runDir };

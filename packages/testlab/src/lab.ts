@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { markImageInUse, type GuestImage } from './image/build.js';
+import { bootOf, markImageInUse, type GuestImage } from './image/build.js';
 import { PREFIX } from './net/names.js';
 import { AptProxy } from './net/apt-proxy.js';
 import { createLabNetwork, type LabNetwork } from './net/namespace.js';
@@ -22,6 +22,8 @@ export interface GuestOptions {
   readonly diskGiB?: number;
   readonly memoryMiB?: number;
   readonly cpus?: number;
+  /** The image it is a clone of (another distribution's); default the lab's. */
+  readonly image?: GuestImage;
 }
 
 export interface Guest {
@@ -42,6 +44,8 @@ export class GuestLab {
   private readonly guests: Guest[] = [];
   private index = 0;
   private aptProxy: AptProxy | undefined;
+  /** Every image a guest was cloned from: the apt proxy lets guests reach each one's mirror. */
+  private readonly images: GuestImage[];
 
   private constructor(
     readonly runId: string,
@@ -51,7 +55,9 @@ export class GuestLab {
     readonly accel: Accel,
     readonly user: string,
     readonly key: string,
-  ) {}
+  ) {
+    this.images = [image];
+  }
 
   static async start(opts: { runId: string; image: GuestImage; gateway?: string; user?: string; baseDir?: string }): Promise<GuestLab> {
     markImageInUse(opts.image);
@@ -72,8 +78,14 @@ export class GuestLab {
     const runDir = join(this.runDir, o.name);
     mkdirSync(runDir, { recursive: true });
     const disk = join(runDir, 'disk.qcow2');
-    if (o.clone === 'linked') await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', this.image.disk, '-F', 'qcow2', disk]);
-    else await execa('qemu-img', ['convert', '-O', 'qcow2', this.image.disk, disk]);
+    const image = o.image ?? this.image;
+    if (this.aptProxy && !this.images.includes(image)) throw new Error(`testlab: add the ${image.recipe.distro} guest ${o.name} before the apt proxy starts (it serves the mirrors of the guests' images)`);
+    if (!this.images.includes(image)) {
+      markImageInUse(image);
+      this.images.push(image);
+    }
+    if (o.clone === 'linked') await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image.disk, '-F', 'qcow2', disk]);
+    else await execa('qemu-img', ['convert', '-O', 'qcow2', image.disk, disk]);
     if (o.diskGiB) await execa('qemu-img', ['resize', '-q', disk, `${o.diskGiB}G`]);
     const pub = (await execa('cat', [this.publicKeyFile])).stdout.trim();
     const gateway = this.network.gateway.split('/')[0]!;
@@ -81,7 +93,7 @@ export class GuestLab {
     await writeSeedIso(seedIso, guestSeed({ hostname: o.name, user: this.user, sshKeys: [pub], mac: o.mac, ip: o.ip, gateway, nameservers: [gateway], upgrade: false }));
     const tap = await this.network.addTap(this.index++);
     const pid = await startVm(
-      { name: `${this.runId}-${o.name}`, disk, kernel: this.image.kernel, initrd: this.image.initrd, seedIso, memoryMiB: o.memoryMiB ?? 1024, cpus: o.cpus ?? 1, tap, mac: o.mac, accel: this.accel, runDir },
+      { name: `${this.runId}-${o.name}`, disk, ...bootOf(image), seedIso, memoryMiB: o.memoryMiB ?? 1024, cpus: o.cpus ?? 1, tap, mac: o.mac, accel: this.accel, runDir },
       this.network.exec,
     );
     const guest: Guest = { name: o.name, ip: o.ip.split('/')[0]!, runDir, disk, pid, ssh: { host: o.ip.split('/')[0]!, user: this.user, key: this.key, inNamespace: this.network.exec } };
@@ -103,9 +115,10 @@ export class GuestLab {
     return vmPid(guest.runDir) !== undefined;
   }
 
-  /** Starts (once) the apt proxy guests use to reach the image's Debian mirror; resolves to its URL on the lab bridge. */
+  /** Starts (once) the apt proxy guests use to reach their images' mirrors; resolves to its URL on the lab bridge. */
   async startAptProxy(): Promise<string> {
-    this.aptProxy ??= await AptProxy.start({ socket: join(this.runDir, 'apt-proxy.sock'), listenAddress: this.network.gateway.split('/')[0]!, mirrors: [this.image.mirror], inNamespace: this.network.exec });
+    const mirrors = [...new Set(this.images.map((i) => i.mirror))];
+    this.aptProxy ??= await AptProxy.start({ socket: join(this.runDir, 'apt-proxy.sock'), listenAddress: this.network.gateway.split('/')[0]!, mirrors, inNamespace: this.network.exec });
     return this.aptProxy.url;
   }
 

@@ -6,7 +6,7 @@ import { lastUsable, parseIpv4Cidr, type Lab } from '@ahl/core';
 import { execa } from 'execa';
 import { startSim, type RunningSim, type SeedConfig } from '@ahl/pve-sim';
 import { QemuBackend } from './backend.js';
-import { buildImage, markImageInUse, type GuestImage } from './image/build.js';
+import { buildImage, markImageInUse, ubuntuImage, type GuestImage } from './image/build.js';
 import { createLabNetwork, removeStaleNamespaces, type BridgeSpec, type LabNetwork } from './net/namespace.js';
 import { newRunId } from './net/names.js';
 import { chooseAccel } from './vm/accel.js';
@@ -23,6 +23,10 @@ export interface LocalLabState {
   /** Where the token secret is (mode 0600), relative to the lab root. */
   readonly tokenFile: string;
   readonly imageUrl: string;
+  /** The distributions' images served besides the Debian one (imageUrl), by os.family. */
+  readonly imageUrls?: Readonly<Record<string, string>>;
+  /** Why an image the lab's templates want is not served (its templates get the Debian image). */
+  readonly unavailable?: readonly string[];
   readonly accel: string;
   readonly startedAt: string;
   /** The bare-metal hosts running as machines on the lab's bridge (not guests of the node). */
@@ -93,12 +97,27 @@ export function localBridges(lab: Lab): BridgeSpec[] {
   return [...bridges.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, address]) => ({ name, ...(address ? { address } : {}) }));
 }
 
-/** lab.local.yaml pointing ahl at the local lab: endpoint, pinned certificate, token file, and every cloud image served locally. Pure. */
+/**
+ * lab.local.yaml pointing ahl at the local lab: endpoint, pinned certificate, token file, and every
+ * cloud image served locally: the image of its os.family where `imageUrls` has one, else the
+ * Debian image (`imageUrl`). Pure.
+ */
 export function localOverlay(
   lab: Lab,
-  s: { endpoint: string; fingerprint: string; tokenFile: string; imageUrl: string; sumsUrl: string; namespace: string; aptProxy?: string; key?: { file: string; publicKey: string } },
+  s: {
+    endpoint: string;
+    fingerprint: string;
+    tokenFile: string;
+    imageUrl: string;
+    imageUrls?: Readonly<Record<string, string>>;
+    sumsUrl: string;
+    namespace: string;
+    aptProxy?: string;
+    key?: { file: string; publicKey: string };
+  },
 ): string {
   const images = Object.values(lab.images).filter((i) => i.kind === 'cloud');
+  const urlOf = (family: string | undefined) => (family && s.imageUrls?.[family]) || s.imageUrl;
   return [
     '# Written by `ahl lab up`: points this checkout at the local lab. `ahl lab down` removes it. Not for Git.',
     'proxmox:',
@@ -107,7 +126,7 @@ export function localOverlay(
     `  tokenSecret: file:${s.tokenFile}`,
     '  tls:',
     `    fingerprint: "${s.fingerprint}"`,
-    ...(images.length ? ['images:', ...images.flatMap((i) => [`  ${i.name}:`, '    source:', `      url: ${s.imageUrl}`, `      checksumUrl: ${s.sumsUrl}`])] : []),
+    ...(images.length ? ['images:', ...images.flatMap((i) => [`  ${i.name}:`, '    source:', `      url: ${urlOf(i.os?.family)}`, `      checksumUrl: ${s.sumsUrl}`])] : []),
     '# The guests live in a network namespace: SSH and Ansible reach them from inside it, with a',
     '# known_hosts of their own (new guests reuse addresses with new keys).',
     'ssh:',
@@ -124,7 +143,7 @@ export function localOverlay(
       : []),
     ...(s.aptProxy
       ? [
-          '# The guests have no way out but this apt proxy on the lab bridge (to their image\'s Debian mirror only),',
+          '# The guests have no way out but this apt proxy on the lab bridge (to their images\' mirrors only),',
           "# so a container engine comes from the distribution's docker.io, not from Docker's own repository.",
           'system:',
           `  aptProxy: ${s.aptProxy}`,
@@ -151,27 +170,32 @@ async function labKey(dir: string): Promise<string> {
   return readFileSync(`${file}.pub`, 'utf8').trim();
 }
 
-/** Serves the guest image as a cloud image (plus SHA256SUMS) on loopback, for download-url. */
-async function serveImage(image: GuestImage): Promise<{ server: Server; url: string; sumsUrl: string }> {
+/** SHA-256 of an image's disk, kept beside it (recomputed when the disk is newer). */
+async function diskSha256(image: GuestImage): Promise<string> {
   const sumFile = `${image.disk}.sha256`;
-  let digest = existsSync(sumFile) && statSync(sumFile).mtimeMs >= statSync(image.disk).mtimeMs ? readFileSync(sumFile, 'utf8').trim() : '';
-  if (!digest) {
-    const h = createHash('sha256');
-    await new Promise<void>((resolve, reject) => createReadStream(image.disk).on('data', (d) => h.update(d)).on('end', () => resolve()).on('error', reject));
-    digest = h.digest('hex');
-    writeFileSync(sumFile, `${digest}\n`);
-  }
-  const name = `ahl-testlab-${image.digest}.qcow2`;
+  const kept = existsSync(sumFile) && statSync(sumFile).mtimeMs >= statSync(image.disk).mtimeMs ? readFileSync(sumFile, 'utf8').trim() : '';
+  if (kept) return kept;
+  const h = createHash('sha256');
+  await new Promise<void>((resolve, reject) => createReadStream(image.disk).on('data', (d) => h.update(d)).on('end', () => resolve()).on('error', reject));
+  const digest = h.digest('hex');
+  writeFileSync(sumFile, `${digest}\n`);
+  return digest;
+}
+
+/** Serves the guest images as cloud images (plus one SHA256SUMS for all) on loopback, for download-url. Returns each one's URL, in order. */
+async function serveImages(images: readonly GuestImage[]): Promise<{ server: Server; urls: string[]; sumsUrl: string }> {
+  const files = await Promise.all(images.map(async (image) => ({ image, name: `ahl-testlab-${image.digest}.qcow2`, sha: await diskSha256(image) })));
   const server = createServer((req, res) => {
-    if (req.url === `/${name}`) {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(image.disk).size });
-      createReadStream(image.disk).pipe(res);
-    } else if (req.url === '/SHA256SUMS') res.end(`${digest}  ${name}\n`);
+    const f = files.find((x) => req.url === `/${x.name}`);
+    if (f) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(f.image.disk).size });
+      createReadStream(f.image.disk).pipe(res);
+    } else if (req.url === '/SHA256SUMS') res.end(files.map((x) => `${x.sha}  ${x.name}\n`).join(''));
     else res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return { server, url: `http://127.0.0.1:${port}/${name}`, sumsUrl: `http://127.0.0.1:${port}/SHA256SUMS` };
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { server, urls: files.map((x) => `${base}/${x.name}`), sumsUrl: `${base}/SHA256SUMS` };
 }
 
 export interface LocalLab {
@@ -200,23 +224,40 @@ export async function startLocalLab(
   step('guest image (cached unless its recipe changed)');
   const image = await buildImage({ onStep: (s) => step(`image: ${s}`) });
   markImageInUse(image);
+  // Templates of another distribution get its image where the local lab can build one (Ubuntu's, cached once built).
+  const others: GuestImage[] = [];
+  const unavailable: string[] = [];
+  const families = new Set(Object.values(lab.images).flatMap((i) => (i.kind === 'cloud' && i.os?.family ? [i.os.family] : [])));
+  if (families.has('ubuntu')) {
+    step('Ubuntu image (cached unless its recipe changed)');
+    const ubuntu = await ubuntuImage({ onStep: (s) => step(`ubuntu image: ${s}`) });
+    if ('unavailable' in ubuntu) {
+      unavailable.push(`Ubuntu templates get the Debian image: ${ubuntu.unavailable}`);
+      step(`✗ ${unavailable.at(-1)}`);
+    } else {
+      markImageInUse(ubuntu);
+      others.push(ubuntu);
+    }
+  }
   const runId = newRunId();
   step('network namespace');
   const network = await createLabNetwork(runId, localBridges(lab));
   const cleanup: (() => Promise<void>)[] = [() => network.destroy()];
   try {
     const accel = await chooseAccel(image.kernel);
-    const backend = new QemuBackend({ dir, network, image, accel });
+    const backend = new QemuBackend({ dir, network, image, images: others, accel });
     cleanup.unshift(() => backend.stopAll());
-    const served = await serveImage(image);
+    const served = await serveImages([image, ...others]);
     cleanup.unshift(() => new Promise<void>((r) => served.server.close(() => r())));
-    // Guests reach the Debian mirror the image was built from (and nothing else) through a proxy on the first bridge's address.
+    const imageUrl = served.urls[0]!;
+    const imageUrls = Object.fromEntries(others.map((o, i) => [o.recipe.distro, served.urls[i + 1]!]));
+    // Guests reach the mirrors their images were built from (and nothing else) through a proxy on the first bridge's address.
     const gateway = localBridges(lab).find((b) => b.address)?.address?.split('/')[0];
     let aptProxy: AptProxy | undefined;
     if (gateway) {
       step('apt proxy');
       mkdirSync(join(dir, 'run'), { recursive: true });
-      aptProxy = await AptProxy.start({ socket: join(dir, 'run', 'apt-proxy.sock'), listenAddress: gateway, mirrors: [image.mirror], inNamespace: network.exec });
+      aptProxy = await AptProxy.start({ socket: join(dir, 'run', 'apt-proxy.sock'), listenAddress: gateway, mirrors: [...new Set([image, ...others].map((i) => i.mirror))], inNamespace: network.exec });
       const proxy = aptProxy;
       cleanup.unshift(() => proxy.stop());
     }
@@ -234,7 +275,9 @@ export async function startLocalLab(
       fingerprint: sim.fingerprint!,
       tokenId: TOKEN_ID,
       tokenFile: `${LOCAL_LAB_DIR}/token`,
-      imageUrl: served.url,
+      imageUrl,
+      ...(others.length ? { imageUrls } : {}),
+      ...(unavailable.length ? { unavailable } : {}),
       accel,
       startedAt: new Date().toISOString(),
     };
@@ -246,7 +289,8 @@ export async function startLocalLab(
         endpoint: sim.url,
         fingerprint: sim.fingerprint!,
         tokenFile: state.tokenFile,
-        imageUrl: served.url,
+        imageUrl,
+        imageUrls,
         sumsUrl: served.sumsUrl,
         namespace: network.namespace,
         ...(aptProxy ? { aptProxy: aptProxy.url } : {}),

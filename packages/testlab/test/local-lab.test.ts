@@ -34,6 +34,7 @@ describe('the local lab for the example lab', () => {
       fingerprint: 'AB:CD',
       tokenFile: '.ahl/lab/token',
       imageUrl: 'http://127.0.0.1:9/i.qcow2',
+      imageUrls: { ubuntu: 'http://127.0.0.1:9/u.qcow2' },
       sumsUrl: 'http://127.0.0.1:9/SHA256SUMS',
       namespace: 'ahl-lab-x1',
       aptProxy: 'http://192.168.1.1:3142',
@@ -41,6 +42,8 @@ describe('the local lab for the example lab', () => {
     });
     expect(text).toContain('  endpoint: https://127.0.0.1:8006\n  tokenId: ahl@pve!ahl\n  tokenSecret: file:.ahl/lab/token\n  tls:\n    fingerprint: "AB:CD"\n');
     expect(text).toContain('  debian-bookworm:\n    source:\n      url: http://127.0.0.1:9/i.qcow2\n      checksumUrl: http://127.0.0.1:9/SHA256SUMS\n');
+    // The Ubuntu templates get the Ubuntu image; the others the Debian one.
+    expect(text).toContain('  ubuntu-noble:\n    source:\n      url: http://127.0.0.1:9/u.qcow2\n      checksumUrl: http://127.0.0.1:9/SHA256SUMS\n');
     expect(text).not.toContain('haos:');
     // Laid over the example lab, it validates and says how to reach the guests, nodes and mirrors.
     const dir = mkdtempSync(join(tmpdir(), 'ahl-overlay-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSteps, DEFAULT_RECIPE, guestExtraDisks, guestNics, guestSeed, qemuArgv, recipeDigest, sshArgv, tapName } from '../src/index.js';
+import { buildSteps, DEFAULT_RECIPE, ext4Label, imageForLabel, recipeFor, UBUNTU_RECIPE, guestExtraDisks, guestNics, guestSeed, qemuArgv, recipeDigest, sshArgv, tapName } from '../src/index.js';
 
 describe('image recipe', () => {
   it('has a digest that changes exactly when the recipe does', () => {
@@ -31,8 +31,64 @@ describe('image recipe', () => {
   });
 
   it('keeps the mirror out of the recipe and its digest: another mirror serves the same image', () => {
-    expect(Object.keys(DEFAULT_RECIPE)).not.toContain('mirror');
-    expect(JSON.stringify(DEFAULT_RECIPE)).not.toMatch(/https?:/);
+    for (const recipe of [DEFAULT_RECIPE, UBUNTU_RECIPE]) {
+      expect(Object.keys(recipe)).not.toContain('mirror');
+      expect(JSON.stringify(recipe)).not.toMatch(/https?:/);
+    }
+  });
+
+  it('builds Ubuntu noble with the gutsy script, Ubuntu\'s keyring, universe, netplan and its own root label', () => {
+    expect(recipeFor('ubuntu')).toBe(UBUNTU_RECIPE);
+    expect(recipeFor('debian')).toBe(DEFAULT_RECIPE);
+    expect(recipeFor('haos')).toBeUndefined();
+    const steps = buildSteps(UBUNTU_RECIPE, { root: '/w/root', rawDisk: '/w/disk.raw', rawPart: '/w/part.raw', qcow2: '/w/disk.qcow2' }, 'http://mirror.example/ubuntu', '/k/ubuntu.gpg');
+    const step = (name: string) => steps.find((x) => x.name === name)!;
+    const argv = (name: string) => {
+      const s = step(name);
+      return 'argv' in s ? s.argv.join(' ') : '';
+    };
+    expect(argv('debootstrap')).toBe(
+      'debootstrap --variant=minbase --include=systemd-sysv,udev,apt,ca-certificates,gnupg --components=main,universe --keyring=/k/ubuntu.gpg noble /w/root http://mirror.example/ubuntu /usr/share/debootstrap/scripts/gutsy',
+    );
+    const sources = step('apt sources');
+    expect('files' in sources && sources.files['/w/root/etc/apt/sources.list']!.text).toBe(
+      'deb http://mirror.example/ubuntu noble main universe\ndeb http://mirror.example/ubuntu noble-updates main universe\n',
+    );
+    const files = step('guest files');
+    expect('files' in files && files.files['/w/root/etc/fstab']!.text).toBe('LABEL=ahlroot-noble / ext4 defaults,discard,errors=remount-ro 0 1\n');
+    expect('files' in files && Object.keys(files.files)).not.toContain('/w/root/etc/network/interfaces');
+    expect(argv('enable guest services')).toContain('ssh.socket systemd-networkd.service systemd-resolved.service');
+    expect(argv('forget host resolver')).toBe('sh -c ln -sfn ../run/systemd/resolve/stub-resolv.conf /w/root/etc/resolv.conf');
+    expect(argv('filesystem')).toContain('-L ahlroot-noble ');
+    expect(UBUNTU_RECIPE.rootLabel.length).toBeLessThanOrEqual(16); // ext4's limit
+    expect(recipeDigest(UBUNTU_RECIPE)).not.toBe(recipeDigest(DEFAULT_RECIPE));
+  });
+});
+
+describe('which image boots a disk', () => {
+  const superblock = (label: string) => {
+    const b = new Uint8Array(1024);
+    b[56] = 0x53;
+    b[57] = 0xef;
+    b.set(new TextEncoder().encode(label), 120);
+    return b;
+  };
+  const image = (rootLabel: string) => ({ recipe: { rootLabel } }) as unknown as Parameters<typeof imageForLabel>[2];
+
+  it('reads the label of an ext4 superblock, and nothing from what is not one', () => {
+    expect(ext4Label(superblock('ahlroot-noble'))).toBe('ahlroot-noble');
+    expect(ext4Label(superblock('exactly16charsxx'))).toBe('exactly16charsxx');
+    expect(ext4Label(new Uint8Array(1024))).toBeUndefined();
+    expect(ext4Label(new Uint8Array(10))).toBeUndefined();
+  });
+
+  it('is the image of the same root label, else the default one', () => {
+    const debian = image('ahlroot');
+    const ubuntu = image('ahlroot-noble');
+    expect(imageForLabel('ahlroot-noble', [debian, ubuntu], debian)).toBe(ubuntu);
+    expect(imageForLabel('ahlroot', [debian, ubuntu], debian)).toBe(debian);
+    expect(imageForLabel(undefined, [debian, ubuntu], debian)).toBe(debian);
+    expect(imageForLabel('something-else', [ubuntu], debian)).toBe(debian);
   });
 });
 
@@ -61,7 +117,7 @@ describe('cloud-init seed in Proxmox format', () => {
 
 describe('QEMU and SSH command lines', () => {
   it('boots the kernel directly with virtio devices, in the namespace', () => {
-    const argv = qemuArgv({ name: 'r1-web', disk: '/d.qcow2', kernel: '/k', initrd: '/i', seedIso: '/s.iso', memoryMiB: 1024, cpus: 2, tap: 'ahltr10', mac: 'BC:24:11:00:00:01', accel: 'tcg', runDir: '/run/x' });
+    const argv = qemuArgv({ name: 'r1-web', disk: '/d.qcow2', kernel: '/k', initrd: '/i', rootLabel: 'ahlroot', seedIso: '/s.iso', memoryMiB: 1024, cpus: 2, tap: 'ahltr10', mac: 'BC:24:11:00:00:01', accel: 'tcg', runDir: '/run/x' });
     const line = argv.join(' ');
     expect(line).toContain('-machine q35,accel=tcg');
     expect(line).toContain("-append root=LABEL=ahlroot rw console=ttyS0,115200 net.ifnames=0 biosdevname=0 quiet");
@@ -73,7 +129,7 @@ describe('QEMU and SSH command lines', () => {
 
   it('gives a guest its extra disks (with their serials) and NICs (one tap each)', () => {
     const argv = qemuArgv({
-      name: 'r1-nas', disk: '/d.qcow2', kernel: '/k', initrd: '/i', memoryMiB: 1024, cpus: 1, tap: 'ahltr10', mac: 'BC:24:11:00:00:01', accel: 'tcg', runDir: '/run/x',
+      name: 'r1-nas', disk: '/d.qcow2', kernel: '/k', initrd: '/i', rootLabel: 'ahlroot', memoryMiB: 1024, cpus: 1, tap: 'ahltr10', mac: 'BC:24:11:00:00:01', accel: 'tcg', runDir: '/run/x',
       extraDisks: [{ path: '/e1.qcow2', serial: 'ahl-scsi1' }, { path: '/e2.qcow2' }],
       extraNics: [{ tap: 'ahltr11', mac: 'BC:24:11:00:00:02' }],
     });

@@ -63,8 +63,8 @@ export const labUpCommand: CommandDef = {
     }
     // The first start builds the guest image from this site's Debian mirror: one that cannot be found
     // is said here (DEBIAN_MIRROR_MISSING, naming what to set), not in the daemon's log.
-    const { cachedImage, debianMirror, DEFAULT_RECIPE } = await import('@ahl/testlab');
-    if (!cachedImage()) debianMirror({ env: ctx.env, suite: DEFAULT_RECIPE.suite });
+    const { cachedImage, archiveMirror, DEFAULT_RECIPE } = await import('@ahl/testlab');
+    if (!cachedImage()) archiveMirror({ env: ctx.env, suite: DEFAULT_RECIPE.suite });
     mkdirSync(dir, { recursive: true });
     const logFile = join(dir, 'daemon.log');
     rmSync(logFile, { force: true });
@@ -156,6 +156,7 @@ export const labStatusCommand: CommandDef = {
     const { machineRunDir, vmPid } = await import('@ahl/testlab');
     const machines = (state.machines ?? []).map((name) => ({ name, status: vmPid(machineRunDir(dir, name)) ? 'running' : 'stopped' }));
     for (const m of machines) out.line(`  ${'metal'.padEnd(6)} ${m.name.padEnd(28)} ${m.status}`);
+    for (const u of state.unavailable ?? []) out.line(`${out.style('yellow', '!')} ${u}`);
     if (ctx.global.json) out.json({ up: true, ...state, guests, machines });
     return 0;
   },

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { ahlError } from '@ahl/core';
 
 /*
- * The guest image is debootstrapped from a Debian mirror, and its guests fetch packages from that
- * mirror through the lab's apt proxy. ahl names no mirror of its own: the machine's own apt
- * configuration says which one this site uses, and AHL_DEBIAN_MIRROR overrides it.
+ * A guest image is debootstrapped from a mirror of its distribution's archive (Debian's, or
+ * Ubuntu's), and its guests fetch packages from that mirror through the lab's apt proxy. ahl names
+ * no mirror of its own: the machine's own apt configuration says which one this site uses, and
+ * AHL_DEBIAN_MIRROR (AHL_UBUNTU_MIRROR) overrides it.
  */
 
 /** One entry of apt's sources: a repository's URIs, suites and components (sources.list(5)). */
@@ -21,7 +22,9 @@ export interface AptSource {
   readonly enabled: boolean;
 }
 
-/** A Debian mirror and where it was found: AHL_DEBIAN_MIRROR, or the apt source file that names it. */
+export type Distro = 'debian' | 'ubuntu';
+
+/** A mirror and where it was found: AHL_DEBIAN_MIRROR (AHL_UBUNTU_MIRROR), or the apt source file that names it. */
 export interface DebianMirror {
   /** The mirror's URL, without a trailing slash (the folder that holds dists/ and pool/). */
   readonly url: string;
@@ -29,9 +32,16 @@ export interface DebianMirror {
 }
 
 export const DEBIAN_MIRROR_VARIABLE = 'AHL_DEBIAN_MIRROR';
+export const UBUNTU_MIRROR_VARIABLE = 'AHL_UBUNTU_MIRROR';
+/** The setting that overrides the apt configuration, per distribution. */
+export const MIRROR_VARIABLE: Readonly<Record<Distro, string>> = { debian: DEBIAN_MIRROR_VARIABLE, ubuntu: UBUNTU_MIRROR_VARIABLE };
+const MISSING = { debian: 'DEBIAN_MIRROR_MISSING', ubuntu: 'UBUNTU_MIRROR_MISSING' } as const;
 
-/** Debian's release names and aliases: a source of one of these suites is Debian's archive. */
-const DEBIAN_SUITES = new Set(['buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'duke', 'sid', 'oldoldstable', 'oldstable', 'stable', 'testing', 'unstable']);
+/** Each archive's release names (and Debian's aliases): a source of one of these suites is that archive. */
+const SUITES: Readonly<Record<Distro, ReadonlySet<string>>> = {
+  debian: new Set(['buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'duke', 'sid', 'oldoldstable', 'oldstable', 'stable', 'testing', 'unstable']),
+  ubuntu: new Set(['focal', 'jammy', 'noble', 'oracular', 'plucky', 'questing', 'resolute']),
+};
 
 /** Whether `file` is one of apt's source files, by its name (what apt itself reads). */
 export function isAptSourceFile(name: string): boolean {
@@ -81,16 +91,21 @@ function parseDeb822(file: string, text: string): AptSource[] {
 }
 
 /**
- * The first http:// Debian mirror among apt's sources, for `suite`: a `deb` source of that suite
- * with the main component, else one of another Debian release (a mirror holds every release), never
- * the security archive (it has only the -security suites). `mirror+file:` URIs are read through
- * `mirrorLists` (path → the list's text). Only http:// counts: guests fetch through the lab's
- * apt proxy, which forwards plain HTTP. Pure.
+ * The first http:// mirror of `distro`'s archive among apt's sources, for `suite`: a `deb` source
+ * of that suite with the main component, else one of another release of the same distribution (a
+ * mirror holds every release), never the security archive (it has only the -security suites).
+ * `mirror+file:` URIs are read through `mirrorLists` (path → the list's text). Only http:// counts:
+ * guests fetch through the lab's apt proxy, which forwards plain HTTP. Pure.
  */
-export function findDebianMirror(sources: readonly AptSource[], suite: string, mirrorLists: Readonly<Record<string, string>> = {}): { url: string; file: string } | undefined {
+export function findMirror(
+  sources: readonly AptSource[],
+  distro: Distro,
+  suite: string,
+  mirrorLists: Readonly<Record<string, string>> = {},
+): { url: string; file: string } | undefined {
   const usable = sources.filter((s) => s.enabled && s.types.includes('deb') && s.components.includes('main'));
   const exact = usable.filter((s) => s.suites.includes(suite));
-  const otherRelease = usable.filter((s) => s.suites.some((x) => DEBIAN_SUITES.has(x.replace(/-(updates|backports)$/, ''))));
+  const otherRelease = usable.filter((s) => s.suites.some((x) => SUITES[distro].has(x.replace(/-(updates|backports)$/, ''))));
   for (const s of [...exact, ...otherRelease]) {
     for (const uri of s.uris.flatMap((u) => expand(u, mirrorLists))) {
       if (/^http:\/\/[^\s/]+/.test(uri)) return { url: uri.replace(/\/+$/, ''), file: s.file };
@@ -110,16 +125,19 @@ function expand(uri: string, lists: Readonly<Record<string, string>>): string[] 
 }
 
 /**
- * The Debian mirror to build from: AHL_DEBIAN_MIRROR when set, else the first one in this machine's
- * apt configuration (`aptDir`/sources.list, then sources.list.d/*.list and *.sources in name order).
- * Throws DEBIAN_MIRROR_MISSING, naming what to set, when there is none.
+ * The mirror to build `distro`'s image from: AHL_DEBIAN_MIRROR (AHL_UBUNTU_MIRROR) when set, else
+ * the first one in this machine's apt configuration (`aptDir`/sources.list, then
+ * sources.list.d/*.list and *.sources in name order). Throws DEBIAN_MIRROR_MISSING
+ * (UBUNTU_MIRROR_MISSING), naming what to set, when there is none.
  */
-export function debianMirror(opts: { env?: NodeJS.ProcessEnv; suite: string; aptDir?: string }): DebianMirror {
+export function archiveMirror(opts: { distro?: Distro; env?: NodeJS.ProcessEnv; suite: string; aptDir?: string }): DebianMirror {
+  const distro = opts.distro ?? 'debian';
+  const variable = MIRROR_VARIABLE[distro];
   const env = opts.env ?? process.env;
-  const given = env[DEBIAN_MIRROR_VARIABLE]?.trim();
+  const given = env[variable]?.trim();
   if (given) {
-    if (!/^http:\/\/[^\s/]+/.test(given)) throw ahlError('DEBIAN_MIRROR_MISSING', { suite: opts.suite, looked: `${DEBIAN_MIRROR_VARIABLE}="${given}" is not an http:// URL` });
-    return { url: given.replace(/\/+$/, ''), from: DEBIAN_MIRROR_VARIABLE };
+    if (!/^http:\/\/[^\s/]+/.test(given)) throw ahlError(MISSING[distro], { suite: opts.suite, looked: `${variable}="${given}" is not an http:// URL` });
+    return { url: given.replace(/\/+$/, ''), from: variable };
   }
   const aptDir = opts.aptDir ?? '/etc/apt';
   const files = [join(aptDir, 'sources.list')];
@@ -142,7 +160,8 @@ export function debianMirror(opts: { env?: NodeJS.ProcessEnv; suite: string; apt
     const text = m ? read(m[1]!) : undefined;
     if (m && text !== undefined) lists[m[1]!] = text;
   }
-  const found = findDebianMirror(sources, opts.suite, lists);
-  if (!found) throw ahlError('DEBIAN_MIRROR_MISSING', { suite: opts.suite, looked: `${DEBIAN_MIRROR_VARIABLE} is not set; ${aptDir}/sources.list and ${aptDir}/sources.list.d/ hold none` });
+  const found = findMirror(sources, distro, opts.suite, lists);
+  if (!found) throw ahlError(MISSING[distro], { suite: opts.suite, looked: `${variable} is not set; ${aptDir}/sources.list and ${aptDir}/sources.list.d/ hold none` });
   return { url: found.url, from: found.file };
 }
+

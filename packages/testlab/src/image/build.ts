@@ -2,24 +2,30 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { debianMirror } from './apt-sources.js';
-import { DEFAULT_RECIPE, recipeDigest, type ImageRecipe } from './recipe.js';
+import { archiveMirror, UBUNTU_MIRROR_VARIABLE } from './apt-sources.js';
+import { ubuntuKeyring } from './keyring.js';
+import { DEFAULT_RECIPE, recipeDigest, UBUNTU_RECIPE, type ImageRecipe } from './recipe.js';
 import { buildSteps } from './steps.js';
 
 /** A built guest image in the cache. */
 export interface GuestImage {
   readonly digest: string;
   readonly dir: string;
-  /** The disk, a qcow2 with one ext4 partition labelled ahlroot. */
+  /** The disk, a qcow2 with one ext4 partition labelled recipe.rootLabel. */
   readonly disk: string;
-  /** Kernel and initrd for direct boot (root=LABEL=ahlroot). */
+  /** Kernel and initrd for direct boot (root=LABEL=recipe.rootLabel). */
   readonly kernel: string;
   readonly initrd: string;
   readonly recipe: ImageRecipe;
-  /** The Debian mirror it was built from, which its apt sources name (its guests fetch from it). */
+  /** The archive mirror it was built from, which its apt sources name (its guests fetch from it). */
   readonly mirror: string;
   /** True when this call built it, false when it came from the cache. */
   readonly built: boolean;
+}
+
+/** What boots a disk of `image`: its kernel and initrd, mounting / by its label. */
+export function bootOf(image: GuestImage): { kernel: string; initrd: string; rootLabel: string } {
+  return { kernel: image.kernel, initrd: image.initrd, rootLabel: image.recipe.rootLabel };
 }
 
 export interface BuildOptions {
@@ -27,11 +33,12 @@ export interface BuildOptions {
   /** Cache root; default $AHL_CACHE_DIR or ~/.cache/ahl. */
   cacheDir?: string;
   /**
-   * The Debian mirror to build from, when the cache does not hold the image; default: AHL_DEBIAN_MIRROR
-   * in `env`, else the first Debian source of this machine's apt configuration (debianMirror()).
+   * The mirror to build from, when the cache does not hold the image; default: AHL_DEBIAN_MIRROR
+   * (AHL_UBUNTU_MIRROR) in `env`, else the first source of the recipe's distribution in this
+   * machine's apt configuration (archiveMirror()).
    */
   mirror?: string;
-  /** Where AHL_DEBIAN_MIRROR is looked up; default process.env. */
+  /** Where AHL_DEBIAN_MIRROR and AHL_UBUNTU_MIRROR are looked up; default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Called with each step's name as it starts. */
   onStep?: (name: string) => void;
@@ -73,9 +80,10 @@ export async function buildImage(options: BuildOptions = {}): Promise<GuestImage
 
   const digest = recipeDigest(recipe);
   const dir = join(cacheRoot(options.cacheDir), 'testlab', 'images', digest);
-  const source = options.mirror ? { url: options.mirror, from: 'the caller' } : debianMirror({ suite: recipe.suite, ...(options.env ? { env: options.env } : {}) });
+  const env = options.env ? { env: options.env } : {};
+  const source = options.mirror ? { url: options.mirror, from: 'the caller' } : archiveMirror({ distro: recipe.distro, suite: recipe.suite, ...env });
   const mirror = source.url;
-  options.onStep?.(`Debian mirror ${mirror} (from ${source.from})`);
+  options.onStep?.(`${recipe.distro} mirror ${mirror} (from ${source.from})`);
   mkdirSync(dirname(dir), { recursive: true });
   const lock = `${dir}.lock`;
   await acquire(lock);
@@ -88,7 +96,9 @@ export async function buildImage(options: BuildOptions = {}): Promise<GuestImage
     const paths = { root: join(work, 'root'), rawDisk: join(work, 'disk.raw'), rawPart: join(work, 'part.raw'), qcow2: join(work, 'disk.qcow2') };
     mkdirSync(paths.root);
     try {
-      for (const step of buildSteps(recipe, paths, mirror)) {
+      // Ubuntu's archive is signed with Ubuntu's keys: their keyring comes from Debian's archive, checked by apt with Debian's.
+      const keyring = recipe.distro === 'ubuntu' ? await ubuntuKeyring({ cacheDir: cacheRoot(options.cacheDir), ...env, onStep: options.onStep }) : undefined;
+      for (const step of buildSteps(recipe, paths, mirror, keyring)) {
         options.onStep?.(step.name);
         if ('files' in step) {
           for (const [path, f] of Object.entries(step.files)) {
@@ -108,7 +118,7 @@ export async function buildImage(options: BuildOptions = {}): Promise<GuestImage
       writeFileSync(f.manifest, `${JSON.stringify({ digest, recipe, mirror, diskBytes: statSync(f.disk).size }, null, 2)}\n`);
       rmSync(dir, { recursive: true, force: true });
       renameSync(work, dir);
-      pruneOtherImages(dirname(dir), digest);
+      pruneOtherImages(dirname(dir), digest, recipe.distro);
     } catch (e) {
       await cleanupWork(work);
       throw e;
@@ -117,6 +127,23 @@ export async function buildImage(options: BuildOptions = {}): Promise<GuestImage
     return { digest, dir, disk: f.disk, kernel: f.kernel, initrd: f.initrd, recipe, mirror, built: true };
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The Ubuntu image: from the cache, else built from the Ubuntu mirror (AHL_UBUNTU_MIRROR or the
+ * machine's apt configuration). Ubuntu's archive is not a source every machine reaches, so when
+ * there is neither a cached image nor a mirror that builds one, this says why instead of throwing:
+ * the local lab then gives Ubuntu templates the Debian image, and a test that needs Ubuntu is
+ * skipped naming the cause.
+ */
+export async function ubuntuImage(options: Omit<BuildOptions, 'recipe'> = {}): Promise<GuestImage | { readonly unavailable: string }> {
+  try {
+    return await buildImage({ ...options, recipe: UBUNTU_RECIPE });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const reason = code === 'UBUNTU_MIRROR_MISSING' ? `${(e as Error).message} (set ${UBUNTU_MIRROR_VARIABLE}, or add an Ubuntu source to apt's configuration)` : `the Ubuntu image could not be built: ${(e as Error).message.split('\n')[0]}`;
+    return { unavailable: reason };
   }
 }
 
@@ -144,11 +171,21 @@ function inUse(imageDir: string): boolean {
   });
 }
 
-/** Images of older recipes are dead weight (about 1 GiB each): remove them once a new one is built, unless running guests use them. */
-function pruneOtherImages(imagesDir: string, keep: string): void {
+/**
+ * Images of older recipes of the same distribution are dead weight (about 1 GiB each): remove them
+ * once a new one is built, unless running guests use them. Another distribution's image is kept.
+ */
+function pruneOtherImages(imagesDir: string, keep: string, distro: string): void {
   for (const name of readdirSync(imagesDir)) {
     if (name === keep || name.endsWith('.lock') || name.endsWith('.work') || existsSync(join(imagesDir, `${name}.lock`))) continue;
-    if (/^[0-9a-f]{16}$/.test(name) && !inUse(join(imagesDir, name))) rmSync(join(imagesDir, name), { recursive: true, force: true });
+    if (!/^[0-9a-f]{16}$/.test(name) || inUse(join(imagesDir, name))) continue;
+    let theirs: unknown;
+    try {
+      theirs = (JSON.parse(readFileSync(imageFiles(join(imagesDir, name)).manifest, 'utf8')) as { recipe?: { distro?: unknown } }).recipe?.distro ?? 'debian';
+    } catch {
+      theirs = distro; // half-built or unreadable: not worth keeping
+    }
+    if (theirs === distro) rmSync(join(imagesDir, name), { recursive: true, force: true });
   }
 }
 

@@ -9,7 +9,16 @@ import { createHash } from 'node:crypto';
  * in its image.json); its apt sources name that one, and the apt proxy lets its guests reach it.
  */
 export interface ImageRecipe {
-  readonly suite: 'bookworm';
+  /** Whose archive it is built from: its mirror, keyring and debootstrap script follow. */
+  readonly distro: 'debian' | 'ubuntu';
+  readonly suite: string;
+  /** The archive's components the image installs from (and its apt sources name). */
+  readonly components: readonly string[];
+  /**
+   * The root filesystem's label: fstab and the kernel command line mount it, and the local lab
+   * knows by it which image's kernel boots a disk (a clone carries its template's label).
+   */
+  readonly rootLabel: string;
   /** debootstrap --include: enough to chroot and run apt. */
   readonly bootstrap: readonly string[];
   /** Installed with apt inside the chroot (dependencies resolved, no recommends). */
@@ -22,8 +31,11 @@ export interface ImageRecipe {
   readonly builderVersion: number;
 }
 
-export const DEFAULT_RECIPE: ImageRecipe = {
+export const DEBIAN_RECIPE: ImageRecipe = {
+  distro: 'debian',
   suite: 'bookworm',
+  components: ['main'],
+  rootLabel: 'ahlroot',
   bootstrap: ['systemd-sysv', 'udev', 'apt', 'ca-certificates', 'gnupg'],
   packages: [
     'linux-image-cloud-amd64',
@@ -60,6 +72,59 @@ export const DEFAULT_RECIPE: ImageRecipe = {
   diskMiB: 3072,
   builderVersion: 3,
 };
+
+/** The Debian image: what every guest boots unless its template is another distribution's. */
+export const DEFAULT_RECIPE = DEBIAN_RECIPE;
+
+/**
+ * Ubuntu 24.04 (noble), shaped like Ubuntu's own cloud image where a guest can tell: netplan with
+ * systemd-networkd and systemd-resolved (cloud-init renders netplan), the virtual kernel, ssh by
+ * socket activation. The same tools are baked in as on Debian (docker.io and node_exporter are in
+ * universe).
+ */
+export const UBUNTU_RECIPE: ImageRecipe = {
+  distro: 'ubuntu',
+  suite: 'noble',
+  components: ['main', 'universe'],
+  rootLabel: 'ahlroot-noble',
+  bootstrap: ['systemd-sysv', 'udev', 'apt', 'ca-certificates', 'gnupg'],
+  packages: [
+    'linux-image-virtual',
+    'initramfs-tools',
+    'openssh-server',
+    'python3',
+    'python3-apt',
+    'sudo',
+    'cloud-init',
+    'cloud-guest-utils',
+    'e2fsprogs',
+    'netplan.io',
+    'systemd-resolved',
+    'iproute2',
+    'iputils-ping',
+    'netbase',
+    'dbus',
+    'locales',
+    'qemu-guest-agent',
+    'rsync',
+    'curl',
+    'prometheus-node-exporter',
+    'unattended-upgrades',
+    'docker.io',
+    'docker-compose-v2',
+    // Docker confines containers with AppArmor on Ubuntu's kernel; Ubuntu's cloud image has it too.
+    'apparmor',
+    'busybox-static',
+  ],
+  disabledServices: ['docker.service', 'docker.socket', 'containerd.service', 'prometheus-node-exporter.service'],
+  diskMiB: 3072,
+  builderVersion: 1,
+};
+
+/** The recipe of an image for a distribution, or undefined for one the local lab cannot build. */
+export function recipeFor(family: string): ImageRecipe | undefined {
+  return family === 'ubuntu' ? UBUNTU_RECIPE : family === 'debian' ? DEBIAN_RECIPE : undefined;
+}
 
 /** Stable JSON: keys sorted at every level. */
 export function canonicalJson(value: unknown): string {

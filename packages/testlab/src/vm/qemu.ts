@@ -12,6 +12,8 @@ export interface VmSpec {
   readonly disk: string;
   readonly kernel: string;
   readonly initrd: string;
+  /** The root filesystem's label (the image's): the kernel mounts / by it. */
+  readonly rootLabel: string;
   /** A NoCloud seed ISO (volume id cidata). */
   readonly seedIso?: string;
   readonly memoryMiB: number;
@@ -51,7 +53,7 @@ export function qemuArgv(spec: VmSpec): string[] {
     '-m', String(spec.memoryMiB),
     '-kernel', spec.kernel,
     '-initrd', spec.initrd,
-    '-append', 'root=LABEL=ahlroot rw console=ttyS0,115200 net.ifnames=0 biosdevname=0 quiet',
+    '-append', `root=LABEL=${spec.rootLabel} rw console=ttyS0,115200 net.ifnames=0 biosdevname=0 quiet`,
     '-drive', `file=${spec.disk},if=virtio,format=qcow2,discard=unmap,cache=unsafe`,
     // A drive's serial is a property of its device (QEMU no longer takes it on -drive).
     ...(spec.extraDisks ?? []).flatMap((d, i) => [
