@@ -265,8 +265,13 @@ describe('the local lab', () => {
     const rec = (JSON.parse(failed.stdout) as { record: { done: string[]; failed: { phase: string }; snapshot: { id: string } } }).record;
     expect(rec).toMatchObject({ done: ['backup', 'recreate', 'system'], failed: { phase: 'restore' }, snapshot: { id: expect.stringMatching(/^\d{8}T\d{6}Z$/) } });
     expect(failed.stderr).toContain(`Its data is safe in backup ${rec.snapshot.id}. Fix the cause, then: ahl rebuild web-01 --resume --approve`);
-    expect((await ssh(web01, 'cat /proc/sys/kernel/random/boot_id')).stdout.trim()).not.toBe(bootId);
-    expect((await ssh(web01, 'cat /etc/ahl-motd; test -e /srv/web/data/note.txt || echo no-data')).stdout.trim()).toBe('web: managed by ahl\nno-data');
+    // The new guest answers, but under load (both guest tiers at once) its first answers may take longer than ssh's 5 s connect timeout.
+    await waitForSsh(web01, 120_000, () => '(the rebuilt web-01 did not answer SSH)');
+    const newBoot = await ssh(web01, 'cat /proc/sys/kernel/random/boot_id');
+    expect(newBoot.exitCode, newBoot.stderr).toBe(0);
+    expect(newBoot.stdout.trim()).not.toBe(bootId);
+    const fresh = await ssh(web01, 'cat /etc/ahl-motd; test -e /srv/web/data/note.txt || echo no-data');
+    expect(fresh.stdout.trim(), fresh.stderr).toBe('web: managed by ahl\nno-data');
     expect((await ahl(['rebuild', 'web-01', '--approve', '--dir', dir], { env: tf })).stderr).toContain('a rebuild of web-01 is unfinished (restore failed');
 
     const resumed = await ahl(['rebuild', 'web-01', '--resume', '--approve', '--json', '--dir', dir], { env: tf });
