@@ -1,10 +1,10 @@
 /**
- * Layer direction: core ← l0 ← l1 ← l2 ← l3 ← l4 ← cli. A package may import core and lower layers,
+ * Layer direction: core ← l0 ← l1 ← l2 ← l3 ← l4 ← ops ← cli. A package may import core and lower layers,
  * never a higher one, whether by package name or by a relative path. pve-sim and testlab are test
  * and local-lab engines: they may use core, and no layer's source may import them.
  * Checked by `pnpm lint` (and so by CI); scripts/layers.test.ts proves a planted reverse import fails.
  */
-const ORDER = ['core', 'l0-runway', 'l1-image', 'l2-instantiate', 'l3-system', 'l4-workload', 'cli'];
+const ORDER = ['core', 'l0-runway', 'l1-image', 'l2-instantiate', 'l3-system', 'l4-workload', 'ops', 'cli'];
 const ENGINES = ['pve-sim', 'testlab'];
 
 const layerRules = ORDER.slice(0, -1).map((pkg, i) => ({

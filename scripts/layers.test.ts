@@ -63,6 +63,21 @@ describe('layer direction (dependency-cruiser)', () => {
     expect(r.output).toContain('no-reaching-into-another-package');
   });
 
+  it('rejects a layer importing @ahl/ops, which composes the layers', () => {
+    const ops = {
+      'packages/ops/package.json': JSON.stringify({ name: '@ahl/ops', type: 'module', exports: { '.': './dist/index.js' } }),
+      'packages/ops/src/index.ts': 'export const up = 1;\n',
+      'packages/ops/dist/index.js': 'export const up = 1;\n',
+      'packages/l4-workload/src/planted.ts': "import { up } from '@ahl/ops';\nexport const x = up;\n",
+    };
+    const dir = workspace(ops);
+    symlinkSync(join(dir, 'packages', 'ops'), join(dir, 'node_modules', '@ahl', 'ops'));
+    const r = cruise(dir);
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('no-upward-import-from-l4-workload');
+    expect(r.output).toContain('packages/l4-workload/src/planted.ts');
+  });
+
   it('lets a test import test-support/, and rejects a package source that does', () => {
     const files = { 'test-support/prerequisites.ts': 'export const prerequisites = 1;\n' };
     const test = cruise(workspace({ ...files, 'packages/l3-system/test/uses.test.ts': "import { prerequisites } from '../../../test-support/prerequisites.js';\nexport const x = prerequisites;\n" }));

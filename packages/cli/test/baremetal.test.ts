@@ -4,10 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLab, type Lab } from '@ahl/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { diffLabs } from '../src/workflows/diff.js';
-import { buildGraph } from '../src/workflows/graph.js';
-import { planPower } from '../src/workflows/power.js';
-import { buildStatus } from '../src/workflows/status.js';
+import { buildGraph, buildStatus, diffLabs, planPower } from '@ahl/ops';
 import { prerequisites } from '../../../test-support/prerequisites.js';
 import { ahl, REPO } from './helpers.js';
 

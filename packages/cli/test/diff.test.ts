@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadLab, recordApplied, type Host, type Lab } from '@ahl/core';
-import { diffLabs } from '../src/workflows/diff.js';
+import { diffLabs } from '@ahl/ops';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ahl, exampleLabCopy, REPO } from './helpers.js';
 

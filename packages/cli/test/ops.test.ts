@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { acquireLabLock, recordHostStates } from '@ahl/core';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStatus, renderStatus } from '../src/workflows/status.js';
+import { buildStatus } from '@ahl/ops';
+import { renderStatus } from '../src/views/status.js';
 import { ahl, fakePlaybook, REPO, writeTree } from './helpers.js';
 
 const SECRET = '5d1f0c2e-7a3b-4c8d-9e0f-1a2b3c4d5e6f';

@@ -5,7 +5,8 @@ import type { RunningSim } from '@ahl/pve-sim';
 import { connectLab, loadLab, Secrets } from '@ahl/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { prerequisites } from '../../../test-support/prerequisites.js';
-import { renderUp, type UpStep } from '../src/workflows/up.js';
+import type { UpStep } from '@ahl/ops';
+import { renderUp } from '../src/views/up.js';
 import { ahl, fakePlaybook, missingForL2, oneNodeSim, servedImage, writeTree } from './helpers.js';
 
 const SECRET = '7e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b';

@@ -101,7 +101,7 @@ const DONE: Record<string, string> = { create: 'created', update: 'updated', del
 
 /** Prints the plan (and what was applied), returns the exit status. */
 async function reportL2(ctx: CommandContext, lab: Lab, r: L2Outcome, approve: boolean, verb: string): Promise<number> {
-  const { countsText, planLines } = await import('../workflows/instances.js');
+  const { countsText, planLines } = await import('../views/instances.js');
   const { out } = ctx;
   const style = (s: Parameters<typeof out.style>[0], t: string) => out.style(s, t);
   const lines = planLines(lab, r.plan, style);

@@ -28,7 +28,7 @@ interface LayerOutcome {
  * successful converge the digest of the intent it applied.
  */
 export async function rememberLayer(ctx: CommandContext, lab: Lab, layer: 'system' | 'workload', check: boolean, hosts: readonly LayerOutcome[], at = new Date()): Promise<void> {
-  const { systemIntent, workloadIntent } = await import('../workflows/intent.js');
+  const { systemIntent, workloadIntent } = await import('@ahl/ops');
   const key = check ? (`${layer}Check` as const) : layer;
   const patches: Record<string, HostStatePatch> = {};
   for (const h of hosts.filter((x) => !x.unchanged)) {
@@ -44,7 +44,7 @@ export async function rememberLayer(ctx: CommandContext, lab: Lab, layer: 'syste
 /** Records the commit a successful converge applied, the default base of `ahl diff`. Outside Git, nothing. */
 async function rememberApplied(ctx: CommandContext, root: string, command: string, at: Date): Promise<void> {
   try {
-    const [{ recordApplied }, { headCommit }] = await Promise.all([import('@ahl/core'), import('../workflows/git-lab.js')]);
+    const [{ recordApplied }, { headCommit }] = await Promise.all([import('@ahl/core'), import('@ahl/ops')]);
     const head = await headCommit(root);
     await recordApplied(root, { ...head, at: at.toISOString(), command });
   } catch (e) {
@@ -92,7 +92,7 @@ export async function rememberPassthrough(
   hosts: readonly { readonly host: string; readonly state: string; readonly actions: readonly { readonly kind: string; readonly slot: string }[] }[],
   at = new Date(),
 ): Promise<void> {
-  const { passthroughIntent } = await import('../workflows/intent.js');
+  const { passthroughIntent } = await import('@ahl/ops');
   const patches: Record<string, HostStatePatch> = {};
   for (const h of hosts) {
     const host = lab.hosts.find((x) => x.name === h.host);

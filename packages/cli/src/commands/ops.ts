@@ -1,6 +1,6 @@
 import type { Lab, ProxmoxClient, Secrets } from '@ahl/core';
 import type { CommandContext, CommandDef, OptionDef } from '../command.js';
-import type { CheckRun, DriftReport, PassthroughCheck, TerraformCheck } from '../workflows/drift.js';
+import type { CheckRun, DriftReport, PassthroughCheck, TerraformCheck } from '@ahl/ops';
 import { loadValidLab } from './lab-root.js';
 
 /*
@@ -27,7 +27,8 @@ export const statusCommand: CommandDef = {
   ],
   async run(ctx) {
     const { connectLab, selectTargets } = await import('@ahl/core');
-    const { gatherStatus, renderStatus } = await import('../workflows/status.js');
+    const { gatherStatus } = await import('@ahl/ops');
+    const { renderStatus } = await import('../views/status.js');
     const lab = await loadValidLab(ctx);
     const only = new Set(selectTargets(lab, lab.hosts, ctx.positionals, { command: 'status' }).map((h) => h.name));
     const secrets = await ctx.secrets(lab.root);
@@ -54,7 +55,8 @@ export const graphCommand: CommandDef = {
   ],
   async run(ctx) {
     const { ahlError, selectTargets } = await import('@ahl/core');
-    const { buildGraph, renderDot, renderMermaid } = await import('../workflows/graph.js');
+    const { buildGraph } = await import('@ahl/ops');
+    const { renderDot, renderMermaid } = await import('../views/graph.js');
     const format = ctx.options.format ?? 'mermaid';
     if (format !== 'mermaid' && format !== 'dot') throw ahlError('USAGE', { message: `unknown format "${String(format)}"; expected mermaid or dot`, command: 'graph' });
     const lab = await loadValidLab(ctx);
@@ -97,7 +99,7 @@ export const driftCommand: CommandDef = {
     { command: 'ahl drift --json | jq \'.findings[] | select(.cause == "changed outside ahl")\'', description: 'only hand-made changes' },
   ],
   async run(ctx) {
-    const { renderDrift } = await import('../workflows/drift.js');
+    const { renderDrift } = await import('../views/drift.js');
     const { ansibleFailure } = await import('./ansible.js');
     const { out } = ctx;
     const { layers, notify } = await driftOptions(ctx, 'drift');
@@ -107,7 +109,7 @@ export const driftCommand: CommandDef = {
       const report = await gatherDrift(ctx, lab, secrets, layers, 'drift');
       out.report(renderDrift(report, (s, t) => out.style(s, t)).trimEnd());
       if (typeof notify === 'string' && !report.clean) {
-        const { postDrift } = await import('../workflows/drift.js');
+        const { postDrift } = await import('@ahl/ops');
         const sent = await postDrift(secrets.resolve(notify, '--notify'), lab.name, report);
         out.line(sent.ok ? out.style('dim', `notified the webhook (${sent.status})`) : out.style('yellow', `! the webhook was not notified: ${secrets.redactor.redact(sent.error)}`));
       }
@@ -138,9 +140,7 @@ export async function driftOptions(ctx: CommandContext, command: string): Promis
  */
 export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secrets, layers: readonly string[], command: string): Promise<DriftReport> {
   const { connectLab, readHostStates, selectTargets } = await import('@ahl/core');
-  const { gatherStatus } = await import('../workflows/status.js');
-  const { buildDrift } = await import('../workflows/drift.js');
-  const { systemIntent, workloadIntent } = await import('../workflows/intent.js');
+  const { buildDrift, gatherStatus, systemIntent, workloadIntent } = await import('@ahl/ops');
   const { rememberLayer } = await import('./memory.js');
   const { out } = ctx;
   const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command });
@@ -153,7 +153,7 @@ export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secret
   const vms = selected.filter((h) => h.runtime === 'vm');
   if (layers.includes('L2') && vms.length) {
     const { convergePassthrough } = await import('@ahl/l2-instantiate');
-    const { passthroughIntent } = await import('../workflows/intent.js');
+    const { passthroughIntent } = await import('@ahl/ops');
     const client = await connectLab(lab.config, secrets, lab.root);
     try {
       const run = await convergePassthrough(lab, client, vms, { signal: ctx.signal });
@@ -225,8 +225,8 @@ export const diffCommand: CommandDef = {
   ],
   async run(ctx) {
     const { ahlError, formatDiagnostic, readApplied } = await import('@ahl/core');
-    const { diffLabs, renderDiff, renderDiffMarkdown } = await import('../workflows/diff.js');
-    const { WORKING_TREE, labAt, shortRef } = await import('../workflows/git-lab.js');
+    const { diffLabs, WORKING_TREE, labAt, shortRef } = await import('@ahl/ops');
+    const { renderDiff, renderDiffMarkdown } = await import('../views/diff.js');
     const { labRoot } = await import('./lab-root.js');
     const { out } = ctx;
     const format = ctx.options.format ?? 'text';
@@ -283,7 +283,7 @@ export const powerCommand: CommandDef = {
   async run(ctx) {
     const { ahlError, connectLab, plural, selectTargets } = await import('@ahl/core');
     const { serverGuests } = await import('@ahl/l1-image');
-    const { POWER_ACTIONS, planPower, runPower } = await import('../workflows/power.js');
+    const { POWER_ACTIONS, planPower, runPower } = await import('@ahl/ops');
     const { out } = ctx;
     const action = ctx.positionals[0] as (typeof POWER_ACTIONS)[number];
     if (!POWER_ACTIONS.includes(action)) throw ahlError('USAGE', { message: `unknown action "${action}"; expected ${POWER_ACTIONS.join(', ')}`, command: 'power' });

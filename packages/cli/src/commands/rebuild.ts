@@ -1,6 +1,6 @@
 import type { Host, Lab, Secrets } from '@ahl/core';
 import type { CommandContext, CommandDef } from '../command.js';
-import type { RebuildPhase, RebuildPlan, RebuildRecord } from '../workflows/rebuild.js';
+import type { RebuildPhase, RebuildPlan, RebuildRecord } from '@ahl/ops';
 import { seconds } from '../time.js';
 import { printAnsibleFailure } from './ansible.js';
 import { systemRun } from './converge.js';
@@ -36,7 +36,8 @@ export const rebuildCommand: CommandDef = {
   ],
   async run(ctx) {
     const { ahlError, connectLab, selectTargets, stateDir, vmHosts, writeJsonAtomic } = await import('@ahl/core');
-    const { planRebuild, renderRebuildPlan, rebuildFile, startRebuild, REBUILD_PHASES } = await import('../workflows/rebuild.js');
+    const { planRebuild, rebuildFile, startRebuild, REBUILD_PHASES } = await import('@ahl/ops');
+    const { renderRebuildPlan } = await import('../views/rebuild.js');
     const { out } = ctx;
     const lab = await loadValidLab(ctx);
     const [host] = selectTargets(lab, vmHosts(lab), ctx.positionals, { command: 'rebuild', unmanaged: 'is bare metal: it has no VM to rebuild' });

@@ -1,13 +1,13 @@
 import type { Lab, Secrets } from '@ahl/core';
 import type { CommandContext, CommandDef } from '../command.js';
-import type { ReconcileOutcome } from '../workflows/reconcile.js';
+import type { ReconcileOutcome } from '@ahl/ops';
 import { loadValidLab } from './lab-root.js';
 import { LAYER_OPTION } from './ops.js';
 
 /** A safe L2 step: Terraform's targeted apply, only if its plan neither replaces nor destroys a VM. */
 async function applyInPlace(ctx: CommandContext, lab: Lab, secrets: Secrets, hosts: readonly string[]): Promise<ReconcileOutcome[]> {
   const { l2Run } = await import('./instances.js');
-  const { changeText } = await import('../workflows/instances.js');
+  const { changeText } = await import('../views/instances.js');
   try {
     const r = await l2Run(ctx, lab, secrets, { hosts, approve: (p) => p.summary.hosts.every((h) => h.action === 'update' || h.action === 'no-op') });
     return r.plan.summary.hosts.map((h) => {
@@ -49,8 +49,9 @@ export const reconcileCommand: CommandDef = {
     { command: 'ahl reconcile --notify env:AHL_WEBHOOK', description: 'from a timer: reconcile, and tell a webhook what happened' },
   ],
   async run(ctx) {
-    const { buildReconcile, planReconcile, reconcilePayload, renderReconcile } = await import('../workflows/reconcile.js');
-    const { renderDrift, postJson } = await import('../workflows/drift.js');
+    const { buildReconcile, planReconcile, postJson, reconcilePayload } = await import('@ahl/ops');
+    const { renderReconcile } = await import('../views/reconcile.js');
+    const { renderDrift } = await import('../views/drift.js');
     const { driftOptions, gatherDrift } = await import('./ops.js');
     const { rememberLayer } = await import('./memory.js');
     const { ansibleFailure } = await import('./ansible.js');

@@ -29,7 +29,7 @@ export const renderCommand: CommandDef = {
   ],
   async run(ctx) {
     const { ahlError } = await import('@ahl/core');
-    const { renderFacts, renderLab } = await import('../workflows/render.js');
+    const { renderFacts, renderLab } = await import('@ahl/ops');
     const { out } = ctx;
     const lab = await loadValidLab(ctx);
     const rendered = renderLab(lab, await renderFacts(lab));

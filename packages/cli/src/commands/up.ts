@@ -1,7 +1,8 @@
 import type { Host, Lab, ProxmoxClient, Secrets } from '@ahl/core';
 import type { L2Plan } from '@ahl/l2-instantiate';
 import type { CommandContext, CommandDef, OptionDef } from '../command.js';
-import { hostTrouble, type AnsibleHost, type UpLayer, type UpPlan, type UpState, type UpStep } from '../workflows/up.js';
+import type { AnsibleHost, UpLayer, UpPlan, UpState, UpStep } from '@ahl/ops';
+import { hostTrouble } from '../views/up.js';
 import { printAnsibleFailure } from './ansible.js';
 import { systemRun } from './converge.js';
 import { progressReporter, restoreCaptureLazily } from './image.js';
@@ -47,7 +48,8 @@ export const upCommand: CommandDef = {
 /** `ahl up` (and `ahl plan`, which never applies): the layers in order, each reported. */
 async function runUp(ctx: CommandContext, approve: boolean): Promise<number> {
   const { ahlError, connectLab, selectTargets } = await import('@ahl/core');
-  const { renderUp, renderUpMarkdown, UP_LAYERS } = await import('../workflows/up.js');
+  const { UP_LAYERS } = await import('@ahl/ops');
+  const { renderUp, renderUpMarkdown } = await import('../views/up.js');
   const { out } = ctx;
   const format = ctx.options.format ?? 'text';
   if (format !== 'text' && format !== 'markdown') throw ahlError('USAGE', { message: `unknown format "${String(format)}"; expected text or markdown`, command: approve ? 'up' : 'plan' });
@@ -108,8 +110,7 @@ function withCreated(plan: UpPlan, created: readonly string[]): UpPlan {
 /** The plan, from one status read (which VMs exist, which channels are built). */
 async function planFor(lab: Lab, secrets: Secrets, selected: readonly Host[]): Promise<UpPlan> {
   const { connectLab } = await import('@ahl/core');
-  const { planUp } = await import('../workflows/up.js');
-  const { gatherStatus } = await import('../workflows/status.js');
+  const { gatherStatus, planUp } = await import('@ahl/ops');
   const { systemHosts } = await import('@ahl/l3-system');
   const { workloadHosts } = await import('@ahl/l4-workload');
   const status = await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root));
@@ -161,7 +162,7 @@ const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
 
   async L2(ctx, lab, client, secrets, plan, approve) {
     const { connectLabAsRoot, plural } = await import('@ahl/core');
-    const { planItem } = await import('../workflows/instances.js');
+    const { planItem } = await import('../views/instances.js');
     const vms = [...plan.existing.map((e) => e.host), ...plan.create].sort();
     if (!vms.length) return { state: 'ok', items: ['no VM among the selected hosts'] };
     const items: string[] = [];

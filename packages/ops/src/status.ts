@@ -1,14 +1,12 @@
-import type { Host, HostState, ImageRecords, Lab, LayerRun, ProxmoxClient } from '@ahl/core';
-import { guestOf, type ServerTemplate } from '@ahl/l1-image';
+import { readHostStates, readImageRecords, type Host, type HostState, type ImageRecords, type Lab, type LayerRun, type ProxmoxClient } from '@ahl/core';
+import { guestOf, serverGuests, type ServerTemplate } from '@ahl/l1-image';
 import { systemHosts } from '@ahl/l3-system';
 import { backsUp, durationMs, workloadHosts } from '@ahl/l4-workload';
-import type { Style } from '../output.js';
-import { age } from '../time.js';
 
 /*
  * `ahl status`: the whole lab at a glance from one Proxmox API call (/cluster/resources) plus what
  * this machine remembers (template records, the last converges, checks and backups seen). The
- * builder and the renderer are pure; gatherStatus is the only part that reads or calls anything.
+ * builder is pure; gatherStatus is the only part that reads or calls anything.
  */
 
 export type TemplateState = 'current' | 'behind' | 'unknown' | 'unbuilt';
@@ -77,7 +75,7 @@ function seen(run: LayerRun | undefined, now: Date): LayerSeen | undefined {
 }
 
 /** The later of a converge and a check of one layer. */
-function newest(run?: LayerSeen, check?: LayerSeen): LayerSeen | undefined {
+export function newest(run?: LayerSeen, check?: LayerSeen): LayerSeen | undefined {
   return run && check ? (run.at >= check.at ? run : check) : (run ?? check);
 }
 
@@ -161,53 +159,11 @@ export function buildStatus(input: StatusInput): StatusReport {
   };
 }
 
-function pad(rows: string[][], widths: number[]): string[] {
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(Math.max(0, widths[i]! - visible(c).length)))).join('  ').trimEnd());
-}
-// eslint-disable-next-line no-control-regex
-const visible = (s: string) => s.replace(/\u001b\[\d+m/g, '');
-
-/** The report as a table for a person. `style` colours (or not). Pure. */
-export function renderStatus(r: StatusReport, style: (s: Style, t: string) => string): string {
-  const lines: string[] = [];
-  if (!r.api.ok) lines.push(style('yellow', `! the Proxmox API could not be asked (${r.api.error}); VM columns are unknown`));
-  const layer = (s?: LayerSeen, check?: LayerSeen) => {
-    const n = newest(s, check);
-    if (!n) return style('dim', 'never');
-    const isCheck = n === check;
-    const word = isCheck ? (n.status === 'ok' ? 'clean' : n.status === 'changed' ? 'drift' : n.status) : n.status === 'changed' ? 'ok' : n.status;
-    const colour: Style = word === 'ok' || word === 'clean' ? 'green' : word === 'drift' ? 'yellow' : 'red';
-    return `${style(colour, word)} ${age(n.ageMs)}`;
-  };
-  const head = ['HOST', 'PERSONA', 'NODE', 'VM', 'TEMPLATE', 'SYSTEM', 'WORKLOAD', 'BACKUP', 'DRIFT'];
-  const rows = r.hosts.map((h) => {
-    const vm = h.runtime === 'baremetal' ? style('dim', 'bare metal') : !r.api.ok ? style('dim', '?') : h.vm ? `${h.vm.vmid} ${h.vm.power === 'running' ? style('green', 'running') : style('yellow', h.vm.power)}` : style('red', 'missing');
-    const t = h.template;
-    const tpl = !t
-      ? style('dim', '-')
-      : t.state === 'current' ? style('green', t.version!) : t.state === 'behind' ? style('yellow', `${t.version} → ${t.channelVersion}`) : t.state === 'unbuilt' ? style('red', `${t.ref} unbuilt`) : style('dim', t.channelVersion ? `? (${t.channelVersion})` : '?');
-    const backup = !h.backup ? style('dim', '-') : h.backup.ageMs === undefined ? style('red', h.backup.seenAt ? 'none' : 'unknown') : style(h.backup.fresh ? 'green' : 'red', `${age(h.backup.ageMs)}${h.backup.fresh ? '' : ` > ${h.backup.maxAge}`}`);
-    const node = h.vm && h.vm.node !== h.node ? style('yellow', `${h.vm.node} (intent ${h.node})`) : (h.node ?? style('dim', '-'));
-    const sys = h.layers.system ? layer(h.system, h.systemCheck) : style('dim', '-');
-    const work = h.layers.workload ? layer(h.workload, h.workloadCheck) : style('dim', '-');
-    return [h.host, h.persona, node, vm, tpl, sys, work, backup, h.drift.length ? style('yellow', h.drift.join(',')) : style('green', 'none')];
-  });
-  const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((row) => visible(row[i]!).length)));
-  lines.push(...pad([head.map((x) => style('bold', x)), ...rows], widths));
-  for (const u of r.unmanaged) lines.push(style('yellow', `! ${u.name || '(no name)'} (vmid ${u.vmid} on ${u.node}, ${u.power}) is tagged ahl but no host declares it`));
-  const drifting = r.hosts.filter((h) => h.drift.length).length;
-  lines.push(style('dim', `${r.hosts.length} hosts, ${drifting} need attention · ${r.calls} API call${r.calls === 1 ? '' : 's'} · ${r.at}`));
-  return `${lines.join('\n')}\n`;
-}
-
 /**
  * Reads the lab's records and this machine's state, and asks Proxmox once for every guest. An API
  * that cannot be asked (unreachable, refused) still gives a report, from local state only.
  */
 export async function gatherStatus(lab: Lab, connect: () => Promise<ProxmoxClient>, now = new Date()): Promise<StatusReport> {
-  const { readHostStates, readImageRecords } = await import('@ahl/core');
-  const { serverGuests } = await import('@ahl/l1-image');
   const records = new Map<string, ImageRecords>();
   for (const image of Object.keys(lab.images)) records.set(image, await readImageRecords(lab.recordsRoot, image));
   const states = await readHostStates(lab.root);

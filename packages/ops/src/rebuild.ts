@@ -3,7 +3,7 @@ import { join } from 'node:path';
 /*
  * `ahl rebuild HOST`: rebuild over mutation. The phases run in order, each recorded when done, so a
  * failure midway leaves a record that `--resume` carries on from; the backup the rebuild restores
- * from is chosen once, recorded, and never deleted. The plan and its rendering are pure.
+ * from is chosen once, recorded, and never deleted. The plan is pure.
  */
 
 export const REBUILD_PHASES = ['backup', 'recreate', 'system', 'restore', 'workload'] as const;
@@ -96,12 +96,4 @@ export function planRebuild(input: {
     data,
     phases: REBUILD_PHASES.filter((p) => what[p] !== undefined).map((p) => ({ phase: p, what: what[p]!, done: done.has(p) })),
   };
-}
-
-/** The plan for a person: the phases, numbered, done ones marked. Pure. */
-export function renderRebuildPlan(p: RebuildPlan, resume: boolean, style: (s: 'green' | 'yellow' | 'red' | 'dim' | 'bold', t: string) => string = (_s, t) => t): string {
-  const lines = [style('bold', `ahl rebuild ${p.host}${resume ? ' (resuming)' : ''}`)];
-  p.phases.forEach((x, i) => lines.push(`  ${x.done ? style('green', '✓') : `${i + 1}.`} ${x.phase.padEnd(8)} ${x.done ? style('dim', `${x.what} (done)`) : x.what}`));
-  if (p.data.kind === 'take') lines.push(style('yellow', `  the last good backup is not fresh enough (${p.data.why}): one is taken before anything is destroyed`));
-  return `${lines.join('\n')}\n`;
 }

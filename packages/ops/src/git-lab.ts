@@ -1,6 +1,7 @@
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { execa } from 'execa';
 import { ahlError, loadLab, treeDigest, type Diagnostic } from '@ahl/core';
 import type { DiffSide } from './diff.js';
 
@@ -12,7 +13,6 @@ import type { DiffSide } from './diff.js';
 export const WORKING_TREE = 'working tree';
 
 async function git(cwd: string, args: readonly string[], encoding: 'utf8' | 'buffer' = 'utf8') {
-  const { execa } = await import('execa');
   const r = await execa('git', args, { cwd, reject: false, encoding, stdin: 'ignore' });
   if (r.exitCode !== 0) throw ahlError('GIT_FAILED', { command: `git ${args.join(' ')}`, reason: String(r.stderr).trim().split('\n')[0] || `exit ${r.exitCode}` });
   return r.stdout;
@@ -50,7 +50,6 @@ export async function labAt(labRoot: string, ref: string, env?: NodeJS.ProcessEn
       }
     } else {
       const tar = await git(top, ['archive', '--format=tar', ref, '--', rel || '.'], 'buffer');
-      const { execa } = await import('execa');
       await execa('tar', ['-x', '-C', dir], { input: tar as Uint8Array });
     }
     const root = join(dir, rel);

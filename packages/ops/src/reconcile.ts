@@ -1,10 +1,9 @@
-import type { Style } from '../output.js';
 import { NO_VM, type DriftReport } from './drift.js';
 
 /*
  * `ahl reconcile`: drift, then what it takes to put the lab back, done where it is safe. Converges
  * (L3, L4) change hosts in place and are made; a rebuild replaces a VM and waits for the operator.
- * The plan and the rendering are pure; the command runs the converges.
+ * The plan is pure; the command runs the converges.
  */
 
 export interface ReconcileStep {
@@ -67,30 +66,6 @@ export function buildReconcile(drift: DriftReport, steps: readonly ReconcileStep
   const apiDown = drift.layers.some((l) => l.layer === 'L1' && !l.checked && (l.why ?? '').startsWith('the Proxmox API'));
   const clean = !apiDown && unchecked.length === 0 && planned.length === 0 && outcomes.every((o) => o.result === 'reconciled');
   return { at: at.toISOString(), applied, steps, outcomes, unchecked, clean };
-}
-
-/** For a person. Pure. */
-export function renderReconcile(r: ReconcileReport, style: (s: Style, t: string) => string): string {
-  const lines: string[] = [];
-  if (r.steps.length === 0 && r.unchecked.length === 0) return `${style('green', 'no drift: nothing to reconcile')}\n`;
-  for (const s of r.steps) {
-    const verb = !s.safe ? style('yellow', 'awaits approval') : r.applied ? style('cyan', 'made') : style('cyan', 'would run');
-    lines.push(`${style('bold', s.layer)} ahl ${s.command} ${s.hosts.join(' ')}  ${verb}  ${style('dim', s.why)}`);
-  }
-  for (const o of r.outcomes) {
-    const mark = o.result === 'reconciled' ? style('green', '✓') : o.result === 'failed' ? style('red', '✗') : style('yellow', '…');
-    lines.push(`  ${mark} ${o.host} ${o.layer}  ${o.result}${o.detail ? style('dim', `: ${o.detail}`) : ''}`);
-  }
-  for (const u of r.unchecked) lines.push(`  ${style('red', '?')} ${u.host} ${u.layer}  not checked: ${u.reason}`);
-  const count = (x: ReconcileOutcome['result']) => r.outcomes.filter((o) => o.result === x).length;
-  lines.push(
-    !r.applied
-      ? style('yellow', 'plan only (--plan): nothing was changed')
-      : r.clean
-        ? style('green', `reconciled ${count('reconciled')}`)
-        : style('yellow', `reconciled ${count('reconciled')}, awaiting approval ${count('awaiting approval')}, failed ${count('failed')}, not checked ${r.unchecked.length}`),
-  );
-  return `${lines.join('\n')}\n`;
 }
 
 /** The webhook payload: what changed by itself and what still needs a person. Pure. */
