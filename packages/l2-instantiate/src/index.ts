@@ -39,3 +39,4 @@ export {
   type Workspace,
 } from './terraform.js';
 export { openPlanDir, type PlanDir } from './plan-dir.js';
+export { runL2, type L2Outcome, type L2RunOptions } from './run.js';

@@ -1,30 +1,17 @@
 import type { Lab, ProxmoxClient, Secrets } from '@ahl/core';
-import type { L2Apply, L2Plan, Workspace } from '@ahl/l2-instantiate';
+import type { L2Outcome, L2Plan } from '@ahl/l2-instantiate';
 import type { CommandContext, CommandDef } from '../command.js';
 import { seconds } from '../time.js';
 import { loadValidLab } from './lab-root.js';
-import { remember } from './memory.js';
 
 /*
  * L2 on its own: `ahl apply` plans the VMs with Terraform and applies exactly that plan, `ahl destroy`
  * removes one VM. `ahl up` runs the same steps as its L2 layer.
  */
 
-export interface L2Outcome {
-  readonly ws: Workspace;
-  readonly plan: L2Plan;
-  readonly applied?: L2Apply;
-}
-
 /**
- * Renders the lab, plans (targeted to `hosts` when given) and, when `approve` (true, or a predicate
- * that accepts the plan) and there are changes to make, applies that saved plan with per-VM progress, remembering the result for `ahl status`. Terraform's
- * diagnostics are printed before its error is raised. `client`, when given, has already proven the
- * endpoint (and its pinned fingerprint); otherwise one is opened and closed for that check first.
- * `quiet`: the caller reports a failure itself (Terraform's diagnostics are not printed).
- * A run that cannot apply (`approve: false`: `ahl plan`, `ahl drift`, which take no lab lock) renders
- * into a folder of its own, removed before this returns (the outcome's `ws.dir` is gone then), so a
- * concurrent `ahl apply --approve` never has its module or saved plan rewritten under it.
+ * L2's runner (`runL2` in @ahl/l2-instantiate) with per-VM progress on the terminal. `quiet`: the
+ * caller reports a failure itself (Terraform's diagnostics are not printed).
  */
 export async function l2Run(
   ctx: CommandContext,
@@ -32,58 +19,18 @@ export async function l2Run(
   secrets: Secrets,
   o: { hosts?: readonly string[]; destroy?: boolean; replace?: boolean; approve: boolean | ((plan: L2Plan) => boolean); client?: ProxmoxClient; quiet?: boolean },
 ): Promise<L2Outcome> {
-  const { connectLab, forgetHostKeys, vmHosts } = await import('@ahl/core');
-  const { guestOf, serverGuests } = await import('@ahl/l1-image');
-  const { applyPlan, openPlanDir, planHosts, prepareWorkspace } = await import('@ahl/l2-instantiate');
+  const { runL2 } = await import('@ahl/l2-instantiate');
   const { out } = ctx;
-  // Terraform cannot pin a certificate: ahl's own client reads the VMs first, which checks the
-  // endpoint and its fingerprint; a VM that exists but is not in Terraform's state is adopted.
-  const client = o.client ?? (await connectLab(lab.config, secrets, lab.root));
-  let guests;
-  try {
-    guests = await serverGuests(client);
-  } finally {
-    if (!o.client) await client.close();
-  }
-  const existing = vmHosts(lab).flatMap((h) => {
-    const g = guestOf(h, guests);
-    return g ? [{ host: h.name, node: g.node, vmid: g.vmid, tags: g.tags }] : [];
-  });
   const reporter = out.reporter(
     (e) => `  ${e.target ?? ''}  ${e.status === 'start' ? out.style('dim', `${e.step}…`) : e.status === 'failed' ? out.style('red', `${e.step} failed`) : out.style('green', `${e.step} done`)}${e.detail ? out.style('dim', ` (${e.detail})`) : ''}`,
     (m) => out.style('dim', m),
   );
-  const opts = { env: ctx.env, reporter, redactor: secrets.redactor, signal: ctx.signal };
-  const planOnly = o.approve === false ? await openPlanDir(lab) : undefined;
+  const { quiet, ...run } = o;
   try {
-    const ws = await prepareWorkspace(lab, secrets, { ...opts, existing, ...(planOnly ? { dir: planOnly.dir } : {}) });
-    const plan = await planHosts(ws, { ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.destroy ? { destroy: true } : {}), ...(o.replace ? { replace: true } : {}) });
-    for (const w of plan.warnings) if (!/targeting is in effect/i.test(w.summary)) out.warn(`terraform: ${w.summary}${w.detail ? `: ${w.detail}` : ''}`);
-    const approved = typeof o.approve === 'function' ? o.approve(plan) : o.approve;
-    if (!approved || !plan.summary.changes) return { ws, plan };
-    const at = new Date();
-    let applied: L2Apply | undefined;
-    try {
-      applied = await applyPlan(ws, plan);
-    } finally {
-      const patches: Record<string, { instance: { at: string; status: 'changed' | 'failed'; changed: string[] } }> = {};
-      for (const h of plan.summary.hosts) {
-        if (h.action === 'no-op') continue;
-        const done = applied?.hosts.find((a) => a.host === h.host)?.state === 'done';
-        patches[h.host] = { instance: { at: at.toISOString(), status: done ? 'changed' : 'failed', changed: [h.action] } };
-      }
-      await remember(ctx, lab.root, patches);
-      // A created, replaced or destroyed VM is a new machine (or none): its old host key is stale.
-      const renewed = plan.summary.hosts.filter((h) => h.action === 'create' || h.action === 'replace' || h.action === 'delete').map((h) => h.host);
-      const forgotten = await forgetHostKeys(lab, lab.hosts.filter((h) => renewed.includes(h.name)));
-      if (forgotten.length) out.line(out.style('dim', `forgot the old SSH host keys of ${forgotten.join(', ')} (a new VM has a new key)`));
-    }
-    return { ws, plan, applied };
+    return await runL2(lab, secrets, { ...run, env: ctx.env, reporter, redactor: secrets.redactor, signal: ctx.signal });
   } catch (e) {
-    if (!o.quiet) printTerraformFailure(ctx, e);
+    if (!quiet) printTerraformFailure(ctx, e);
     throw e;
-  } finally {
-    await planOnly?.dispose();
   }
 }
 

@@ -1,12 +1,12 @@
 import type { Host, Lab, ProxmoxClient, Secrets } from '@ahl/core';
-import type { L2Plan } from '@ahl/l2-instantiate';
-import type { CommandContext, CommandDef, OptionDef } from '../command.js';
+import type { L2Outcome, L2Plan } from '@ahl/l2-instantiate';
 import type { AnsibleHost, UpLayer, UpPlan, UpState, UpStep } from '@ahl/ops';
+import type { CommandContext, CommandDef, OptionDef } from '../command.js';
 import { hostTrouble } from '../views/up.js';
 import { printAnsibleFailure } from './ansible.js';
 import { systemRun } from './converge.js';
 import { progressReporter, restoreCaptureLazily } from './image.js';
-import { l2Run, type L2Outcome } from './instances.js';
+import { l2Run } from './instances.js';
 import { loadValidLab } from './lab-root.js';
 import { rememberPassthrough } from './memory.js';
 import { workloadRun } from './workload.js';
