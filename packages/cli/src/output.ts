@@ -98,10 +98,10 @@ export class Output {
     if (this.format === 'text' || !this.jsonResult) this.line(text);
   }
 
-  /** A warning for a person: yellow text, or a `log` event at level warn. */
-  warn(text: string): void {
+  /** A warning for a person: yellow text, or a `log` event at level warn. Bound: it may be handed on as a function. */
+  readonly warn = (text: string): void => {
     this.line(this.style('yellow', text), 'warn');
-  }
+  };
 
   /**
    * A step of long work: `text` is how a person sees it (nothing when undefined: a person is not

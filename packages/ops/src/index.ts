@@ -14,3 +14,5 @@ export * from './reconcile.js';
 export * from './render.js';
 export * from './status.js';
 export * from './up.js';
+export * from './records.js';
+export * from './drift-run.js';

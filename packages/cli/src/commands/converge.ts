@@ -3,7 +3,6 @@ import type { ConvergeResult } from '@ahl/l3-system';
 import type { CommandContext, CommandDef } from '../command.js';
 import { ansibleFailure, ansibleReporter, summariseRun } from './ansible.js';
 import { loadValidLab } from './lab-root.js';
-import { rememberLayer } from './memory.js';
 
 export const convergeSystemCommand: CommandDef = {
   name: 'converge system',
@@ -87,6 +86,6 @@ export async function systemRun(
     if (check) for (const c of h.changed) out.line(`    ${c.task}${c.diff ? `\n${c.diff.replace(/^/gm, '      ')}` : ''}`);
   }
   // A converge limited by --tags did not look at every role: it says nothing of the host as a whole.
-  if (!tags) await rememberLayer(ctx, lab, 'system', check, r.hosts);
+  if (!tags) await (await import('@ahl/ops')).rememberLayer(ctx.out.warn, lab, 'system', check, r.hosts);
   return { code: await summariseRun(out, r.hosts, check, summary, { found: 'drift found', none: 'no drift', did: 'converged', again: 'converge' }), result: r };
 }

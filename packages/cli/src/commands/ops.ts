@@ -1,6 +1,6 @@
-import type { Lab, ProxmoxClient, Secrets } from '@ahl/core';
+import type { Lab, Secrets } from '@ahl/core';
+import type { DriftLayer, DriftReport } from '@ahl/ops';
 import type { CommandContext, CommandDef, OptionDef } from '../command.js';
-import type { CheckRun, DriftReport, PassthroughCheck, TerraformCheck } from '@ahl/ops';
 import { loadValidLab } from './lab-root.js';
 
 /*
@@ -106,7 +106,7 @@ export const driftCommand: CommandDef = {
     const lab = await loadValidLab(ctx);
     const secrets = await ctx.secrets(lab.root);
     try {
-      const report = await gatherDrift(ctx, lab, secrets, layers, 'drift');
+      const report = await checkDrift(ctx, lab, secrets, layers, 'drift');
       out.report(renderDrift(report, (s, t) => out.style(s, t)).trimEnd());
       if (typeof notify === 'string' && !report.clean) {
         const { postDrift } = await import('@ahl/ops');
@@ -122,7 +122,7 @@ export const driftCommand: CommandDef = {
 };
 
 /** --layer and --notify, as drift and reconcile take them. */
-export async function driftOptions(ctx: CommandContext, command: string): Promise<{ layers: string[]; notify?: string }> {
+export async function driftOptions(ctx: CommandContext, command: string): Promise<{ layers: DriftLayer[]; notify?: string }> {
   const { ahlError, isSecretRef } = await import('@ahl/core');
   const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L2', 'L3', 'L4'];
   const bad = layers.find((l) => !['L1', 'L2', 'L3', 'L4'].includes(l));
@@ -130,73 +130,16 @@ export async function driftOptions(ctx: CommandContext, command: string): Promis
   const notify = ctx.options.notify;
   if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
     throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself', command });
-  return { layers, ...(typeof notify === 'string' ? { notify } : {}) };
+  return { layers: layers as DriftLayer[], ...(typeof notify === 'string' ? { notify } : {}) };
 }
 
-/**
- * The drift report of the selected hosts (positional TARGET): one status call for L1, each VM's
- * config for its passthrough disks (L2), then the L3 and L4 playbooks with --check, each remembered
- * for `ahl status`. Shared by drift and reconcile.
- */
-export async function gatherDrift(ctx: CommandContext, lab: Lab, secrets: Secrets, layers: readonly string[], command: string): Promise<DriftReport> {
-  const { connectLab, readHostStates, selectTargets } = await import('@ahl/core');
-  const { buildDrift, gatherStatus, systemIntent, workloadIntent } = await import('@ahl/ops');
-  const { rememberLayer } = await import('./memory.js');
+/** The drift report of the hosts the command's TARGETs select (drift and reconcile), with its warnings on the terminal. */
+export async function checkDrift(ctx: CommandContext, lab: Lab, secrets: Secrets, layers: readonly DriftLayer[], command: string): Promise<DriftReport> {
+  const { selectTargets } = await import('@ahl/core');
+  const { gatherDrift } = await import('@ahl/ops');
   const { out } = ctx;
-  const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command });
-  const names = new Set(selected.map((h) => h.name));
-  const full = layers.includes('L1') ? await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root)) : undefined;
-  const status = full && { ...full, hosts: full.hosts.filter((h) => names.has(h.host)) };
-  const states = await readHostStates(lab.root);
-  let passthrough: PassthroughCheck | 'left out' | undefined = layers.includes('L2') ? undefined : 'left out';
-  let terraform: TerraformCheck | undefined;
-  const vms = selected.filter((h) => h.runtime === 'vm');
-  if (layers.includes('L2') && vms.length) {
-    const { convergePassthrough } = await import('@ahl/l2-instantiate');
-    const { passthroughIntent } = await import('@ahl/ops');
-    const client = await connectLab(lab.config, secrets, lab.root);
-    try {
-      const run = await convergePassthrough(lab, client, vms, { signal: ctx.signal });
-      passthrough = { hosts: run.hosts, intents: new Map(vms.map((h) => [h.name, passthroughIntent(h)])) };
-      terraform = await terraformCheck(ctx, lab, secrets, client, run.hosts.filter((h) => h.state !== 'absent').map((h) => h.host));
-    } finally {
-      await client.close();
-    }
-  }
-  const opts = { redactor: secrets.redactor, env: ctx.env, reporter: out.reporter(undefined, (m) => out.style('dim', m)) };
-  let system: CheckRun | 'left out' | undefined = layers.includes('L3') ? undefined : 'left out';
-  const systemHosts = (await import('@ahl/l3-system')).systemHosts(lab).filter((h) => names.has(h.name));
-  if (layers.includes('L3') && systemHosts.length) {
-    const { convergeSystem } = await import('@ahl/l3-system');
-    const r = await convergeSystem(lab, { ...opts, targets: systemHosts.map((h) => h.name), check: true });
-    await rememberLayer(ctx, lab, 'system', true, r.hosts);
-    system = { hosts: r.hosts, intents: new Map(await Promise.all(systemHosts.map(async (h) => [h.name, await systemIntent(lab, h)] as const))) };
-  }
-  let workload: CheckRun | 'left out' | undefined = layers.includes('L4') ? undefined : 'left out';
-  const { workloadHosts, deployWorkloads } = await import('@ahl/l4-workload');
-  const wHosts = workloadHosts(lab).filter((h) => names.has(h.name));
-  if (layers.includes('L4') && wHosts.length) {
-    const r = await deployWorkloads(lab, { ...opts, secrets, targets: wHosts.map((h) => h.name), check: true });
-    await rememberLayer(ctx, lab, 'workload', true, r.hosts);
-    workload = { hosts: r.hosts, intents: new Map(await Promise.all(wHosts.map(async (h) => [h.name, await workloadIntent(lab, h)] as const))) };
-  }
-  return buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(passthrough ? { passthrough } : {}), ...(terraform ? { terraform } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
-}
-
-/**
- * Terraform's plan of the VMs that exist (refreshed, targeted, never applied): what changed on the
- * server and what the intent changed. Without terraform, or when it fails, the reason is the result.
- */
-async function terraformCheck(ctx: CommandContext, lab: Lab, secrets: Secrets, client: ProxmoxClient, hosts: readonly string[]): Promise<TerraformCheck | undefined> {
-  if (!hosts.length) return undefined;
-  const { l2Run } = await import('./instances.js');
-  try {
-    const r = await l2Run(ctx, lab, secrets, { hosts, approve: false, client, quiet: true });
-    return { hosts: r.plan.summary.hosts, unresolved: r.plan.unresolved };
-  } catch (e) {
-    if (ctx.signal.aborted) throw e;
-    return { error: (e as Error).message };
-  }
+  const hosts = selectTargets(lab, lab.hosts, ctx.positionals, { command });
+  return gatherDrift(lab, secrets, { hosts, layers, env: ctx.env, signal: ctx.signal, redactor: secrets.redactor, reporter: out.reporter(undefined, (m) => out.style('dim', m)), warn: out.warn });
 }
 
 export const diffCommand: CommandDef = {

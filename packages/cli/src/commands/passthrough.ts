@@ -1,6 +1,5 @@
 import type { CommandDef } from '../command.js';
 import { loadValidLab } from './lab-root.js';
-import { rememberPassthrough } from './memory.js';
 
 export const passthroughCommand: CommandDef = {
   name: 'passthrough',
@@ -37,7 +36,7 @@ export const passthroughCommand: CommandDef = {
     } finally {
       await client.close();
     }
-    if (approve) await rememberPassthrough(ctx, lab, run.hosts);
+    if (approve) await (await import('@ahl/ops')).rememberPassthrough(ctx.out.warn, lab, run.hosts);
     const mark = { add: out.style('green', '+'), update: out.style('yellow', '~'), keep: out.style('dim', '='), conflict: out.style('red', '!'), unmanaged: out.style('yellow', '?') } as const;
     for (const h of run.hosts) {
       if (h.state === 'in-sync' && h.actions.length === 0) continue;

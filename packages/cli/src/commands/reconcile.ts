@@ -52,8 +52,7 @@ export const reconcileCommand: CommandDef = {
     const { buildReconcile, planReconcile, postJson, reconcilePayload } = await import('@ahl/ops');
     const { renderReconcile } = await import('../views/reconcile.js');
     const { renderDrift } = await import('../views/drift.js');
-    const { driftOptions, gatherDrift } = await import('./ops.js');
-    const { rememberLayer } = await import('./memory.js');
+    const { checkDrift, driftOptions } = await import('./ops.js');
     const { ansibleFailure } = await import('./ansible.js');
     const { out } = ctx;
     const { layers, notify } = await driftOptions(ctx, 'reconcile');
@@ -61,7 +60,7 @@ export const reconcileCommand: CommandDef = {
     const lab = await loadValidLab(ctx);
     const secrets = await ctx.secrets(lab.root);
     try {
-      const drift = await gatherDrift(ctx, lab, secrets, layers, 'reconcile');
+      const drift = await checkDrift(ctx, lab, secrets, layers, 'reconcile');
       if (drift.findings.length) out.line(renderDrift(drift, (s, t) => out.style(s, t)).trimEnd());
       const steps = planReconcile(drift);
       const outcomes: { layer: 'L1' | 'L2' | 'L3' | 'L4'; host: string; result: 'reconciled' | 'awaiting approval' | 'failed'; detail: string }[] = [];
@@ -81,7 +80,7 @@ export const reconcileCommand: CommandDef = {
           step.layer === 'L3'
             ? await (await import('@ahl/l3-system')).convergeSystem(lab, { ...opts, targets: [...step.hosts] })
             : await (await import('@ahl/l4-workload')).deployWorkloads(lab, { ...opts, secrets, targets: [...step.hosts] });
-        await rememberLayer(ctx, lab, step.layer === 'L3' ? 'system' : 'workload', false, r.hosts);
+        await (await import('@ahl/ops')).rememberLayer(ctx.out.warn, lab, step.layer === 'L3' ? 'system' : 'workload', false, r.hosts);
         for (const h of r.hosts) {
           const ok = h.status === 'ok' || h.status === 'changed';
           const detail = ok ? `${h.changed.length} change${h.changed.length === 1 ? '' : 's'} made` : h.status === 'unreachable' ? `unreachable: ${(h.unreachable ?? '').split('\n')[0]}` : h.failed.map((f) => `${f.task}: ${f.message.split('\n')[0]}`).join('; ');

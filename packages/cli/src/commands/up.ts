@@ -8,7 +8,6 @@ import { systemRun } from './converge.js';
 import { progressReporter, restoreCaptureLazily } from './image.js';
 import { l2Run } from './instances.js';
 import { loadValidLab } from './lab-root.js';
-import { rememberPassthrough } from './memory.js';
 import { workloadRun } from './workload.js';
 
 /** What one layer came to: its state, what it did or would do, and a note when it stops the run. */
@@ -206,7 +205,7 @@ const LAYER_RUNS: Record<Exclude<UpLayer, 'L0'>, LayerRun> = {
     if (withDisks.length) {
       const { convergePassthrough } = await import('@ahl/l2-instantiate');
       const run = await convergePassthrough(lab, client, withDisks, { apply: approve, root: () => connectLabAsRoot(lab.config, secrets, lab.root), signal: ctx.signal });
-      if (approve) await rememberPassthrough(ctx, lab, run.hosts);
+      if (approve) await (await import('@ahl/ops')).rememberPassthrough(ctx.out.warn, lab, run.hosts);
       for (const h of run.hosts) {
         const changes = h.actions.filter((a) => a.kind === 'add' || a.kind === 'update').length;
         items.push(`${h.host}: passthrough ${h.state}${changes ? ` (${changes} ${plural(changes, 'disk')})` : ''}${h.error ? `: ${h.error}` : ''}`);

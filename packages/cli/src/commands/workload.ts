@@ -4,7 +4,6 @@ import type { CommandContext, CommandDef } from '../command.js';
 import { ago } from '../time.js';
 import { ansibleFailure, ansibleReporter, summariseRun } from './ansible.js';
 import { loadValidLab } from './lab-root.js';
-import { rememberBackups, rememberLayer } from './memory.js';
 
 /*
  * L4: `ahl converge workload`, `ahl backup` and `ahl restore`. Each loads and checks the lab, runs
@@ -88,7 +87,7 @@ export async function workloadRun(
     if (kept.length) out.warn(`    no longer declared: ${kept.join(', ')} (run with --approve to remove; data stays)`);
   }
   // Only a run over every stack speaks for the host as a whole.
-  if (!stacks) await rememberLayer(ctx, lab, 'workload', check, r.hosts);
+  if (!stacks) await (await import('@ahl/ops')).rememberLayer(ctx.out.warn, lab, 'workload', check, r.hosts);
   return { code: await summariseRun(out, r.hosts, check, summary, { found: 'changes found', none: 'no changes', did: 'deployed', again: 'deploy' }), result: r };
 }
 
@@ -117,7 +116,7 @@ export const backupCommand: CommandDef = {
     try {
       if (ctx.options.status) {
         const r = await backupStatus(lab, base);
-        await rememberBackups(ctx, root, r.hosts);
+        await (await import('@ahl/ops')).rememberBackups(ctx.out.warn, root, r.hosts);
         for (const h of r.hosts) {
           const mark = h.fresh ? out.style('green', '✓') : out.style('red', '✗');
           out.line(`${mark} ${h.host}  last good backup: ${h.last ? `${h.last.id} (${ago(h.ageMs)}, ${h.last.size ?? '?'} bytes, ${h.last.digest ?? ''})` : 'none'}  maxAge ${h.maxAge}`);
@@ -128,7 +127,7 @@ export const backupCommand: CommandDef = {
         return r.hosts.every((h) => h.fresh) ? 0 : 1;
       }
       const r = await backupNow(lab, base);
-      await rememberBackups(ctx, root, r.hosts.map((h) => ({ host: h.host, ...(h.record ? (h.record.status === 'ok' ? { last: h.record } : { lastFailure: h.record }) : {}) })));
+      await (await import('@ahl/ops')).rememberBackups(ctx.out.warn, root, r.hosts.map((h) => ({ host: h.host, ...(h.record ? (h.record.status === 'ok' ? { last: h.record } : { lastFailure: h.record }) : {}) })));
       for (const h of r.hosts) {
         if (h.status === 'ok') out.line(`${out.style('green', '✓')} ${h.host}  snapshot ${h.record!.id}  ${h.record!.size} bytes in ${h.record!.files} files  ${h.record!.digest}`);
         else out.line(`${out.style('red', '✗')} ${h.host}  ${h.status}: ${h.message ?? ''}`);

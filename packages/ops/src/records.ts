@@ -1,17 +1,21 @@
-import type { HostStatePatch, Lab } from '@ahl/core';
-import type { CommandContext } from '../command.js';
+import { readHostStates, recordApplied, recordHostStates, type HostStatePatch, type Lab } from '@ahl/core';
+import { headCommit } from './git-lab.js';
+import { passthroughIntent, systemIntent, workloadIntent } from './intent.js';
 
 /*
  * What commands remember for `ahl status`: the last converge or check of each layer per host, and
- * the last backup seen. A failure to remember is a warning, never the command's failure.
+ * the last backup seen. A failure to remember is a warning (given to `warn`), never the command's
+ * failure.
  */
 
-export async function remember(ctx: CommandContext, root: string, patches: Readonly<Record<string, HostStatePatch>>): Promise<void> {
+/** Where a failure to remember goes: the caller's warnings. */
+export type Warn = (message: string) => void;
+
+export async function remember(warn: Warn, root: string, patches: Readonly<Record<string, HostStatePatch>>): Promise<void> {
   try {
-    const { recordHostStates } = await import('@ahl/core');
     await recordHostStates(root, patches);
   } catch (e) {
-    ctx.out.warn(`! could not record the result for ahl status: ${(e as Error).message}`);
+    warn(`! could not record the result for ahl status: ${(e as Error).message}`);
   }
 }
 
@@ -27,8 +31,7 @@ interface LayerOutcome {
  * Remembers a converge (or, with check, a drift check) of one layer on each host, and with a
  * successful converge the digest of the intent it applied.
  */
-export async function rememberLayer(ctx: CommandContext, lab: Lab, layer: 'system' | 'workload', check: boolean, hosts: readonly LayerOutcome[], at = new Date()): Promise<void> {
-  const { systemIntent, workloadIntent } = await import('@ahl/ops');
+export async function rememberLayer(warn: Warn, lab: Lab, layer: 'system' | 'workload', check: boolean, hosts: readonly LayerOutcome[], at = new Date()): Promise<void> {
   const key = check ? (`${layer}Check` as const) : layer;
   const patches: Record<string, HostStatePatch> = {};
   for (const h of hosts.filter((x) => !x.unchanged)) {
@@ -37,18 +40,17 @@ export async function rememberLayer(ctx: CommandContext, lab: Lab, layer: 'syste
     const intent = applied ? await (layer === 'system' ? systemIntent(lab, host) : workloadIntent(lab, host)) : undefined;
     patches[h.host] = { [key]: { at: at.toISOString(), status: h.status, changed: h.changed.map((c) => c.task), ...(intent ? { intent } : {}) } };
   }
-  await remember(ctx, lab.root, patches);
-  if (!check && hosts.length && hosts.every((h) => h.status === 'ok' || h.status === 'changed')) await rememberApplied(ctx, lab.root, `converge ${layer}`, at);
+  await remember(warn, lab.root, patches);
+  if (!check && hosts.length && hosts.every((h) => h.status === 'ok' || h.status === 'changed')) await rememberApplied(warn, lab.root, `converge ${layer}`, at);
 }
 
 /** Records the commit a successful converge applied, the default base of `ahl diff`. Outside Git, nothing. */
-async function rememberApplied(ctx: CommandContext, root: string, command: string, at: Date): Promise<void> {
+async function rememberApplied(warn: Warn, root: string, command: string, at: Date): Promise<void> {
   try {
-    const [{ recordApplied }, { headCommit }] = await Promise.all([import('@ahl/core'), import('@ahl/ops')]);
     const head = await headCommit(root);
     await recordApplied(root, { ...head, at: at.toISOString(), command });
   } catch (e) {
-    if ((e as { code?: string }).code !== 'GIT_FAILED') ctx.out.warn(`! could not record the applied commit: ${(e as Error).message}`);
+    if ((e as { code?: string }).code !== 'GIT_FAILED') warn(`! could not record the applied commit: ${(e as Error).message}`);
   }
 }
 
@@ -62,8 +64,7 @@ interface SeenBackup {
 }
 
 /** Remembers the last good (and failed) backup of each host whose records were read or made. */
-export async function rememberBackups(ctx: CommandContext, root: string, hosts: readonly { host: string; last?: SeenBackup; lastFailure?: SeenBackup }[], at = new Date()): Promise<void> {
-  const { readHostStates } = await import('@ahl/core');
+export async function rememberBackups(warn: Warn, root: string, hosts: readonly { host: string; last?: SeenBackup; lastFailure?: SeenBackup }[], at = new Date()): Promise<void> {
   const known = await readHostStates(root).catch(() => new Map());
   const patches: Record<string, HostStatePatch> = {};
   for (const h of hosts) {
@@ -79,7 +80,7 @@ export async function rememberBackups(ctx: CommandContext, root: string, hosts: 
       },
     };
   }
-  return remember(ctx, root, patches);
+  return remember(warn, root, patches);
 }
 
 /**
@@ -87,12 +88,11 @@ export async function rememberBackups(ctx: CommandContext, root: string, hosts: 
  * with the digest of the declared disks, so drift can tell a hand-made change from an intent change.
  */
 export async function rememberPassthrough(
-  ctx: CommandContext,
+  warn: Warn,
   lab: Lab,
   hosts: readonly { readonly host: string; readonly state: string; readonly actions: readonly { readonly kind: string; readonly slot: string }[] }[],
   at = new Date(),
 ): Promise<void> {
-  const { passthroughIntent } = await import('@ahl/ops');
   const patches: Record<string, HostStatePatch> = {};
   for (const h of hosts) {
     const host = lab.hosts.find((x) => x.name === h.host);
@@ -100,5 +100,5 @@ export async function rememberPassthrough(
     const changed = h.actions.filter((a) => a.kind === 'add' || a.kind === 'update').map((a) => a.slot);
     patches[h.host] = { passthrough: { at: at.toISOString(), status: h.state === 'applied' ? 'changed' : 'ok', changed, intent: passthroughIntent(host) } };
   }
-  if (Object.keys(patches).length) await remember(ctx, lab.root, patches);
+  if (Object.keys(patches).length) await remember(warn, lab.root, patches);
 }
