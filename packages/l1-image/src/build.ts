@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { ProxmoxApiError, readImageRecords, silentReporter, waitForTask, type Image, type Lab, type ProxmoxClient, type Reporter, type TemplateManifest, type WaitOptions } from '@ahl/core';
+import { ahlError, ProxmoxApiError, readImageRecords, silentReporter, waitForTask, type Image, type Lab, type ProxmoxClient, type Reporter, type TemplateManifest, type WaitOptions } from '@ahl/core';
 import { writeChannels, writeManifest } from './records.js';
 import { withLockRetry } from './retry.js';
 import { createParams, digestFromSums, importFileName, placement, specDigest, templateName, versionAt } from './spec.js';
@@ -48,7 +48,7 @@ class StepFailure extends Error {
 
 async function defaultFetchText(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  if (!res.ok) throw ahlError('DOWNLOAD_FAILED', { url, reason: `HTTP ${res.status}` });
   return res.text();
 }
 
@@ -61,7 +61,7 @@ async function defaultFetchText(url: string): Promise<string> {
  */
 export async function buildTemplate(lab: Lab, client: ProxmoxClient, imageName: string, opts: BuildOptions = {}): Promise<BuildResult> {
   const image = lab.images[imageName];
-  if (!image) throw new Error(`image ${imageName} is not declared`);
+  if (!image) throw ahlError('INTERNAL', { message: `image ${imageName} is not declared` });
   const report = opts.reporter ?? silentReporter;
   const step = (s: BuildStep, status: 'start' | 'ok' | 'skipped' | 'failed', detail?: string) => report.progress({ step: s, target: imageName, status, ...(detail ? { detail } : {}) });
   const where = placement(lab, image);

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { artifactsDir, readImageRecords, waitForTask, type Lab, type ProxmoxClient, type TemplateManifest, type WaitOptions } from '@ahl/core';
+import { ahlError, artifactsDir, readImageRecords, waitForTask, type Lab, type ProxmoxClient, type TemplateManifest, type WaitOptions } from '@ahl/core';
 import { serverGuests } from './inventory.js';
 
 export interface PruneDecision {
@@ -60,7 +60,7 @@ export async function prune(lab: Lab, client: ProxmoxClient, image: string, opts
     for (const d of decisions.filter((x) => x.action === 'remove')) {
       const upid = await client.request<string>('DELETE', `/nodes/${encodeURIComponent(d.manifest.node)}/qemu/${d.manifest.vmid}`, { purge: 1, 'destroy-unreferenced-disks': 1 });
       const r = await waitForTask(client, upid, opts.wait);
-      if (!r.ok) throw new Error(`removing ${d.manifest.templateName} (vmid ${d.manifest.vmid}) failed: ${r.exitstatus}`);
+      if (!r.ok) throw ahlError('TEMPLATE_REMOVE_FAILED', { template: d.manifest.templateName, vmid: d.manifest.vmid, status: String(r.exitstatus) });
       await rm(join(artifactsDir(lab.recordsRoot, image), `${d.manifest.version}.json`), { force: true });
       removed.push(d.manifest.vmid);
     }

@@ -1,4 +1,4 @@
-import { diskSerial, isRequirementRole, knownHostsFile, labFile, shellQuote, sshUser, systemStepTag, yamlLib, type Host, type Lab, type SystemSpec } from '@ahl/core';
+import { ahlError, diskSerial, isRequirementRole, knownHostsFile, labFile, shellQuote, sshUser, systemStepTag, yamlLib, type Host, type Lab, type SystemSpec } from '@ahl/core';
 import { BUNDLED_ROLES } from './content.js';
 import { systemHosts } from './targets.js';
 
@@ -114,7 +114,7 @@ function settingsVars(lab: Lab, host: Host, s: SystemSpec, names: Map<string, st
  */
 export function hostVars(lab: Lab, host: Host): Record<string, unknown> {
   const s = host.system;
-  if (!s) throw new Error(`host ${host.name} has no system section`);
+  if (!s) throw ahlError('INTERNAL', { message: `host ${host.name} has no system section` });
   // The schema refuses ahl_… names and one name with two values, so the spread below overwrites nothing.
   const own = Object.assign({}, ...s.roles.map((r) => r.vars)) as Record<string, unknown>;
   return {

@@ -78,7 +78,7 @@ export function workloadHostVars(lab: Lab, host: Host, input: WorkloadInventoryI
   const paths = backupPaths(host);
   const stacks = host.workloads.map((w) => {
     const stack = lab.stacks[w.stack];
-    if (!stack) throw new Error(`stack ${w.stack} is not in the lab`);
+    if (!stack) throw ahlError('INTERNAL', { message: `stack ${w.stack} is not in the lab` });
     return {
       data: w.data.map((d) => ({ backup: d.backup, path: d.path })),
       env: envOf(w),

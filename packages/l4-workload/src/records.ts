@@ -1,3 +1,5 @@
+import { ahlError } from '@ahl/core';
+
 /*
  * What the content hands back, parsed. Pure: unit tests replay reports recorded from real runs.
  */
@@ -115,7 +117,7 @@ export function parseStatusOutput(stdout: string): { last?: BackupRecord; lastFa
 /** A duration like 30m, 26h or 7d in milliseconds. */
 export function durationMs(d: string): number {
   const m = /^(\d+)(m|h|d)$/.exec(d);
-  if (!m) throw new Error(`not a duration: ${d}`);
+  if (!m) throw ahlError('INTERNAL', { message: `not a duration: ${d}` });
   return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
 }
 

@@ -332,12 +332,12 @@ export async function backupStatus(lab: Lab, opts: WorkloadRunOptions & { now?: 
   };
 }
 
-/** The selected hosts that have something to back up, with a usage error when the lab has no rsync target. */
+/** The selected hosts that have something to back up; an error when the lab has no rsync target or none of them has data. */
 function backupHosts(lab: Lab, targets: readonly string[] | undefined, command: string): Host[] {
   const target = lab.config.backup?.target;
-  if (!target) throw ahlError('USAGE', { message: 'lab.yaml has no backup.target', command });
-  if (target.kind !== 'rsync') throw ahlError('USAGE', { message: `backup target kind ${target.kind} is not supported yet; use kind: rsync`, command });
+  if (!target) throw ahlError('BACKUP_TARGET_MISSING', { command });
+  if (target.kind !== 'rsync') throw ahlError('BACKUP_TARGET_UNSUPPORTED', { kind: target.kind });
   const hosts = selectWorkloadHosts(lab, targets, command).filter(backsUp);
-  if (!hosts.length) throw ahlError('USAGE', { message: 'none of the selected hosts has data to back up', command });
+  if (!hosts.length) throw ahlError('NOTHING_TO_BACK_UP', { command });
   return hosts;
 }

@@ -154,6 +154,15 @@ describe('backup, restore and status', () => {
     await expect(restoreWorkloads(lab, { ...base, snapshot: 'latest; rm -rf /', spawn: fake({}, []) })).rejects.toThrow(/not a snapshot id/);
   });
 
+  it('refuses before anything runs: no backup target (exit 1, the lab is wrong), or no selected host with data', async () => {
+    const lab = await fixtureLab();
+    const spawn = fake({}, []);
+    const noTarget = { ...lab, config: { ...lab.config, backup: undefined } } as typeof lab;
+    await expect(backupNow(noTarget, { ...base, spawn })).rejects.toMatchObject({ code: 'BACKUP_TARGET_MISSING', kind: 'invalid' });
+    const noData = { ...lab, hosts: lab.hosts.map((h) => ({ ...h, backup: undefined, workloads: h.workloads.map((w) => ({ ...w, data: w.data.map((d) => ({ ...d, backup: false })) })) })) } as typeof lab;
+    await expect(backupNow(noData, { ...base, spawn })).rejects.toMatchObject({ code: 'NOTHING_TO_BACK_UP', kind: 'usage' });
+  });
+
   it('status reads the records back and judges freshness', async () => {
     const lab = await fixtureLab();
     const r = await backupStatus(lab, {

@@ -63,7 +63,7 @@ export const rebuildCommand: CommandDef = {
     }
     const g = guestOf(host, guests);
     const manifest = manifestForChannel(await readImageRecords(lab.recordsRoot, host.template.image), host.template.channel);
-    if (!manifest) throw ahlError('USAGE', { message: `${host.template.ref} names no built template: build it first (ahl image build ${host.template.image})`, command: 'rebuild' });
+    if (!manifest) throw ahlError('TEMPLATE_UNBUILT', { ref: host.template.ref, image: host.template.image });
     const data = record?.snapshot ? ({ kind: 'fresh', snapshot: record.snapshot, paths: dataPaths(host) } as const) : await dataPlan(ctx, lab, secrets, host, Boolean(g));
     const plan = planRebuild({
       host: host.name,

@@ -39,7 +39,7 @@ export const renderCommand: CommandDef = {
       // Replaced whole, so a file no longer rendered does not linger; only a folder render made itself.
       const present = await readdir(target).catch(() => [] as string[]);
       if (present.length && !present.includes(MARKER))
-        throw ahlError('USAGE', { message: `${target} is not empty and was not written by ahl render; give a new or empty folder`, command: 'render' });
+        throw ahlError('RENDER_TARGET_NOT_EMPTY', { target });
       await rm(target, { recursive: true, force: true });
       await mkdir(target, { recursive: true });
       await writeFile(join(target, MARKER), 'Written by `ahl render`; the next render into this folder replaces it whole.\n');

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ahlError } from '../errors.js';
 import { TEMPLATE_CHANNELS } from './schema.js';
 
 /*
@@ -47,6 +48,31 @@ export interface ImageRecords {
 export const artifactsDir = (root: string, image: string) => join(root, 'images', image, 'artifacts');
 export const channelsFile = (root: string, image: string) => join(root, 'images', image, 'channels.json');
 
+/**
+ * One record file checked against its schema: RECORD_INVALID when it is not JSON of that shape,
+ * FILE_UNREADABLE when it cannot be read; undefined when `optional` and absent.
+ */
+async function readRecord<S extends z.ZodType>(file: string, schema: S): Promise<z.output<S>>;
+async function readRecord<S extends z.ZodType>(file: string, schema: S, optional: true): Promise<z.output<S> | undefined>;
+async function readRecord<S extends z.ZodType>(file: string, schema: S, optional = false): Promise<z.output<S> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (optional && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ahlError('FILE_UNREADABLE', { path: file, reason: (e as Error).message });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw ahlError('RECORD_INVALID', { file, reason: (e as Error).message });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw ahlError('RECORD_INVALID', { file, reason: parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`)[0] ?? 'invalid' });
+  return parsed.data;
+}
+
 /** Reads an image's manifests and channels; missing files mean nothing was built yet. */
 export async function readImageRecords(root: string, image: string): Promise<ImageRecords> {
   let names: string[] = [];
@@ -56,18 +82,8 @@ export async function readImageRecords(root: string, image: string): Promise<Ima
     names = [];
   }
   const manifests: TemplateManifest[] = [];
-  for (const n of names) {
-    const file = join(artifactsDir(root, image), n);
-    const parsed = TemplateManifestSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-    if (!parsed.success) throw new Error(`${file}: not a template manifest (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-    manifests.push(parsed.data);
-  }
-  let channels: Channels = { channels: {}, history: {} };
-  try {
-    channels = ChannelsSchema.parse(JSON.parse(await readFile(channelsFile(root, image), 'utf8')));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${channelsFile(root, image)}: ${(e as Error).message}`);
-  }
+  for (const n of names) manifests.push(await readRecord(join(artifactsDir(root, image), n), TemplateManifestSchema));
+  const channels: Channels = (await readRecord(channelsFile(root, image), ChannelsSchema, true)) ?? { channels: {}, history: {} };
   return { image, manifests: manifests.sort((a, b) => (a.version < b.version ? -1 : 1)), channels };
 }
 

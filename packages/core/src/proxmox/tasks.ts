@@ -1,3 +1,4 @@
+import { ahlError } from '../errors.js';
 import type { ProxmoxClient } from './client.js';
 
 /** A Proxmox task id: UPID:node:pid:pstart:starttime:type:id:user@realm[!token]: */
@@ -11,7 +12,7 @@ export interface Upid {
 
 export function parseUpid(upid: string): Upid {
   const m = /^UPID:([^:]+):[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:([^:]*):([^:]*):([^:]*):$/.exec(upid);
-  if (!m) throw new Error(`not a task id: ${upid}`);
+  if (!m) throw ahlError('INTERNAL', { message: `not a task id: ${upid}` });
   return { node: m[1]!, type: m[2]!, id: m[3]!, user: m[4]!, upid };
 }
 
