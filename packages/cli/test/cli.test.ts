@@ -195,7 +195,7 @@ describe('usage errors exit 2 with a hint', () => {
     [['valdate'], 'USAGE: unknown command "valdate"; did you mean "validate"?'],
     [['validate', '--frob'], "USAGE: unknown option '--frob'"],
     [['validate', 'x'], 'USAGE: unexpected argument "x"'],
-    [['schema', 'host'], 'USAGE: unknown schema "host"; expected one of lab, image, persona, local'],
+    [['schema', 'host'], 'USAGE: unknown schema "host"; expected one of lab, image, persona, local, status, drift'],
   ])('%j', async (argv, message) => {
     const r = await ahl(argv);
     expect(r.code).toBe(2);
@@ -218,6 +218,13 @@ describe('ahl schema', () => {
     const r = await ahl(['schema', 'persona']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ title: 'ahl persona', $id: 'https://ahl.dev/schemas/persona.schema.json' });
+  });
+
+  it('prints the schema of a --json output, the same as the file @ahl/ops publishes', async () => {
+    const r = await ahl(['schema', 'drift']);
+    expect(r.code).toBe(0);
+    expect(`${r.stdout.trimEnd()}\n`).toBe(readFileSync(join(REPO, 'packages/ops/schemas/drift.output.schema.json'), 'utf8'));
+    expect(JSON.parse(r.stdout)).toMatchObject({ $id: 'https://ahl.dev/schemas/drift.output.schema.json', required: ['at', 'layers', 'findings', 'clean'] });
   });
 
   it('--check passes on the repository and fails on stale files; --write refreshes them', async () => {

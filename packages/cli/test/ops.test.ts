@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { acquireLabLock, recordHostStates } from '@ahl/core';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStatus } from '@ahl/ops';
+import { buildStatus, DriftReportSchema, StatusReportSchema } from '@ahl/ops';
 import { renderStatus } from '../src/views/status.js';
 import { ahl, fakePlaybook, REPO, writeTree } from './helpers.js';
 
@@ -78,6 +78,8 @@ describe('ahl status (stand-in ansible-playbook)', () => {
     expect(r.code).toBe(0);
     expect(requests() - before).toBe(1);
     const report = JSON.parse(r.stdout);
+    // The output is what its published JSON Schema (ahl schema status) says.
+    expect(StatusReportSchema.safeParse(report).error).toBeUndefined();
     expect(report.calls).toBe(1);
     expect(report.hosts.map((h: { host: string; drift: string[] }) => [h.host, h.drift])).toEqual([
       ['web-01', []],
@@ -131,6 +133,7 @@ describe('ahl status (stand-in ansible-playbook)', () => {
     const r = await ahl(['drift', '--layer', 'L1,L3', '--json', '--dir', dir], { env: { ...env, AHL_ANSIBLE_PLAYBOOK: bin } });
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
+    expect(DriftReportSchema.safeParse(report).error).toBeUndefined();
     expect(report.findings).toEqual([
       { layer: 'L1', host: 'web-02', cause: 'template moved', what: [`noble@stable: cloned from ${V1}, the channel is at ${V2}`], reconcile: 'ahl rebuild web-02' },
       { layer: 'L3', host: 'web-01', cause: 'changed outside ahl', what: ['files : Write the declared files'], reconcile: 'ahl converge system web-01' },

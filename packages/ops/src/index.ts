@@ -16,3 +16,4 @@ export * from './status.js';
 export * from './up.js';
 export * from './records.js';
 export * from './drift-run.js';
+export * from './output-schemas.js';

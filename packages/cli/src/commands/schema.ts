@@ -5,11 +5,12 @@ import { labRoot } from './lab-root.js';
 
 export const schemaCommand: CommandDef = {
   name: 'schema',
-  summary: 'print or write the JSON Schemas of lab.yaml, lab.local.yaml, images and personas',
+  summary: 'print or write the JSON Schemas of lab.yaml, lab.local.yaml, images and personas, and of --json outputs',
   description:
     'The schemas are generated from the model ahl validates with. Editors with the YAML language server use them\n' +
-    'through the `# yaml-language-server: $schema=…` line at the top of each file.',
-  positionals: [{ name: 'KIND', optional: true, description: 'lab, image, persona or local (default: all, as one JSON object keyed by file name)' }],
+    'through the `# yaml-language-server: $schema=…` line at the top of each file. `ahl schema status` and\n' +
+    '`ahl schema drift` give the schemas of `ahl status --json` and `ahl drift --json`, for scripts that read them.',
+  positionals: [{ name: 'KIND', optional: true, description: 'lab, image, persona or local; status or drift for an output (default: every lab file kind, as one JSON object keyed by file name)' }],
   options: [
     { name: 'write', type: 'boolean', description: 'write the files into the lab\'s schemas/ folder (or --out) instead of printing' },
     { name: 'out', type: 'string', value: 'DIR', description: 'folder for --write and --check (default: <lab>/schemas)' },
@@ -19,19 +20,27 @@ export const schemaCommand: CommandDef = {
     { command: 'ahl schema persona', description: 'print the persona schema' },
     { command: 'ahl schema --write', description: 'refresh schemas/*.schema.json in the lab' },
     { command: 'ahl schema --check', description: 'in CI: fail when the committed schemas are stale' },
+    { command: 'ahl schema status > status.output.schema.json', description: 'the schema of `ahl status --json`, to validate it in a script' },
   ],
   async run(ctx) {
     const { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, ahlError } = await import('@ahl/core');
     const kind = ctx.positionals[0];
-    if (kind !== undefined && !(kind in SCHEMA_FILES)) throw ahlError('USAGE', { message: `unknown schema "${kind}"; expected one of ${Object.keys(SCHEMA_FILES).join(', ')}`, command: 'schema' });
+    const { OUTPUT_SCHEMAS, outputSchemaFile, outputSchemaText } = await import('@ahl/ops');
+    const output = kind !== undefined && kind in OUTPUT_SCHEMAS ? (kind as keyof typeof OUTPUT_SCHEMAS) : undefined;
+    if (kind !== undefined && !(kind in SCHEMA_FILES) && !output)
+      throw ahlError('USAGE', { message: `unknown schema "${kind}"; expected one of ${[...Object.keys(SCHEMA_FILES), ...Object.keys(OUTPUT_SCHEMAS)].join(', ')}`, command: 'schema' });
     const { out } = ctx;
+    if (output && !ctx.options.write && !ctx.options.check) {
+      out.result(outputSchemaText(output).trimEnd());
+      return 0;
+    }
     if (!ctx.options.write && !ctx.options.check) {
       if (kind) out.result(JSON.stringify(jsonSchema(kind as keyof typeof SCHEMA_FILES), null, 2));
       else out.result(JSON.stringify(Object.fromEntries(Object.entries(jsonSchemaFiles()).map(([f, t]) => [f, JSON.parse(t)])), null, 2));
       return 0;
     }
     const dir = typeof ctx.options.out === 'string' ? resolve(ctx.cwd, ctx.options.out) : join(await labRoot(ctx), 'schemas');
-    const wanted = Object.entries(jsonSchemaFiles()).filter(([f]) => !kind || f === SCHEMA_FILES[kind as keyof typeof SCHEMA_FILES]);
+    const wanted = output ? [[outputSchemaFile(output), outputSchemaText(output)] as const] : Object.entries(jsonSchemaFiles()).filter(([f]) => !kind || f === SCHEMA_FILES[kind as keyof typeof SCHEMA_FILES]);
     const stale: string[] = [];
     for (const [file, text] of wanted) {
       const path = join(dir, file);
