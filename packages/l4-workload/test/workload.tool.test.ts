@@ -3,19 +3,25 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { loadLab, MemoryReporter, Secrets, type Lab } from '@ahl/core';
 import { convergeSystem } from '@ahl/l3-system';
-import { buildImage, GuestLab, newRunId, ssh, type Guest } from '@ahl/testlab';
+import { buildImage, GuestLab, newRunId, ssh, ubuntuImage, type Guest } from '@ahl/testlab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretSweep, type SecretFinding } from '../../../test-support/secret-sweep.js';
 import { backupNow, backupStatus, deployWorkloads, restoreWorkloads, type DeployResult, type WorkloadRunOptions } from '../src/index.js';
 
 /*
- * The tool tier of L4: real ansible-playbook, Docker (docker.io) and docker-compose v1 from Debian
- * in a bookworm guest (app-1), and a second guest (vault-1) as the rsync backup host. No registry
+ * The tool tier of L4: real ansible-playbook, Docker (docker.io) and the Compose v2 plugin from
+ * Ubuntu in a noble guest (app-1, the docker persona as the example lab runs it; Debian's Compose
+ * v1 is the local-lab e2e's), and a Debian guest (vault-1) as the rsync backup host. Where the
+ * Ubuntu image cannot be had (no cache, no Ubuntu mirror) app-1 is Debian and the test of Ubuntu
+ * says why it skipped: the one skip allowed under CI. No registry
  * is reachable: the stacks' image is built inside the guest with `docker import` of a busybox
  * rootfs. The tests run in order on one lab: deploy, redeploy (nothing restarts), a config change
  * (only its stack restarts), --check, backup, a refused restore, a restore of destroyed data,
  * removal of a stack no longer declared, and no secret anywhere in what ahl or the lab wrote.
  */
+const ubuntu = await ubuntuImage({ onStep: (s) => process.stderr.write(`testlab ubuntu image: ${s}\n`) });
+const onUbuntu = !('unavailable' in ubuntu);
+
 describe('workloads, backup and restore on real guests', () => {
   let lab: GuestLab;
   let app: Guest;
@@ -57,7 +63,7 @@ describe('workloads, backup and restore on real guests', () => {
   const started = (name: string) => sh(app, `sudo docker inspect -f '{{.State.StartedAt}}' $(sudo docker ps -q --filter label=com.docker.compose.project=${name})`);
   const page = (path = '') => sh(vault, `curl -sf http://10.79.0.11:8080/${path}`);
 
-  const persona = (stacks: string[]) => `template: debian-bookworm@stable
+  const persona = (stacks: string[]) => `template: ${onUbuntu ? 'ubuntu-noble' : 'debian-bookworm'}@stable
 system:
   aptProxy: "PROXY"
   containerEngine: {kind: docker, source: distro}
@@ -82,7 +88,7 @@ hosts:
     const image = await buildImage({ onStep: (s) => process.stderr.write(`testlab image: ${s}\n`) });
     lab = await GuestLab.start({ runId, image, gateway: '10.79.0.1/24' });
     [app, vault] = await Promise.all([
-      lab.addGuest({ name: 'app-1', ip: '10.79.0.11/24', mac: 'BC:24:11:79:00:11', clone: 'linked' }),
+      lab.addGuest({ name: 'app-1', ip: '10.79.0.11/24', mac: 'BC:24:11:79:00:11', clone: 'linked', ...(onUbuntu ? { image: ubuntu } : {}) }),
       lab.addGuest({ name: 'vault-1', ip: '10.79.0.12/24', mac: 'BC:24:11:79:00:12', clone: 'linked' }),
     ]);
     await Promise.all([lab.waitReady(app), lab.waitReady(vault)]);
@@ -104,6 +110,7 @@ hosts:
       ].join('\n'),
     );
     writeFileSync(join(dir, 'images/debian-bookworm.yaml'), 'os: {family: debian, release: bookworm}\nsource: {url: "https://cloud.debian.org/d.qcow2", checksumUrl: "https://cloud.debian.org/SHA512SUMS"}\n');
+    writeFileSync(join(dir, 'images/ubuntu-noble.yaml'), 'os: {family: ubuntu, release: noble}\nsource: {url: "https://images.invalid/noble.img", checksumUrl: "https://images.invalid/SHA256SUMS"}\n');
     writeFileSync(
       join(dir, 'stacks/web/compose.yaml'),
       `services:
@@ -155,11 +162,20 @@ hosts:
     expect(findings).toEqual([]);
   });
 
+  it.skipIf(!onUbuntu)(
+    `converges the docker persona on Ubuntu 24.04: Docker and the Compose v2 plugin from Ubuntu${onUbuntu ? '' : ` (skipped: ${(ubuntu as { unavailable: string }).unavailable})`}`,
+    async () => {
+      expect(await sh(app, '. /etc/os-release; echo "$ID $VERSION_ID"')).toBe('ubuntu 24.04');
+      expect(await sh(app, "systemctl is-active docker; dpkg-query -W -f '${Status}\\n' docker.io docker-compose-v2")).toBe('active\ninstall ok installed\ninstall ok installed');
+      expect(await sh(app, 'sudo docker compose version --short')).toMatch(/^2\./);
+    },
+  );
+
   it('deploys the stacks, serves the page over the lab network, writes the secret 0600 and installs the backup timer', async () => {
     const r = await deploy('deploy-1');
     expect(r.ok).toBe(true);
     const h = r.hosts[0]!;
-    expect(h.compose).toBe('docker-compose');
+    expect(h.compose).toBe(onUbuntu ? 'docker compose' : 'docker-compose');
     expect(h.stacks?.map((s) => [s.name, s.changed])).toEqual([['web', true], ['other', true]]);
     expect(h.stacks?.every((s) => s.containers.length === 1 && s.containers[0]!.includes(' running '))).toBe(true);
     expect(await page()).toBe('hello from app-1');

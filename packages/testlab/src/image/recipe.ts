@@ -118,7 +118,8 @@ export const UBUNTU_RECIPE: ImageRecipe = {
   ],
   disabledServices: ['docker.service', 'docker.socket', 'containerd.service', 'prometheus-node-exporter.service'],
   diskMiB: 3072,
-  builderVersion: 1,
+  // 2: cloud-init keeps the image's apt sources.
+  builderVersion: 2,
 };
 
 /** The recipe of an image for a distribution, or undefined for one the local lab cannot build. */

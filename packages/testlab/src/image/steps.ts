@@ -37,6 +37,8 @@ function guestFiles(recipe: ImageRecipe): Record<string, { text: string; mode: n
   // cloud-init's 50-cloud-init declares lo (with the nameservers) and the NICs; a second lo stanza here would shadow its dns-nameservers.
   // (Ubuntu's image has netplan instead: cloud-init renders /etc/netplan/50-cloud-init.yaml.)
   if (recipe.distro === 'debian') files['/etc/network/interfaces'] = 'source /etc/network/interfaces.d/*\n';
+  // Ubuntu's cloud-init rewrites apt's sources at first boot from its own default mirrors; the image keeps the mirror it was built from.
+  if (recipe.distro === 'ubuntu') files['/etc/cloud/cloud.cfg.d/90-ahl-apt.cfg'] = 'apt:\n  preserve_sources_list: true\n';
   return Object.fromEntries(Object.entries(files).map(([path, text]) => [path, { text, mode: path.includes('/sbin/') ? 0o755 : 0o644 }]));
 }
 
