@@ -47,6 +47,13 @@ module.exports = {
       to: { path: '^packages/[^/]+/src/', pathNot: '^packages/$1/' },
     },
     {
+      name: 'no-command-imports-a-command',
+      comment: 'a CLI command parses arguments and calls ops, the layers, runs/ and views/; what two commands share lives in runs/ or views/, never in one of them',
+      severity: 'error',
+      from: { path: '^packages/cli/src/commands/', pathNot: '^packages/cli/src/commands/index\\.ts$' },
+      to: { path: '^packages/cli/src/commands/' },
+    },
+    {
       name: 'no-unresolvable-workspace-import',
       comment: 'an @ahl import that cannot be resolved would hide a layer violation: build the packages first',
       severity: 'error',

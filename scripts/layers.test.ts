@@ -78,6 +78,20 @@ describe('layer direction (dependency-cruiser)', () => {
     expect(r.output).toContain('packages/l4-workload/src/planted.ts');
   });
 
+  it('rejects a CLI command importing another command; what they share lives in runs/ or views/', () => {
+    const files = {
+      'packages/cli/src/commands/b.ts': 'export const shared = 1;\n',
+      'packages/cli/src/runs/shared.ts': 'export const shared = 1;\n',
+      'packages/cli/src/commands/index.ts': "import { shared } from './b.js';\nexport const all = shared;\n",
+    };
+    const fine = cruise(workspace({ ...files, 'packages/cli/src/commands/a.ts': "import { shared } from '../runs/shared.js';\nexport const x = shared;\n" }));
+    expect(fine.output).toContain('no dependency violations');
+    const r = cruise(workspace({ ...files, 'packages/cli/src/commands/a.ts': "import { shared } from './b.js';\nexport const x = shared;\n" }));
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('no-command-imports-a-command');
+    expect(r.output).toContain('packages/cli/src/commands/a.ts');
+  });
+
   it('lets a test import test-support/, and rejects a package source that does', () => {
     const files = { 'test-support/prerequisites.ts': 'export const prerequisites = 1;\n' };
     const test = cruise(workspace({ ...files, 'packages/l3-system/test/uses.test.ts': "import { prerequisites } from '../../../test-support/prerequisites.js';\nexport const x = prerequisites;\n" }));

@@ -128,7 +128,7 @@ async function dispatch(m: MainEnv, argv: string[], out: Output, helpOut: Output
       return 130;
     };
     if (!cmd.locks?.(ctx.options)) return interrupted(await cmd.run(ctx));
-    const [{ acquireLabLock }, { labRoot }] = await Promise.all([import('@ahl/core'), import('./commands/lab-root.js')]);
+    const [{ acquireLabLock }, { labRoot }] = await Promise.all([import('@ahl/core'), import('./runs/lab-root.js')]);
     const lock = await acquireLabLock(await labRoot(ctx), [cmd.name, ...parsed.positionals].join(' '));
     try {
       return interrupted(await cmd.run(ctx));

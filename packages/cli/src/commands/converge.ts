@@ -1,8 +1,7 @@
-import type { Lab, Secrets } from '@ahl/core';
-import type { ConvergeResult } from '@ahl/l3-system';
-import type { CommandContext, CommandDef } from '../command.js';
-import { ansibleFailure, ansibleReporter, summariseRun } from './ansible.js';
-import { loadValidLab } from './lab-root.js';
+import type { CommandDef } from '../command.js';
+import { ansibleFailure } from '../runs/ansible.js';
+import { loadValidLab } from '../runs/lab-root.js';
+import { systemRun } from '../runs/layers.js';
 
 export const convergeSystemCommand: CommandDef = {
   name: 'converge system',
@@ -57,35 +56,3 @@ export const convergeSystemCommand: CommandDef = {
     }
   },
 };
-
-/**
- * One L3 run (a converge, or with check a drift check) with live progress, a line per host and a
- * summary, remembered for `ahl status` (unless limited by tags). Exit 1 when a host failed or was
- * unreachable, or a check found drift. Shared by `converge system` and `up`.
- */
-export async function systemRun(
-  ctx: CommandContext,
-  lab: Lab,
-  secrets: Secrets,
-  opts: { targets?: string[]; check: boolean; tags?: string[]; forks?: number; waitHosts?: readonly string[]; skipUnchanged?: boolean },
-  summary = true,
-): Promise<{ code: number; result: ConvergeResult }> {
-  const { convergeSystem } = await import('@ahl/l3-system');
-  const { out } = ctx;
-  const { check, tags } = opts;
-  const r = await convergeSystem(lab, { ...opts, redactor: secrets.redactor, env: ctx.env, reporter: ansibleReporter(out, check ? 'drift' : 'changed') });
-  for (const h of r.hosts) {
-    const state = h.status === 'ok' ? out.style('green', '✓') : h.status === 'changed' ? out.style('yellow', check ? '≠' : '✓') : out.style('red', '✗');
-    const what =
-      h.status === 'unreachable'
-        ? `unreachable: ${h.unreachable?.split('\n')[0] ?? ''}`
-        : h.unchanged
-          ? 'unchanged since its last converge'
-          : `ok=${h.counts.ok} changed=${h.counts.changed} failed=${h.counts.failed} skipped=${h.counts.skipped}`;
-    out.line(`${state} ${h.host}  ${what}`);
-    if (check) for (const c of h.changed) out.line(`    ${c.task}${c.diff ? `\n${c.diff.replace(/^/gm, '      ')}` : ''}`);
-  }
-  // A converge limited by --tags did not look at every role: it says nothing of the host as a whole.
-  if (!tags) await (await import('@ahl/ops')).rememberLayer(ctx.out.warn, lab, 'system', check, r.hosts);
-  return { code: await summariseRun(out, r.hosts, check, summary, { found: 'drift found', none: 'no drift', did: 'converged', again: 'converge' }), result: r };
-}

@@ -1,8 +1,8 @@
 import { isAbsolute, join, relative } from 'node:path';
-import type { Lab, ProxmoxClient, Reporter, Secrets } from '@ahl/core';
-import type { CaptureStore } from '@ahl/l1-image';
+import type { Lab, ProxmoxClient } from '@ahl/core';
 import type { CommandContext, CommandDef } from '../command.js';
-import { loadValidLab } from './lab-root.js';
+import { loadValidLab } from '../runs/lab-root.js';
+import { progressReporter, restoreCaptureLazily } from '../runs/image.js';
 
 /** Runs `fn` with the lab and a connected client, closing the client afterwards. */
 async function withClient<T>(ctx: CommandContext, fn: (lab: Lab, client: ProxmoxClient) => Promise<T>): Promise<T> {
@@ -13,37 +13,6 @@ async function withClient<T>(ctx: CommandContext, fn: (lab: Lab, client: Proxmox
     return await fn(lab, client);
   } finally {
     await client.close();
-  }
-}
-
-/** Progress of a long L1 operation as lines: each step, and the task log in dim. */
-export function progressReporter(out: CommandContext['out']): Reporter {
-  return out.reporter((e) => {
-    if (e.status === 'start' && e.detail && !e.detail.startsWith('waiting')) return out.style('dim', `  ${e.step}: ${e.detail}`);
-    if (e.status !== 'start' || e.detail) return `${e.status === 'ok' ? out.style('green', '✓') : e.status === 'failed' ? out.style('red', '✗') : '…'} ${e.step}${e.detail ? `: ${e.detail}` : ''}`;
-    return undefined;
-  });
-}
-
-type RestoreCapture = typeof import('@ahl/l1-image').restoreCapture;
-
-/**
- * `restoreCapture` with the lab's capture store opened only when the capture may be there (its
- * credentials resolved only then), and closed afterwards. Shared by `image restore-capture` and `up`.
- */
-export async function restoreCaptureLazily(
-  lab: Lab,
-  client: ProxmoxClient,
-  secrets: () => Promise<Secrets>,
-  image: string,
-  opts: Omit<NonNullable<Parameters<RestoreCapture>[3]>, 'store'>,
-): ReturnType<RestoreCapture> {
-  const { openCaptureStore, restoreCapture } = await import('@ahl/l1-image');
-  let store: CaptureStore | undefined;
-  try {
-    return await restoreCapture(lab, client, image, { ...opts, ...(lab.config.captureStore ? { store: async () => (store ??= await openCaptureStore(lab.config, await secrets())) } : {}) });
-  } finally {
-    store?.close();
   }
 }
 
@@ -112,7 +81,7 @@ function channelCommand(kind: 'promote' | 'rollback'): CommandDef {
         ? [{ command: 'ahl image promote ubuntu-noble 20261126-010203 --channel canary', description: 'try a new template on canary hosts first' }]
         : [{ command: 'ahl image rollback ubuntu-noble', description: 'undo the last promotion of stable' }],
     async run(ctx) {
-      const { loadValidLab: load } = await import('./lab-root.js');
+      const { loadValidLab: load } = await import('../runs/lab-root.js');
       const l1 = await import('@ahl/l1-image');
       const lab = await load(ctx);
       const [name, version] = ctx.positionals as [string, string];

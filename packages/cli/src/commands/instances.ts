@@ -1,48 +1,14 @@
-import type { Lab, ProxmoxClient, Secrets } from '@ahl/core';
-import type { L2Outcome, L2Plan } from '@ahl/l2-instantiate';
+import type { Lab } from '@ahl/core';
+import type { L2Outcome } from '@ahl/l2-instantiate';
 import type { CommandContext, CommandDef } from '../command.js';
 import { seconds } from '../time.js';
-import { loadValidLab } from './lab-root.js';
+import { loadValidLab } from '../runs/lab-root.js';
+import { l2Run } from '../runs/layers.js';
 
 /*
  * L2 on its own: `ahl apply` plans the VMs with Terraform and applies exactly that plan, `ahl destroy`
  * removes one VM. `ahl up` runs the same steps as its L2 layer.
  */
-
-/**
- * L2's runner (`runL2` in @ahl/l2-instantiate) with per-VM progress on the terminal. `quiet`: the
- * caller reports a failure itself (Terraform's diagnostics are not printed).
- */
-export async function l2Run(
-  ctx: CommandContext,
-  lab: Lab,
-  secrets: Secrets,
-  o: { hosts?: readonly string[]; destroy?: boolean; replace?: boolean; approve: boolean | ((plan: L2Plan) => boolean); client?: ProxmoxClient; quiet?: boolean },
-): Promise<L2Outcome> {
-  const { runL2 } = await import('@ahl/l2-instantiate');
-  const { out } = ctx;
-  const reporter = out.reporter(
-    (e) => `  ${e.target ?? ''}  ${e.status === 'start' ? out.style('dim', `${e.step}…`) : e.status === 'failed' ? out.style('red', `${e.step} failed`) : out.style('green', `${e.step} done`)}${e.detail ? out.style('dim', ` (${e.detail})`) : ''}`,
-    (m) => out.style('dim', m),
-  );
-  const { quiet, ...run } = o;
-  try {
-    return await runL2(lab, secrets, { ...run, env: ctx.env, reporter, redactor: secrets.redactor, signal: ctx.signal });
-  } catch (e) {
-    if (!quiet) printTerraformFailure(ctx, e);
-    throw e;
-  }
-}
-
-/** Terraform's diagnostics, each with its resource, under the error main() prints. */
-function printTerraformFailure(ctx: CommandContext, e: unknown): void {
-  const err = e as { code?: string; details?: { diagnostics?: readonly { severity: string; summary: string; detail?: string; address?: string }[]; stderr?: string } };
-  if (err.code !== 'TERRAFORM_FAILED' || ctx.global.json) return;
-  const { out } = ctx;
-  for (const d of err.details?.diagnostics ?? [])
-    out.line(`${out.style(d.severity === 'error' ? 'red' : 'yellow', d.severity)}${d.address ? ` ${d.address}` : ''}: ${d.summary}${d.detail ? `\n${d.detail.replace(/^/gm, '    ')}` : ''}`, d.severity === 'error' ? 'error' : 'warn');
-  if (err.details?.stderr) out.line(err.details.stderr.replace(/^/gm, '    '), 'error');
-}
 
 const DONE: Record<string, string> = { create: 'created', update: 'updated', delete: 'destroyed', replace: 'replaced' };
 

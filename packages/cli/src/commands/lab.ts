@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandContext, CommandDef } from '../command.js';
-import { labRoot } from './lab-root.js';
+import { labRoot } from '../runs/lab-root.js';
 
 const alive = (pid: number) => {
   try {

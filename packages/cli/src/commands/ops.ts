@@ -1,7 +1,6 @@
-import type { Lab, Secrets } from '@ahl/core';
-import type { DriftLayer, DriftReport } from '@ahl/ops';
-import type { CommandContext, CommandDef, OptionDef } from '../command.js';
-import { loadValidLab } from './lab-root.js';
+import type { CommandDef } from '../command.js';
+import { checkDrift, driftOptions, LAYER_OPTION } from '../runs/drift.js';
+import { loadValidLab } from '../runs/lab-root.js';
 
 /*
  * Operator commands across the layers. `status`, `drift`, `graph` and `diff` only read: they never
@@ -69,8 +68,6 @@ export const graphCommand: CommandDef = {
 };
 
 /** --layer, as drift and reconcile take it. */
-export const LAYER_OPTION: OptionDef = { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L2, L3, L4 (default: all)' };
-
 export const driftCommand: CommandDef = {
   name: 'drift',
   summary: 'one drift report across layers: template lag (L1), VMs against Terraform and passthrough disks (L2), system (L3) and workload (L4) changes, each with its cause',
@@ -100,7 +97,7 @@ export const driftCommand: CommandDef = {
   ],
   async run(ctx) {
     const { renderDrift } = await import('../views/drift.js');
-    const { ansibleFailure } = await import('./ansible.js');
+    const { ansibleFailure } = await import('../runs/ansible.js');
     const { out } = ctx;
     const { layers, notify } = await driftOptions(ctx, 'drift');
     const lab = await loadValidLab(ctx);
@@ -120,27 +117,6 @@ export const driftCommand: CommandDef = {
     }
   },
 };
-
-/** --layer and --notify, as drift and reconcile take them. */
-export async function driftOptions(ctx: CommandContext, command: string): Promise<{ layers: DriftLayer[]; notify?: string }> {
-  const { ahlError, isSecretRef } = await import('@ahl/core');
-  const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L2', 'L3', 'L4'];
-  const bad = layers.find((l) => !['L1', 'L2', 'L3', 'L4'].includes(l));
-  if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L2, L3 or L4`, command });
-  const notify = ctx.options.notify;
-  if (notify !== undefined && (typeof notify !== 'string' || !isSecretRef(notify)))
-    throw ahlError('USAGE', { message: '--notify takes a secret reference to the webhook URL (env:NAME, file:PATH or sops:PATH#KEY), never the URL itself', command });
-  return { layers: layers as DriftLayer[], ...(typeof notify === 'string' ? { notify } : {}) };
-}
-
-/** The drift report of the hosts the command's TARGETs select (drift and reconcile), with its warnings on the terminal. */
-export async function checkDrift(ctx: CommandContext, lab: Lab, secrets: Secrets, layers: readonly DriftLayer[], command: string): Promise<DriftReport> {
-  const { selectTargets } = await import('@ahl/core');
-  const { gatherDrift } = await import('@ahl/ops');
-  const { out } = ctx;
-  const hosts = selectTargets(lab, lab.hosts, ctx.positionals, { command });
-  return gatherDrift(lab, secrets, { hosts, layers, env: ctx.env, signal: ctx.signal, redactor: secrets.redactor, reporter: out.reporter(undefined, (m) => out.style('dim', m)), warn: out.warn });
-}
 
 export const diffCommand: CommandDef = {
   name: 'diff',
@@ -170,7 +146,7 @@ export const diffCommand: CommandDef = {
     const { ahlError, formatDiagnostic, readApplied } = await import('@ahl/core');
     const { diffLabs, WORKING_TREE, labAt, shortRef } = await import('@ahl/ops');
     const { renderDiff, renderDiffMarkdown } = await import('../views/diff.js');
-    const { labRoot } = await import('./lab-root.js');
+    const { labRoot } = await import('../runs/lab-root.js');
     const { out } = ctx;
     const format = ctx.options.format ?? 'text';
     if (format !== 'text' && format !== 'markdown') throw ahlError('USAGE', { message: `unknown format "${String(format)}"; expected text or markdown`, command: 'diff' });

@@ -1,5 +1,5 @@
 import type { CommandDef } from '../command.js';
-import { loadValidLab } from './lab-root.js';
+import { loadValidLab } from '../runs/lab-root.js';
 
 export const passthroughCommand: CommandDef = {
   name: 'passthrough',

@@ -2,11 +2,9 @@ import type { Host, Lab, Secrets } from '@ahl/core';
 import type { CommandContext, CommandDef } from '../command.js';
 import type { RebuildPhase, RebuildPlan, RebuildRecord } from '@ahl/ops';
 import { seconds } from '../time.js';
-import { printAnsibleFailure } from './ansible.js';
-import { systemRun } from './converge.js';
-import { l2Run } from './instances.js';
-import { loadValidLab } from './lab-root.js';
-import { workloadRun } from './workload.js';
+import { printAnsibleFailure } from '../runs/ansible.js';
+import { l2Run, systemRun, workloadRun } from '../runs/layers.js';
+import { loadValidLab } from '../runs/lab-root.js';
 
 export const rebuildCommand: CommandDef = {
   name: 'rebuild',

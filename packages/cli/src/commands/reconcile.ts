@@ -1,12 +1,12 @@
 import type { Lab, Secrets } from '@ahl/core';
 import type { CommandContext, CommandDef } from '../command.js';
 import type { ReconcileOutcome } from '@ahl/ops';
-import { loadValidLab } from './lab-root.js';
-import { LAYER_OPTION } from './ops.js';
+import { loadValidLab } from '../runs/lab-root.js';
+import { LAYER_OPTION } from '../runs/drift.js';
 
 /** A safe L2 step: Terraform's targeted apply, only if its plan neither replaces nor destroys a VM. */
 async function applyInPlace(ctx: CommandContext, lab: Lab, secrets: Secrets, hosts: readonly string[]): Promise<ReconcileOutcome[]> {
-  const { l2Run } = await import('./instances.js');
+  const { l2Run } = await import('../runs/layers.js');
   const { changeText } = await import('../views/instances.js');
   try {
     const r = await l2Run(ctx, lab, secrets, { hosts, approve: (p) => p.summary.hosts.every((h) => h.action === 'update' || h.action === 'no-op') });
@@ -52,8 +52,8 @@ export const reconcileCommand: CommandDef = {
     const { buildReconcile, planReconcile, postJson, reconcilePayload } = await import('@ahl/ops');
     const { renderReconcile } = await import('../views/reconcile.js');
     const { renderDrift } = await import('../views/drift.js');
-    const { checkDrift, driftOptions } = await import('./ops.js');
-    const { ansibleFailure } = await import('./ansible.js');
+    const { checkDrift, driftOptions } = await import('../runs/drift.js');
+    const { ansibleFailure } = await import('../runs/ansible.js');
     const { out } = ctx;
     const { layers, notify } = await driftOptions(ctx, 'reconcile');
     const apply = !ctx.options.plan;

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { CommandDef } from '../command.js';
-import { loadValidLab } from './lab-root.js';
+import { loadValidLab } from '../runs/lab-root.js';
 
 const MARKER = '.ahl-render';
 

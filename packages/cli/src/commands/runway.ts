@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import type { CommandDef } from '../command.js';
-import { loadValidLab } from './lab-root.js';
+import { loadValidLab } from '../runs/lab-root.js';
 
 export const runwayCommand: CommandDef = {
   name: 'runway',

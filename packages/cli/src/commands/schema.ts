@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { CommandDef } from '../command.js';
-import { labRoot } from './lab-root.js';
+import { labRoot } from '../runs/lab-root.js';
 
 export const schemaCommand: CommandDef = {
   name: 'schema',

@@ -3,12 +3,10 @@ import type { L2Outcome, L2Plan } from '@ahl/l2-instantiate';
 import type { AnsibleHost, UpLayer, UpPlan, UpState, UpStep } from '@ahl/ops';
 import type { CommandContext, CommandDef, OptionDef } from '../command.js';
 import { hostTrouble } from '../views/up.js';
-import { printAnsibleFailure } from './ansible.js';
-import { systemRun } from './converge.js';
-import { progressReporter, restoreCaptureLazily } from './image.js';
-import { l2Run } from './instances.js';
-import { loadValidLab } from './lab-root.js';
-import { workloadRun } from './workload.js';
+import { printAnsibleFailure } from '../runs/ansible.js';
+import { progressReporter, restoreCaptureLazily } from '../runs/image.js';
+import { l2Run, systemRun, workloadRun } from '../runs/layers.js';
+import { loadValidLab } from '../runs/lab-root.js';
 
 /** What one layer came to: its state, what it did or would do, and a note when it stops the run. */
 type Outcome = { state: UpState; items: string[]; note?: string; created?: string[] };

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '@ahl/core';
 import type { CommandDef } from '../command.js';
-import { labRoot } from './lab-root.js';
+import { labRoot } from '../runs/lab-root.js';
 
 export const validateCommand: CommandDef = {
   name: 'validate',

@@ -1,9 +1,8 @@
-import type { Lab, Secrets } from '@ahl/core';
-import type { DeployResult } from '@ahl/l4-workload';
 import type { CommandContext, CommandDef } from '../command.js';
 import { ago } from '../time.js';
-import { ansibleFailure, ansibleReporter, summariseRun } from './ansible.js';
-import { loadValidLab } from './lab-root.js';
+import { ansibleFailure, ansibleReporter } from '../runs/ansible.js';
+import { loadValidLab } from '../runs/lab-root.js';
+import { workloadRun } from '../runs/layers.js';
 
 /*
  * L4: `ahl converge workload`, `ahl backup` and `ahl restore`. Each loads and checks the lab, runs
@@ -55,41 +54,6 @@ export const convergeWorkloadCommand: CommandDef = {
     }
   },
 };
-
-/**
- * One L4 run (a deploy, or with check what would change) with live progress, a line per host and
- * stack and a summary, remembered for `ahl status` (unless limited to some stacks). Exit 1 when a
- * host failed or was unreachable, or a check found changes. Shared by `converge workload` and `up`.
- */
-export async function workloadRun(
-  ctx: CommandContext,
-  lab: Lab,
-  secrets: Secrets,
-  opts: { targets?: string[]; stacks?: string[]; check: boolean; approve: boolean; skipUnchanged?: boolean },
-  summary = true,
-): Promise<{ code: number; result: DeployResult }> {
-  const { deployWorkloads } = await import('@ahl/l4-workload');
-  const { out } = ctx;
-  const { check, stacks } = opts;
-  const r = await deployWorkloads(lab, { ...opts, secrets, env: ctx.env, reporter: progress(ctx, check) });
-  for (const h of r.hosts) {
-    const bad = h.status === 'failed' || h.status === 'unreachable';
-    out.line(
-      `${bad ? out.style('red', '✗') : out.style('green', '✓')} ${h.host}${h.status === 'unreachable' ? `  unreachable: ${h.unreachable?.split('\n')[0] ?? ''}` : ''}${h.compose ? `  (${h.compose})` : ''}${h.unchanged ? '  unchanged since its last deploy' : ''}`,
-    );
-    for (const s of h.stacks ?? []) {
-      const what = check ? (s.changed ? 'would change' : 'unchanged') : s.action === 'recreate' ? 'updated' : s.action === 'up' ? 'started' : 'unchanged';
-      out.line(`    ${s.name}  ${what}${s.containers.length ? `  ${s.containers.join(', ')}` : ''}`);
-    }
-    for (const f of h.failed) out.line(`    ${out.style('red', 'failed')} ${f.task}: ${f.message.split('\n')[0]}`);
-    const kept = (h.orphans ?? []).filter((o) => !(h.removed ?? []).includes(o));
-    if (h.removed?.length) out.line(`    removed (no longer declared): ${h.removed.join(', ')}`);
-    if (kept.length) out.warn(`    no longer declared: ${kept.join(', ')} (run with --approve to remove; data stays)`);
-  }
-  // Only a run over every stack speaks for the host as a whole.
-  if (!stacks) await (await import('@ahl/ops')).rememberLayer(ctx.out.warn, lab, 'workload', check, r.hosts);
-  return { code: await summariseRun(out, r.hosts, check, summary, { found: 'changes found', none: 'no changes', did: 'deployed', again: 'deploy' }), result: r };
-}
 
 export const backupCommand: CommandDef = {
   name: 'backup',
