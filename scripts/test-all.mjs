@@ -7,7 +7,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GUEST_TOOL_FILES } from './guest-files.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CI = Boolean(process.env.CI);
@@ -34,17 +33,16 @@ function tally(tierName, file) {
   }
   const byProject = new Map();
   // vitest's startTime of a file comes after its beforeAll (booting guests, a first converge). The
-  // e2e tier and the tool tier's guest files run one file at a time, so there a file's wall time runs
-  // from the end of the one before it in its chain (or the start of the run); other files keep vitest's.
-  const serial = (rel) => tierName === 'e2e' || (tierName === 'tool' && GUEST_TOOL_FILES.includes(rel));
+  // guest tiers run one file at a time, so there a file's wall time runs from the end of the one
+  // before it (or the start of the run); the unit tier runs files in parallel, so it keeps vitest's.
+  const serial = tierName === 'tool' || tierName === 'e2e';
   let previousEnd = report.startTime;
   for (const f of [...report.testResults].sort((a, b) => (a.endTime ?? 0) - (b.endTime ?? 0))) {
     const rel = f.name.slice(ROOT.length);
     const project = rel.startsWith('packages/') ? rel.split('/')[1] : 'repo';
     const tier = tierName ?? TIER_OF[project] ?? 'unit';
-    const chained = serial(rel);
-    if (f.startTime && f.endTime) files.push({ tier, file: rel, ms: f.endTime - (chained ? Math.min(previousEnd ?? f.startTime, f.startTime) : f.startTime) });
-    if (chained) previousEnd = f.endTime ?? previousEnd;
+    if (f.startTime && f.endTime) files.push({ tier, file: rel, ms: f.endTime - (serial ? Math.min(previousEnd ?? f.startTime, f.startTime) : f.startTime) });
+    previousEnd = f.endTime ?? previousEnd;
     const t = byProject.get(project) ?? { passed: 0, failed: 0, skipped: 0 };
     for (const a of f.assertionResults) {
       if (a.status === 'passed') t.passed++;
