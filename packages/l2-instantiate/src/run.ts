@@ -38,24 +38,24 @@ export interface L2RunOptions extends TerraformOptions {
  * then), so a concurrent `ahl apply --approve` never has its module or saved plan rewritten under it.
  */
 export async function runL2(lab: Lab, secrets: Secrets, o: L2RunOptions): Promise<L2Outcome> {
-  const client = o.client ?? (await connectLab(lab.config, secrets, lab.root));
+  const { hosts, destroy, replace, approve, client: given, ...opts } = o;
+  const client = given ?? (await connectLab(lab.config, secrets, lab.root));
   let guests;
   try {
     guests = await serverGuests(client);
   } finally {
-    if (!o.client) await client.close();
+    if (!given) await client.close();
   }
   const existing = vmHosts(lab).flatMap((h) => {
     const g = guestOf(h, guests);
     return g ? [{ host: h.name, node: g.node, vmid: g.vmid, tags: g.tags }] : [];
   });
-  const opts: TerraformOptions = { ...(o.env ? { env: o.env } : {}), ...(o.reporter ? { reporter: o.reporter } : {}), ...(o.redactor ? { redactor: o.redactor } : {}), ...(o.signal ? { signal: o.signal } : {}) };
-  const planOnly = o.approve === false ? await openPlanDir(lab) : undefined;
+  const planOnly = approve === false ? await openPlanDir(lab) : undefined;
   try {
     const ws = await prepareWorkspace(lab, secrets, { ...opts, existing, ...(planOnly ? { dir: planOnly.dir } : {}) });
-    const plan = await planHosts(ws, { ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.destroy ? { destroy: true } : {}), ...(o.replace ? { replace: true } : {}) });
+    const plan = await planHosts(ws, { ...(hosts ? { hosts } : {}), ...(destroy ? { destroy: true } : {}), ...(replace ? { replace: true } : {}) });
     for (const w of plan.warnings) if (!/targeting is in effect/i.test(w.summary)) o.reporter?.warn(`terraform: ${w.summary}${w.detail ? `: ${w.detail}` : ''}`);
-    const approved = typeof o.approve === 'function' ? o.approve(plan) : o.approve;
+    const approved = typeof approve === 'function' ? approve(plan) : approve;
     if (!approved || !plan.summary.changes) return { ws, plan };
     const at = new Date();
     let applied: L2Apply | undefined;

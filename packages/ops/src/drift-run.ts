@@ -1,5 +1,5 @@
 import { connectLab, readHostStates, type Host, type Lab, type ProxmoxClient, type Redactor, type Reporter, type Secrets } from '@ahl/core';
-import { convergePassthrough, runL2 } from '@ahl/l2-instantiate';
+import { convergePassthrough, runL2, type TerraformOptions } from '@ahl/l2-instantiate';
 import { convergeSystem, systemHosts } from '@ahl/l3-system';
 import { deployWorkloads, workloadHosts } from '@ahl/l4-workload';
 import { buildDrift, type CheckRun, type DriftLayer, type DriftReport, type PassthroughCheck, type TerraformCheck } from './drift.js';
@@ -31,37 +31,36 @@ export interface DriftRunOptions {
  * remembered for `ahl status`. Nothing is changed on any host.
  */
 export async function gatherDrift(lab: Lab, secrets: Secrets, o: DriftRunOptions): Promise<DriftReport> {
-  const { layers } = o;
-  const names = new Set(o.hosts.map((h) => h.name));
+  const { hosts, layers, warn, signal, ...tools } = o;
+  const names = new Set(hosts.map((h) => h.name));
   const full = layers.includes('L1') ? await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root)) : undefined;
   const status = full && { ...full, hosts: full.hosts.filter((h) => names.has(h.host)) };
   const states = await readHostStates(lab.root);
   let passthrough: PassthroughCheck | 'left out' | undefined = layers.includes('L2') ? undefined : 'left out';
   let terraform: TerraformCheck | undefined;
-  const vms = o.hosts.filter((h) => h.runtime === 'vm');
+  const vms = hosts.filter((h) => h.runtime === 'vm');
   if (layers.includes('L2') && vms.length) {
     const client = await connectLab(lab.config, secrets, lab.root);
     try {
-      const run = await convergePassthrough(lab, client, vms, o.signal ? { signal: o.signal } : {});
+      const run = await convergePassthrough(lab, client, vms, signal ? { signal } : {});
       passthrough = { hosts: run.hosts, intents: new Map(vms.map((h) => [h.name, passthroughIntent(h)])) };
-      terraform = await terraformCheck(lab, secrets, client, run.hosts.filter((h) => h.state !== 'absent').map((h) => h.host), o);
+      terraform = await terraformCheck(lab, secrets, client, run.hosts.filter((h) => h.state !== 'absent').map((h) => h.host), { ...tools, ...(signal ? { signal } : {}) });
     } finally {
       await client.close();
     }
   }
-  const opts = { ...(o.redactor ? { redactor: o.redactor } : {}), ...(o.env ? { env: o.env } : {}), ...(o.reporter ? { reporter: o.reporter } : {}) };
   let system: CheckRun | 'left out' | undefined = layers.includes('L3') ? undefined : 'left out';
   const sHosts = systemHosts(lab).filter((h) => names.has(h.name));
   if (layers.includes('L3') && sHosts.length) {
-    const r = await convergeSystem(lab, { ...opts, targets: sHosts.map((h) => h.name), check: true });
-    await rememberLayer(o.warn, lab, 'system', true, r.hosts);
+    const r = await convergeSystem(lab, { ...tools, targets: sHosts.map((h) => h.name), check: true });
+    await rememberLayer(warn, lab, 'system', true, r.hosts);
     system = { hosts: r.hosts, intents: new Map(await Promise.all(sHosts.map(async (h) => [h.name, await systemIntent(lab, h)] as const))) };
   }
   let workload: CheckRun | 'left out' | undefined = layers.includes('L4') ? undefined : 'left out';
   const wHosts = workloadHosts(lab).filter((h) => names.has(h.name));
   if (layers.includes('L4') && wHosts.length) {
-    const r = await deployWorkloads(lab, { ...opts, secrets, targets: wHosts.map((h) => h.name), check: true });
-    await rememberLayer(o.warn, lab, 'workload', true, r.hosts);
+    const r = await deployWorkloads(lab, { ...tools, secrets, targets: wHosts.map((h) => h.name), check: true });
+    await rememberLayer(warn, lab, 'workload', true, r.hosts);
     workload = { hosts: r.hosts, intents: new Map(await Promise.all(wHosts.map(async (h) => [h.name, await workloadIntent(lab, h)] as const))) };
   }
   return buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(passthrough ? { passthrough } : {}), ...(terraform ? { terraform } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
@@ -71,13 +70,13 @@ export async function gatherDrift(lab: Lab, secrets: Secrets, o: DriftRunOptions
  * Terraform's plan of the VMs that exist (refreshed, targeted, never applied): what changed on the
  * server and what the intent changed. Without terraform, or when it fails, the reason is the result.
  */
-async function terraformCheck(lab: Lab, secrets: Secrets, client: ProxmoxClient, hosts: readonly string[], o: DriftRunOptions): Promise<TerraformCheck | undefined> {
+async function terraformCheck(lab: Lab, secrets: Secrets, client: ProxmoxClient, hosts: readonly string[], tools: TerraformOptions): Promise<TerraformCheck | undefined> {
   if (!hosts.length) return undefined;
   try {
-    const r = await runL2(lab, secrets, { hosts, approve: false, client, ...(o.env ? { env: o.env } : {}), ...(o.reporter ? { reporter: o.reporter } : {}), ...(o.redactor ? { redactor: o.redactor } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+    const r = await runL2(lab, secrets, { ...tools, hosts, approve: false, client });
     return { hosts: r.plan.summary.hosts, unresolved: r.plan.unresolved };
   } catch (e) {
-    if (o.signal?.aborted) throw e;
+    if (tools.signal?.aborted) throw e;
     return { error: (e as Error).message };
   }
 }

@@ -83,6 +83,11 @@ export async function rememberBackups(warn: Warn, root: string, hosts: readonly 
   return remember(warn, root, patches);
 }
 
+/** Remembers the backup each host just ran (`ahl backup`, a rebuild's backup phase): its record, good or failed. */
+export function rememberBackupRuns(warn: Warn, root: string, hosts: readonly { host: string; record?: SeenBackup }[], at = new Date()): Promise<void> {
+  return rememberBackups(warn, root, hosts.map((h) => ({ host: h.host, ...(h.record ? (h.record.status === 'ok' ? { last: h.record } : { lastFailure: h.record }) : {}) })), at);
+}
+
 /**
  * Remembers an applied passthrough converge on each VM it left as declared (changed or already so),
  * with the digest of the declared disks, so drift can tell a hand-made change from an intent change.

@@ -125,7 +125,7 @@ const PHASES: Record<RebuildPhase, PhaseRun> = {
     const { backupNow } = await import('@ahl/l4-workload');
     const r = await backupNow(lab, { targets: [host.name], redactor: secrets.redactor, env: ctx.env, reporter: ctx.out.reporter() });
     const h = r.hosts[0];
-    await (await import('@ahl/ops')).rememberBackups(ctx.out.warn, lab.root, r.hosts.map((x) => ({ host: x.host, ...(x.record ? (x.record.status === 'ok' ? { last: x.record } : { lastFailure: x.record }) : {}) })));
+    await (await import('@ahl/ops')).rememberBackupRuns(ctx.out.warn, lab.root, r.hosts);
     if (h?.status !== 'ok' || !h.record) return `the backup failed: ${h?.message ?? 'no record'}`;
     rec.snapshot = { id: h.record.id, time: h.record.finished ?? h.record.time, ...(h.record.size !== undefined ? { size: h.record.size } : {}), ...(h.record.digest ? { digest: h.record.digest } : {}) };
     return undefined;

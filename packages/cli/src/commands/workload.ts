@@ -91,7 +91,7 @@ export const backupCommand: CommandDef = {
         return r.hosts.every((h) => h.fresh) ? 0 : 1;
       }
       const r = await backupNow(lab, base);
-      await (await import('@ahl/ops')).rememberBackups(ctx.out.warn, root, r.hosts.map((h) => ({ host: h.host, ...(h.record ? (h.record.status === 'ok' ? { last: h.record } : { lastFailure: h.record }) : {}) })));
+      await (await import('@ahl/ops')).rememberBackupRuns(ctx.out.warn, root, r.hosts);
       for (const h of r.hosts) {
         if (h.status === 'ok') out.line(`${out.style('green', '✓')} ${h.host}  snapshot ${h.record!.id}  ${h.record!.size} bytes in ${h.record!.files} files  ${h.record!.digest}`);
         else out.line(`${out.style('red', '✗')} ${h.host}  ${h.status}: ${h.message ?? ''}`);
