@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { readImageRecords, recordJson, shellQuote, waitForTask, writeFileAtomic, type Lab, type NodeShell, type ProxmoxClient, type Reporter, type TemplateManifest, type WaitOptions } from '@ahl/core';
+import { readImageRecords, recordJson, shellQuote, waitForTask, writeFileAtomic, type Lab, type NodeShell, type ProxmoxClient, type Reporter, type Secrets, type TemplateManifest, type WaitOptions } from '@ahl/core';
 import { buildTemplate } from './build.js';
 import { writeChannels, writeManifest } from './records.js';
 import { placement, specDigest, templateName, versionAt } from './spec.js';
-import type { CaptureStore } from './store.js';
+import { openCaptureStore, type CaptureStore } from './store.js';
 
 interface CaptureBase {
   readonly image: string;
@@ -233,24 +233,42 @@ async function restoreFromStore(
   return { ok: true, manifest: r.manifest, ...(r.promoted ? { promoted: r.promoted } : {}) };
 }
 
+export interface RestoreCaptureOptions {
+  version?: string;
+  now?: () => Date;
+  wait?: WaitOptions;
+  /**
+   * The capture store, or how to open it: it is opened only when the capture asked for may be there,
+   * and a store opened here is closed here.
+   */
+  store?: CaptureStore | (() => Promise<CaptureStore>);
+  reporter?: Reporter;
+  force?: boolean;
+}
+
+type RestoreCaptureResult = { ok: true; manifest: TemplateManifest; promoted?: string; skipped?: string } | { ok: false; reason: string; taskLog?: readonly string[] };
+
 /**
  * Turns a capture (the newest, or `version`) into a template: restore the archive as a new VM,
  * rename and tag it, convert it, and record a template manifest whose source is the capture.
  */
-export async function restoreCapture(
-  lab: Lab,
-  client: ProxmoxClient,
-  image: string,
-  opts: {
-    version?: string;
-    now?: () => Date;
-    wait?: WaitOptions;
-    /** The capture store, or how to open it: it is opened only when the capture asked for may be there. */
-    store?: CaptureStore | (() => Promise<CaptureStore>);
-    reporter?: Reporter;
-    force?: boolean;
-  } = {},
-): Promise<{ ok: true; manifest: TemplateManifest; promoted?: string; skipped?: string } | { ok: false; reason: string; taskLog?: readonly string[] }> {
+export async function restoreCapture(lab: Lab, client: ProxmoxClient, image: string, opts: RestoreCaptureOptions = {}): Promise<RestoreCaptureResult> {
+  const open = opts.store;
+  if (typeof open !== 'function') return restoreWith(lab, client, image, opts);
+  let opened: CaptureStore | undefined;
+  try {
+    return await restoreWith(lab, client, image, { ...opts, store: async () => (opened ??= await open()) });
+  } finally {
+    opened?.close();
+  }
+}
+
+/** How to open the lab's capture store, its credentials resolved only then; undefined when it has none. */
+export function labCaptureStore(lab: Lab, secrets: () => Promise<Secrets>): (() => Promise<CaptureStore>) | undefined {
+  return lab.config.captureStore ? async () => openCaptureStore(lab.config, await secrets()) : undefined;
+}
+
+async function restoreWith(lab: Lab, client: ProxmoxClient, image: string, opts: RestoreCaptureOptions): Promise<RestoreCaptureResult> {
   const spec = lab.images[image];
   if (!spec) return { ok: false, reason: `image "${image}" is not declared` };
   const caps = await readCaptures(lab.recordsRoot, image);

@@ -6,6 +6,6 @@ export { guestOf, listTemplates, serverGuests, type ImageListing, type ServerTem
 export { planPrune, prune, templateTag, type PruneDecision } from './prune.js';
 export { isLockError, withLockRetry } from './retry.js';
 export { writeChannels, writeManifest } from './records.js';
-export { bootDisk, capture, capturesDir, captureToStore, readCaptures, restoreCapture, type CaptureManifest, type CaptureResult, type StorageCapture, type StoreCapture } from './capture.js';
+export { bootDisk, capture, capturesDir, captureToStore, labCaptureStore, readCaptures, restoreCapture, type CaptureManifest, type RestoreCaptureOptions, type CaptureResult, type StorageCapture, type StoreCapture } from './capture.js';
 export { openCaptureStore, type CaptureStore } from './store.js';
 export { renderNoCloud, writeSeedIso, type NoCloudSeed } from './seed.js';

@@ -3,7 +3,7 @@ import { NO_VM, type DriftReport } from './drift.js';
 /*
  * `ahl reconcile`: drift, then what it takes to put the lab back, done where it is safe. Converges
  * (L3, L4) change hosts in place and are made; a rebuild replaces a VM and waits for the operator.
- * The plan is pure; the command runs the converges.
+ * The plan is pure; `runReconcile` (reconcile-run.ts) makes its steps.
  */
 
 export interface ReconcileStep {

@@ -2,7 +2,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import type { Lab, ProxmoxClient } from '@ahl/core';
 import type { CommandContext, CommandDef } from '../command.js';
 import { loadValidLab } from '../runs/lab-root.js';
-import { progressReporter, restoreCaptureLazily } from '../runs/image.js';
+import { progressReporter } from '../runs/image.js';
 
 /** Runs `fn` with the lab and a connected client, closing the client afterwards. */
 async function withClient<T>(ctx: CommandContext, fn: (lab: Lab, client: ProxmoxClient) => Promise<T>): Promise<T> {
@@ -235,7 +235,10 @@ export const imageRestoreCaptureCommand: CommandDef = {
     const { out } = ctx;
     return withClient(ctx, async (lab, client) => {
       await knownImage(lab, ctx.positionals[0]!, 'image restore-capture');
-      const r = await restoreCaptureLazily(lab, client, () => ctx.secrets(lab.root), ctx.positionals[0]!, {
+      const { labCaptureStore, restoreCapture } = await import('@ahl/l1-image');
+      const store = labCaptureStore(lab, () => ctx.secrets(lab.root));
+      const r = await restoreCapture(lab, client, ctx.positionals[0]!, {
+        ...(store ? { store } : {}),
         ...(typeof ctx.options.version === 'string' ? { version: ctx.options.version } : {}),
         ...(ctx.options.force ? { force: true } : {}),
         reporter: progressReporter(out),

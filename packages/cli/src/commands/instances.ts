@@ -1,7 +1,6 @@
 import type { Lab } from '@ahl/core';
 import type { L2Outcome } from '@ahl/l2-instantiate';
 import type { CommandContext, CommandDef } from '../command.js';
-import { seconds } from '../time.js';
 import { loadValidLab } from '../runs/lab-root.js';
 import { l2Run } from '../runs/layers.js';
 
@@ -15,6 +14,7 @@ const DONE: Record<string, string> = { create: 'created', update: 'updated', del
 /** Prints the plan (and what was applied), returns the exit status. */
 async function reportL2(ctx: CommandContext, lab: Lab, r: L2Outcome, approve: boolean, verb: string): Promise<number> {
   const { countsText, planLines } = await import('../views/instances.js');
+  const { seconds } = await import('@ahl/ops');
   const { out } = ctx;
   const style = (s: Parameters<typeof out.style>[0], t: string) => out.style(s, t);
   const lines = planLines(lab, r.plan, style);

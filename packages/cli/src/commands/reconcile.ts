@@ -1,26 +1,6 @@
-import type { Lab, Secrets } from '@ahl/core';
-import type { CommandContext, CommandDef } from '../command.js';
-import type { ReconcileOutcome } from '@ahl/ops';
+import type { CommandDef } from '../command.js';
 import { loadValidLab } from '../runs/lab-root.js';
 import { LAYER_OPTION } from '../runs/drift.js';
-
-/** A safe L2 step: Terraform's targeted apply, only if its plan neither replaces nor destroys a VM. */
-async function applyInPlace(ctx: CommandContext, lab: Lab, secrets: Secrets, hosts: readonly string[]): Promise<ReconcileOutcome[]> {
-  const { l2Run } = await import('../runs/layers.js');
-  const { changeText } = await import('../views/instances.js');
-  try {
-    const r = await l2Run(ctx, lab, secrets, { hosts, approve: (p) => p.summary.hosts.every((h) => h.action === 'update' || h.action === 'no-op') });
-    return r.plan.summary.hosts.map((h) => {
-      const done = r.applied?.hosts.find((a) => a.host === h.host);
-      if (done?.state === 'done' || (h.adopt && r.applied)) return { layer: 'L2', host: h.host, result: 'reconciled', detail: h.changes.map(changeText).join('; ') || 'adopted' };
-      if (!r.applied && h.action !== 'no-op') return { layer: 'L2', host: h.host, result: 'awaiting approval', detail: `Terraform would ${h.action} it: ahl apply ${h.host}` };
-      return { layer: 'L2', host: h.host, result: h.action === 'no-op' ? 'reconciled' : 'failed', detail: h.action === 'no-op' ? 'nothing left to change' : 'not applied' };
-    });
-  } catch (e) {
-    if (ctx.signal.aborted) throw e;
-    return hosts.map((host) => ({ layer: 'L2', host, result: 'failed', detail: (e as Error).message }));
-  }
-}
 
 export const reconcileCommand: CommandDef = {
   name: 'reconcile',
@@ -49,7 +29,8 @@ export const reconcileCommand: CommandDef = {
     { command: 'ahl reconcile --notify env:AHL_WEBHOOK', description: 'from a timer: reconcile, and tell a webhook what happened' },
   ],
   async run(ctx) {
-    const { buildReconcile, planReconcile, postJson, reconcilePayload } = await import('@ahl/ops');
+    const { buildReconcile, planReconcile, postJson, reconcilePayload, runReconcile } = await import('@ahl/ops');
+    const { l2Run } = await import('../runs/layers.js');
     const { renderReconcile } = await import('../views/reconcile.js');
     const { renderDrift } = await import('../views/drift.js');
     const { checkDrift, driftOptions } = await import('../runs/drift.js');
@@ -63,30 +44,16 @@ export const reconcileCommand: CommandDef = {
       const drift = await checkDrift(ctx, lab, secrets, layers, 'reconcile');
       if (drift.findings.length) out.line(renderDrift(drift, (s, t) => out.style(s, t)).trimEnd());
       const steps = planReconcile(drift);
-      const outcomes: { layer: 'L1' | 'L2' | 'L3' | 'L4'; host: string; result: 'reconciled' | 'awaiting approval' | 'failed'; detail: string }[] = [];
-      const opts = { redactor: secrets.redactor, env: ctx.env, reporter: out.reporter(undefined, (m) => out.style('dim', m)) };
-      for (const step of steps) {
-        ctx.signal?.throwIfAborted();
-        if (!step.safe) {
-          for (const host of step.hosts) outcomes.push({ layer: step.layer, host, result: 'awaiting approval', detail: `ahl ${step.command} ${host}` });
-          continue;
-        }
-        if (!apply) continue;
-        if (step.layer === 'L2') {
-          outcomes.push(...(await applyInPlace(ctx, lab, secrets, step.hosts)));
-          continue;
-        }
-        const r =
-          step.layer === 'L3'
-            ? await (await import('@ahl/l3-system')).convergeSystem(lab, { ...opts, targets: [...step.hosts] })
-            : await (await import('@ahl/l4-workload')).deployWorkloads(lab, { ...opts, secrets, targets: [...step.hosts] });
-        await (await import('@ahl/ops')).rememberLayer(ctx.out.warn, lab, step.layer === 'L3' ? 'system' : 'workload', false, r.hosts);
-        for (const h of r.hosts) {
-          const ok = h.status === 'ok' || h.status === 'changed';
-          const detail = ok ? `${h.changed.length} change${h.changed.length === 1 ? '' : 's'} made` : h.status === 'unreachable' ? `unreachable: ${(h.unreachable ?? '').split('\n')[0]}` : h.failed.map((f) => `${f.task}: ${f.message.split('\n')[0]}`).join('; ');
-          outcomes.push({ layer: step.layer, host: h.host, result: ok ? 'reconciled' : 'failed', detail });
-        }
-      }
+      const outcomes = await runReconcile(lab, steps, {
+        apply,
+        secrets,
+        l2: (o) => l2Run(ctx, lab, secrets, o),
+        redactor: secrets.redactor,
+        env: ctx.env,
+        reporter: out.reporter(undefined, (m) => out.style('dim', m)),
+        warn: out.warn,
+        signal: ctx.signal,
+      });
       const report = buildReconcile(drift, steps, outcomes, apply, new Date());
       out.report(renderReconcile(report, (s, t) => out.style(s, t)).trimEnd());
       if (typeof notify === 'string' && (steps.length || report.unchecked.length)) {

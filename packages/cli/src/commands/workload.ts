@@ -1,5 +1,4 @@
 import type { CommandContext, CommandDef } from '../command.js';
-import { ago } from '../time.js';
 import { ansibleFailure, ansibleReporter } from '../runs/ansible.js';
 import { loadValidLab } from '../runs/lab-root.js';
 import { workloadRun } from '../runs/layers.js';
@@ -80,6 +79,7 @@ export const backupCommand: CommandDef = {
     try {
       if (ctx.options.status) {
         const r = await backupStatus(lab, base);
+        const { ago } = await import('@ahl/ops');
         await (await import('@ahl/ops')).rememberBackups(ctx.out.warn, root, r.hosts);
         for (const h of r.hosts) {
           const mark = h.fresh ? out.style('green', '✓') : out.style('red', '✗');

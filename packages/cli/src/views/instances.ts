@@ -1,5 +1,6 @@
 import type { Lab } from '@ahl/core';
-import type { AttributeChange, HostAction, HostPlan, L2Plan } from '@ahl/l2-instantiate';
+import type { HostAction, L2Plan } from '@ahl/l2-instantiate';
+import { changeText, createText } from '@ahl/ops';
 
 /*
  * L2's plan for people: a line per VM, what Terraform would do to it and why, destructive actions
@@ -12,18 +13,6 @@ const ORDER: Record<HostAction, number> = { delete: 0, replace: 1, create: 2, up
 const MARK: Record<HostAction, string> = { delete: '-', replace: '±', create: '+', update: '~', 'no-op': '=' };
 const WORD: Record<HostAction, string> = { delete: 'destroy', replace: 'replace', create: 'create', update: 'update in place', 'no-op': 'no changes' };
 const COLOUR: Record<HostAction, 'red' | 'green' | 'yellow' | 'dim'> = { delete: 'red', replace: 'red', create: 'green', update: 'yellow', 'no-op': 'dim' };
-
-const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
-export const changeText = (c: AttributeChange) => `${c.path}: ${'before' in c ? show(c.before) : '(none)'} → ${'after' in c ? show(c.after) : '(none)'}`;
-
-/** What a VM about to be created will be: where, how big, from which template. */
-export function createText(lab: Lab, plan: L2Plan, host: string): string {
-  const h = lab.hosts.find((x) => x.name === host);
-  if (!h) return '';
-  const r = h.resources;
-  const t = plan.rendered.find((x) => x.host === host)?.template;
-  return `${h.vmid !== undefined ? `vmid ${h.vmid} ` : ''}on ${h.node}, ${r.cores} ${r.cores === 1 ? 'core' : 'cores'}, ${r.memory} MiB, ${r.disk} GiB${t ? `, from ${t.ref} (${t.version})` : ''}`;
-}
 
 /** A line (and the changes under it) for each VM in the plan, destructive ones first. */
 export function planLines(lab: Lab, plan: L2Plan, style: Style = (_s, t) => t): string[] {
@@ -60,14 +49,4 @@ export function countsText(plan: L2Plan): string {
   const adopt = plan.summary.hosts.filter((h) => h.adopt).length;
   if (adopt) parts.unshift(`${adopt} to adopt`);
   return parts.length ? parts.join(', ') : 'no changes';
-}
-
-/** A short item per VM, as `ahl up` lists them. */
-export function planItem(lab: Lab, plan: L2Plan, h: HostPlan): string {
-  if (h.adopt) return `${h.host}: adopt the existing VM ${h.adopt} into Terraform's state${h.action === 'update' ? `, then update ${h.changes.map(changeText).join('; ')}` : ''}`;
-  if (h.action === 'create') return `${h.host}: create (${createText(lab, plan, h.host)})`;
-  if (h.action === 'no-op') return `${h.host}: in sync${h.drift.length ? ' (Terraform refreshed a change made outside ahl)' : ''}`;
-  if (h.action === 'update') return `${h.host}: update ${h.changes.map(changeText).join('; ')}`;
-  if (h.action === 'replace') return `${h.host}: replace (${h.replaceBecause.join(', ') || 'forced'})`;
-  return `${h.host}: destroy`;
 }

@@ -1,6 +1,5 @@
-import { newest, type LayerSeen, type StatusReport } from '@ahl/ops';
+import { age, newest, type LayerSeen, type StatusReport } from '@ahl/ops';
 import type { Style } from '../output.js';
-import { age } from '../time.js';
 
 function pad(rows: string[][], widths: number[]): string[] {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(Math.max(0, widths[i]! - visible(c).length)))).join('  ').trimEnd());

@@ -1,19 +1,5 @@
-import type { AnsibleHost, UpState, UpStep } from '@ahl/ops';
+import type { UpState, UpStep } from '@ahl/ops';
 import { md } from './diff.js';
-
-/**
- * Why a host failed, in a line: which machine SSH could not reach (the host, or one a task is
- * delegated to, like the backup host) and SSH's own words, or the first failed task. Pure.
- */
-export function hostTrouble(h: AnsibleHost): string | undefined {
-  const cut = (t: string) => (t.length > 160 ? `${t.slice(0, 157)}…` : t);
-  if (h.status === 'unreachable' && h.unreachable) {
-    const m = /remote host "([^"]+)".*ssh: (.*)$/s.exec(h.unreachable);
-    return cut(m ? `${m[1]}: ${m[2]!.trim()}` : h.unreachable.trim());
-  }
-  const f = h.status === 'failed' ? h.failed?.[0] : undefined;
-  return f ? cut(`${f.task}: ${f.message.split('\n')[0]!.trim()}`) : undefined;
-}
 
 const MARK: Record<UpState, string> = { done: '✓', ok: '✓', planned: '→', failed: '✗', blocked: '✗', 'not run': '·' };
 

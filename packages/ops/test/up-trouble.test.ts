@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostTrouble } from '../src/views/up.js';
+import { hostTrouble } from '../src/up.js';
 
 describe('hostTrouble: why a host could not converge, in a line', () => {
   it('names the machine SSH could not reach, which may be a delegated one such as the backup host', () => {
