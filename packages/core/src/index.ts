@@ -30,6 +30,7 @@ export {
 export type { Host, HostResources, Image, Lab, Persona, Stack, TemplateRef } from './model/lab.js';
 export { diskSerial } from './model/lab.js';
 export { selectTargets, vmHosts, type VmHost } from './model/targets.js';
+export { RUN_DIR_PLACEHOLDER, type LayerArtifacts, type LayerContract, type LayerId, type RenderFacts } from './layer.js';
 export { inSubnet, isIpv4, lastUsable, parseIpv4Cidr, type Ipv4Cidr } from './model/net.js';
 export { jsonSchema, jsonSchemaFiles, SCHEMA_FILES, type SchemaName } from './model/json-schema.js';
 export { formatDiagnostic, type Diagnostic, type Severity } from './load/diagnostics.js';

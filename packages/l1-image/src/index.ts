@@ -1,3 +1,5 @@
+/** What this layer is, as the layer contract (@ahl/core's LayerContract). */
+export { layer } from './layer.js';
 export { imageUsage, type ImageUsage } from './usage.js';
 export { createParams, digestFromSums, importFileName, placement, specDigest, templateName, versionAt } from './spec.js';
 export { buildTemplate, type BuildOptions, type BuildResult, type BuildStep } from './build.js';

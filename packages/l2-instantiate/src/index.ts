@@ -1,9 +1,5 @@
-/** What this layer is. */
-export const layer = {
-  id: 'L2',
-  name: 'instantiate',
-  engine: 'Terraform or OpenTofu with the bpg/proxmox provider',
-} as const;
+/** What this layer is, as the layer contract (@ahl/core's LayerContract). */
+export { layer } from './layer.js';
 
 export { parseDrive, passthroughOptions, passthroughValue, planPassthrough, qmSetLine, type PassthroughAction } from './passthrough.js';
 export { convergePassthrough, passthroughHosts, type PassthroughHostResult, type PassthroughRun } from './passthrough-run.js';

@@ -1,9 +1,5 @@
-/** What this layer is. */
-export const layer = {
-  id: 'L3',
-  name: 'system',
-  engine: 'Ansible',
-} as const;
+/** What this layer is, as the layer contract (@ahl/core's LayerContract). */
+export { layer } from './layer.js';
 
 export { ANSIBLE_DIR, SYSTEM_TAGS, systemTags, type SystemTag } from './content.js';
 export { systemDigest } from './digest.js';

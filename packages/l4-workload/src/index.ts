@@ -1,9 +1,6 @@
-/** What this layer is. */
-export const layer = {
-  id: 'L4',
-  name: 'workload',
-  engine: 'Ansible + Docker Compose',
-} as const;
+/** What this layer is, as the layer contract (@ahl/core's LayerContract). */
+export { layer } from './layer.js';
+export { workloadIntent } from './digest.js';
 
 export { BACKUP_TARGET_HOST, PLAYBOOKS, WORKLOAD_ANSIBLE_DIR, type WorkloadOperation } from './content.js';
 export { backsUp, selectWorkloadHosts, workloadHosts } from './targets.js';

@@ -3,7 +3,7 @@ import { convergePassthrough, runL2, type TerraformOptions } from '@ahl/l2-insta
 import { convergeSystem, systemHosts } from '@ahl/l3-system';
 import { deployWorkloads, workloadHosts } from '@ahl/l4-workload';
 import { buildDrift, type CheckRun, type DriftLayer, type DriftReport, type PassthroughCheck, type TerraformCheck } from './drift.js';
-import { passthroughIntent, systemIntent, workloadIntent } from './intent.js';
+import { intentOf } from './intent.js';
 import { rememberLayer, type Warn } from './records.js';
 import { gatherStatus } from './status.js';
 
@@ -43,7 +43,7 @@ export async function gatherDrift(lab: Lab, secrets: Secrets, o: DriftRunOptions
     const client = await connectLab(lab.config, secrets, lab.root);
     try {
       const run = await convergePassthrough(lab, client, vms, signal ? { signal } : {});
-      passthrough = { hosts: run.hosts, intents: new Map(vms.map((h) => [h.name, passthroughIntent(h)])) };
+      passthrough = { hosts: run.hosts, intents: new Map(await Promise.all(vms.map(async (h) => [h.name, await intentOf('passthrough', lab, h)] as const))) };
       terraform = await terraformCheck(lab, secrets, client, run.hosts.filter((h) => h.state !== 'absent').map((h) => h.host), { ...tools, ...(signal ? { signal } : {}) });
     } finally {
       await client.close();
@@ -54,14 +54,14 @@ export async function gatherDrift(lab: Lab, secrets: Secrets, o: DriftRunOptions
   if (layers.includes('L3') && sHosts.length) {
     const r = await convergeSystem(lab, { ...tools, targets: sHosts.map((h) => h.name), check: true });
     await rememberLayer(warn, lab, 'system', true, r.hosts);
-    system = { hosts: r.hosts, intents: new Map(await Promise.all(sHosts.map(async (h) => [h.name, await systemIntent(lab, h)] as const))) };
+    system = { hosts: r.hosts, intents: new Map(await Promise.all(sHosts.map(async (h) => [h.name, await intentOf('system', lab, h)] as const))) };
   }
   let workload: CheckRun | 'left out' | undefined = layers.includes('L4') ? undefined : 'left out';
   const wHosts = workloadHosts(lab).filter((h) => names.has(h.name));
   if (layers.includes('L4') && wHosts.length) {
     const r = await deployWorkloads(lab, { ...tools, secrets, targets: wHosts.map((h) => h.name), check: true });
     await rememberLayer(warn, lab, 'workload', true, r.hosts);
-    workload = { hosts: r.hosts, intents: new Map(await Promise.all(wHosts.map(async (h) => [h.name, await workloadIntent(lab, h)] as const))) };
+    workload = { hosts: r.hosts, intents: new Map(await Promise.all(wHosts.map(async (h) => [h.name, await intentOf('workload', lab, h)] as const))) };
   }
   return buildDrift({ at: new Date(), ...(status ? { status } : {}), ...(passthrough ? { passthrough } : {}), ...(terraform ? { terraform } : {}), ...(system ? { system } : {}), ...(workload ? { workload } : {}), states });
 }

@@ -8,6 +8,7 @@ export * from './drift.js';
 export * from './git-lab.js';
 export * from './graph.js';
 export * from './intent.js';
+export * from './layers.js';
 export * from './power.js';
 export * from './rebuild.js';
 export * from './reconcile.js';

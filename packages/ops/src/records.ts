@@ -1,6 +1,6 @@
 import { readHostStates, recordApplied, recordHostStates, type HostStatePatch, type Lab } from '@ahl/core';
 import { headCommit } from './git-lab.js';
-import { passthroughIntent, systemIntent, workloadIntent } from './intent.js';
+import { intentOf } from './intent.js';
 
 /*
  * What commands remember for `ahl status`: the last converge or check of each layer per host, and
@@ -37,7 +37,7 @@ export async function rememberLayer(warn: Warn, lab: Lab, layer: 'system' | 'wor
   for (const h of hosts.filter((x) => !x.unchanged)) {
     const host = lab.hosts.find((x) => x.name === h.host);
     const applied = !check && host && (h.status === 'ok' || h.status === 'changed');
-    const intent = applied ? await (layer === 'system' ? systemIntent(lab, host) : workloadIntent(lab, host)) : undefined;
+    const intent = applied ? await intentOf(layer, lab, host) : undefined;
     patches[h.host] = { [key]: { at: at.toISOString(), status: h.status, changed: h.changed.map((c) => c.task), ...(intent ? { intent } : {}) } };
   }
   await remember(warn, lab.root, patches);
@@ -103,7 +103,7 @@ export async function rememberPassthrough(
     const host = lab.hosts.find((x) => x.name === h.host);
     if (!host || (h.state !== 'applied' && h.state !== 'in-sync')) continue;
     const changed = h.actions.filter((a) => a.kind === 'add' || a.kind === 'update').map((a) => a.slot);
-    patches[h.host] = { passthrough: { at: at.toISOString(), status: h.state === 'applied' ? 'changed' : 'ok', changed, intent: passthroughIntent(host) } };
+    patches[h.host] = { passthrough: { at: at.toISOString(), status: h.state === 'applied' ? 'changed' : 'ok', changed, intent: await intentOf('passthrough', lab, host) } };
   }
   if (Object.keys(patches).length) await remember(warn, lab.root, patches);
 }

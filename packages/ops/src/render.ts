@@ -1,26 +1,14 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Lab, TemplateManifest } from '@ahl/core';
-import { renderNoCloud } from '@ahl/l1-image';
-import { channelTemplates, renderTerraform } from '@ahl/l2-instantiate';
-import { renderInventory } from '@ahl/l3-system';
-import { renderWorkloadInventory, selectWorkloadHosts } from '@ahl/l4-workload';
+import type { Lab, RenderFacts } from '@ahl/core';
+import { channelTemplates } from '@ahl/l2-instantiate';
+import { LAYERS } from './layers.js';
 
 /*
  * `ahl render`: exactly what each layer would hand its engine, from the repository and its recorded
  * template manifests alone — no API, no secret, no host. What `helm template` is for a chart: a
  * reviewer reads what a change will run before anyone runs it.
  */
-
-/** Where the L4 content writes its per-run report: a folder made for each run, named here by a stand-in. */
-export const RUN_DIR_PLACEHOLDER = '<run>';
-
-/** The facts render needs that live on disk: the template each channel points at, each stack's files. */
-export interface RenderFacts {
-  readonly templates: Readonly<Record<string, TemplateManifest | undefined>>;
-  /** Stack name → file name → content (hidden files and `.env` left out, as L4 never copies them). */
-  readonly stackFiles: Readonly<Record<string, Readonly<Record<string, string>>>>;
-}
 
 export interface RenderedLab {
   /** Path under the output folder → content; sorted. */
@@ -37,17 +25,13 @@ export interface RenderedLab {
  */
 export function renderLab(lab: Lab, facts: RenderFacts): RenderedLab {
   const files: Record<string, string> = {};
-  const put = (prefix: string, rendered: Readonly<Record<string, string>>) => {
-    for (const [p, text] of Object.entries(rendered)) files[`${prefix}/${p}`] = text;
-  };
-  const module = renderTerraform(lab, facts.templates);
-  put('l2', module.files);
-  for (const h of lab.hosts.filter((x) => x.runtime === 'baremetal')) put(`l1/seed/${h.name}`, { ...renderNoCloud(lab, h) });
-  put('l3', renderInventory(lab));
-  const stackFiles = Object.fromEntries(Object.entries(facts.stackFiles).map(([s, fs]) => [s, Object.keys(fs)]));
-  put('l4', renderWorkloadInventory(lab, { hosts: selectWorkloadHosts(lab), stackFiles, reportDir: RUN_DIR_PLACEHOLDER }));
-  for (const [s, fs] of Object.entries(facts.stackFiles)) put(`l4/stacks/${s}`, fs);
-  return { files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))), unresolved: module.unresolved };
+  let unresolved: RenderedLab['unresolved'] = [];
+  for (const l of LAYERS) {
+    const r = l.render(lab, facts);
+    for (const [p, text] of Object.entries(r.files)) files[`${l.id.toLowerCase()}/${p}`] = text;
+    if (r.unresolved) unresolved = [...unresolved, ...r.unresolved];
+  }
+  return { files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))), unresolved };
 }
 
 /** Reads the facts from the repository: the template records and the files of each stack. */

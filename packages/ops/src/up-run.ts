@@ -2,9 +2,9 @@ import { connectLab, connectLabAsRoot, manifestForChannel, plural, readImageReco
 import type { RunwayCheck, RunwayReport } from '@ahl/l0-runway';
 import { buildTemplate, labCaptureStore, restoreCapture } from '@ahl/l1-image';
 import { convergePassthrough, type L2Outcome, type L2Plan } from '@ahl/l2-instantiate';
-import { isConvergeError, systemHosts, type ConvergeError } from '@ahl/l3-system';
-import { workloadHosts } from '@ahl/l4-workload';
+import { isConvergeError, type ConvergeError } from '@ahl/l3-system';
 import { planItem } from './l2-text.js';
+import { layerOf } from './layers.js';
 import { rememberPassthrough, type Warn } from './records.js';
 import { gatherStatus } from './status.js';
 import { hostTrouble, planUp, UP_LAYERS, type AnsibleHost, type UpLayer, type UpPlan, type UpState, type UpStep } from './up.js';
@@ -109,7 +109,7 @@ function withCreated(plan: UpPlan, created: readonly string[]): UpPlan {
 /** The plan, from one status read (which VMs exist, which channels are built). */
 async function planFor(lab: Lab, secrets: Secrets, selected: readonly Host[]): Promise<UpPlan> {
   const status = await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root));
-  return planUp(lab, selected, status, { system: systemHosts(lab), workload: workloadHosts(lab) });
+  return planUp(lab, selected, status, { system: layerOf('L3').hosts(lab), workload: layerOf('L4').hosts(lab) });
 }
 
 type LayerRun = (lab: Lab, plan: UpPlan, o: UpOptions) => Promise<Outcome>;
