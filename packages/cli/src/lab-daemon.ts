@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDiagnostic, LAB_LOCAL_FILE, labFile, loadLab, sshUser } from '@ahl/core';
+import { ahlError, formatDiagnostic, LAB_LOCAL_FILE, labFile, loadLab, sshUser } from '@ahl/core';
 import { renderNoCloud, writeSeedIso } from '@ahl/l1-image';
 import { LOCAL_LAB_DIR, serialTail, standInMac, startLocalLab, waitForSsh, type LabNetwork, type QemuBackend } from '@ahl/testlab';
 
@@ -28,7 +28,10 @@ const log = (s: string) => process.stdout.write(`${new Date().toISOString()} ${s
 // The lab is ready when they answer SSH as L3 will reach them.
 const bootMetal = async (backend: QemuBackend, network: LabNetwork) => {
   const { lab: here, errors: hereErrors } = await loadLab(root, { cache: false, env: process.env });
-  if (!here) throw new Error(hereErrors.map(formatDiagnostic).join('; '));
+  if (!here) {
+    for (const e of hereErrors) process.stderr.write(`${formatDiagnostic(e)}\n`);
+    throw ahlError('LAB_INVALID', { errors: hereErrors.length, warnings: 0, files: new Set(hereErrors.map((d) => d.file)).size });
+  }
   const metal = here.hosts.filter((h) => h.runtime === 'baremetal');
   const booted = await Promise.all(
     metal.map(async (host) => {

@@ -112,6 +112,13 @@ export const catalogue = {
     why: (a) => a.why,
     hint: () => 'run it as root (sudo), on a machine where you may create network namespaces',
   }),
+  LOCAL_LAB_FAILED: entry<{ cause: string; log: string }>({
+    kind: 'environment',
+    title: 'The local lab did not start',
+    message: (a) => `the local lab did not start: ${a.cause}`,
+    why: () => 'its daemon (pve-sim with the QEMU backend, the lab network and the guest image) stopped or did not get ready; the last lines of its log are above',
+    hint: (a) => `read ${a.log}, fix what it names, then \`ahl lab down\` (it removes whatever was left) and \`ahl lab up\` again`,
+  }),
   DEBIAN_MIRROR_MISSING: entry<{ suite: string; looked: string }>({
     kind: 'environment',
     title: 'No Debian mirror is configured',

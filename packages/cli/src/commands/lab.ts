@@ -93,13 +93,15 @@ export const labUpCommand: CommandDef = {
         return 0;
       }
       if (child.exitCode !== null || (child.pid !== undefined && !alive(child.pid))) {
-        out.line(`${out.style('red', '✗')} the local lab did not start:`);
-        out.line(logTail(logFile));
-        return 2;
+        const tail = logTail(logFile);
+        out.line(tail);
+        const { ahlError } = await import('@ahl/core');
+        const cause = /the local lab could not start: (.*)/.exec(tail)?.[1] ?? `its daemon exited${child.exitCode !== null ? ` (exit ${child.exitCode})` : ''}`;
+        throw ahlError('LOCAL_LAB_FAILED', { cause, log: logFile });
       }
     }
-    out.line(`${out.style('red', '✗')} the local lab was not ready in time; see ${logFile}`);
-    return 2;
+    const { ahlError } = await import('@ahl/core');
+    throw ahlError('LOCAL_LAB_FAILED', { cause: 'it was not ready within 45 minutes', log: logFile });
   },
 };
 
