@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DEFAULT_RESOURCES, deepFreeze, type Host, type Image, type Lab, type Persona, type Stack } from '../model/lab.js';
+import { deepFreeze, type Host, type Image, type Lab, type Persona, type Stack } from '../model/lab.js';
 import { inSubnet, isNetworkOrBroadcast, parseIpv4Cidr } from '../model/net.js';
 import { ImageSchema, LabLocalSchema, LabSchema, PersonaSchema, TEMPLATE_CHANNELS, type ExtraDisk, type ExtraNic, type ImageSpec, type LabConfig, type HostSpec, type LabLocal, type PersonaSpec } from '../model/schema.js';
 import { knownKeysAt } from '../model/schema-walk.js';
@@ -398,7 +398,8 @@ function crossCheck(
       }
 
       const nodeCfg = (h.node ? cfg.nodes[h.node] : undefined) ?? {};
-      const res = { ...DEFAULT_RESOURCES, cpuType: cfg.defaults.cpuType, ...strip(spec.resources), ...strip(h.resources ?? {}) };
+      // The persona's resources carry the schema's defaults; the lab's cpuType fills in where neither names one.
+      const res = { ...spec.resources, cpuType: spec.resources.cpuType ?? cfg.defaults.cpuType, ...strip(h.resources ?? {}) };
       const host: Host = {
         name,
         persona: p.name,

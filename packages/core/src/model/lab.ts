@@ -102,7 +102,6 @@ export interface Lab {
  */
 export const diskSerial = (slot: string): string => `ahl-${slot}`;
 
-export const DEFAULT_RESOURCES: HostResources = { cores: 2, sockets: 1, cpuType: 'x86-64-v2-AES', memory: 2048, disk: 32 };
 
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {

@@ -294,12 +294,22 @@ export const ImageSchema = z
 
 // ---------------------------------------------------------------- personas/NAME.yaml
 
+/** A host's resources: each one given replaces the persona's. */
 const resources = z.strictObject({
   cores: z.number().int().min(1).max(512).optional(),
   sockets: z.number().int().min(1).max(4).optional(),
   cpuType: cpuType.optional(),
   memory: z.number().int().min(64).optional().meta({ description: 'MiB' }),
   disk: z.number().int().min(1).optional().meta({ description: 'GiB' }),
+});
+
+/** A persona's resources, with the defaults its hosts get (cpuType: the lab's defaults.cpuType). */
+const personaResources = z.strictObject({
+  cores: z.number().int().min(1).max(512).default(2),
+  sockets: z.number().int().min(1).max(4).default(1),
+  cpuType: cpuType.optional().meta({ description: 'default: the lab\'s defaults.cpuType' }),
+  memory: z.number().int().min(64).default(2048).meta({ description: 'MiB' }),
+  disk: z.number().int().min(1).default(32).meta({ description: 'GiB, the boot disk' }),
 });
 
 const user = z.strictObject({
@@ -726,7 +736,7 @@ export const PersonaSchema = z
     description: line.optional(),
     kind: z.enum(['vm', 'appliance']).default('vm').meta({ description: 'appliance: no cloud-init, no L3/L4 (HAOS, TrueNAS)' }),
     template: templateRef,
-    resources: resources.prefault({}),
+    resources: personaResources.prefault({}),
     network: z
       .strictObject({
         bridge: pveId.optional(),
