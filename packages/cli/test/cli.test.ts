@@ -195,7 +195,7 @@ describe('usage errors exit 2 with a hint', () => {
     [['valdate'], 'USAGE: unknown command "valdate"; did you mean "validate"?'],
     [['validate', '--frob'], "USAGE: unknown option '--frob'"],
     [['validate', 'x'], 'USAGE: unexpected argument "x"'],
-    [['schema', 'host'], 'USAGE: unknown schema "host"; expected one of lab, image, persona, local, status, drift'],
+    [['schema', 'host'], 'USAGE: unknown schema "host"; expected one of lab, image, persona, local, status, drift, up, rebuild'],
   ])('%j', async (argv, message) => {
     const r = await ahl(argv);
     expect(r.code).toBe(2);

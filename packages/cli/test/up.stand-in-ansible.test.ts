@@ -5,7 +5,7 @@ import type { RunningSim } from '@ahl/pve-sim';
 import { connectLab, loadLab, Secrets } from '@ahl/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { prerequisites } from '../../../test-support/prerequisites.js';
-import type { UpStep } from '@ahl/ops';
+import { UpRunSchema, type UpStep } from '@ahl/ops';
 import { renderUp } from '../src/views/up.js';
 import { ahl, fakePlaybook, missingForL2, oneNodeSim, servedImage, writeTree } from './helpers.js';
 
@@ -52,6 +52,8 @@ prerequisites(missingForL2()).describe('ahl up (stand-in ansible-playbook)', () 
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as Layers;
     expect(doc).toMatchObject({ approved: false, ok: true });
+    // The output is what its published JSON Schema (ahl schema up) says.
+    expect(UpRunSchema.parse(doc)).toEqual(doc);
     expect(doc.layers).toEqual([
       { layer: 'L0', name: 'runway', state: 'ok', items: [expect.stringMatching(/^\d+ passed, 1 warned, 0 failed$/)] },
       { layer: 'L1', name: 'images', state: 'planned', items: ['build noble for stable (web-01, web-02)'] },

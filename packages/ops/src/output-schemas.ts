@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { DriftReport } from './drift.js';
+import type { RebuildPlan, RebuildRecord } from './rebuild.js';
 import type { StatusReport } from './status.js';
+import type { UpRun } from './up-run.js';
 
 /*
- * What `ahl status --json` and `ahl drift --json` print, as zod schemas: `ahl schema status` and
- * `ahl schema drift` give them as JSON Schema (packages/ops/schemas/ holds the published copies), and
+ * What `ahl status`, `drift`, `up` (and `plan`) and `rebuild` print with --json, as zod schemas:
+ * `ahl schema status` (and so on) gives them as JSON Schema (packages/ops/schemas/ holds the published copies), and
  * the tests validate the commands' real output against them. The type checks at the end keep each
  * schema and the TypeScript type the workflow returns the same shape.
  */
@@ -104,8 +106,66 @@ export const DriftReportSchema = z
   .readonly()
   .describe('`ahl drift --json`: what differs from intent, per layer and host, with its cause and the command that reconciles it');
 
+const upLayer = z.enum(['L0', 'L1', 'L2', 'L3', 'L4']);
+
+export const UpRunSchema = z
+  .strictObject({
+    approved: z.boolean().describe('false for `ahl plan` and `ahl up` without --approve: nothing was changed'),
+    ok: z.boolean().describe('no layer failed or was blocked (and, approved, none was left not run)'),
+    layers: z
+      .array(
+        z
+          .strictObject({
+            layer: upLayer,
+            name: z.string(),
+            state: z.enum(['done', 'ok', 'planned', 'failed', 'blocked', 'not run']),
+            items: z.array(z.string()).readonly().describe('one line per thing the layer did or would do'),
+            note: z.string().optional().describe('why it failed or is blocked, and what to do'),
+          })
+          .readonly(),
+      )
+      .readonly(),
+  })
+  .readonly()
+  .describe('`ahl up --json` and `ahl plan --json`: each layer in order, what it did or would do');
+
+const phase = z.enum(['backup', 'recreate', 'system', 'restore', 'workload']);
+const snapshot = z.strictObject({ id: z.string(), time: z.string(), size: z.number().optional(), digest: z.string().optional() }).readonly();
+
+const RebuildRecordSchema = z.strictObject({
+  host: z.string(),
+  startedAt: z.string(),
+  snapshot: snapshot.optional().describe('the backup the data comes back from'),
+  template: z.string().describe('the template version the VM is recreated from'),
+  done: z.array(phase),
+  took: z.partialRecord(phase, z.number()).optional().describe('milliseconds each phase ran'),
+  failed: z.strictObject({ phase, message: z.string(), at: z.string() }).readonly().optional().describe('the phase to resume from, and why it stopped'),
+  finishedAt: z.string().optional(),
+});
+
+const RebuildPlanSchema = z
+  .strictObject({
+    host: z.string(),
+    vm: z.strictObject({ vmid: z.number().int(), node: z.string(), power: z.string() }).readonly().optional().describe('the VM destroyed, when it exists'),
+    template: z.strictObject({ ref: z.string(), version: z.string() }).readonly(),
+    data: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('none') }).readonly(),
+      z.strictObject({ kind: z.literal('fresh'), snapshot, paths: z.array(z.string()).readonly() }).readonly(),
+      z.strictObject({ kind: z.literal('take'), why: z.string(), paths: z.array(z.string()).readonly() }).readonly(),
+    ]),
+    phases: z.array(z.strictObject({ phase, what: z.string(), done: z.boolean() }).readonly()).readonly(),
+  })
+  .readonly();
+
+export const RebuildOutputSchema = z
+  .union([
+    z.strictObject({ approved: z.literal(false), plan: RebuildPlanSchema }).readonly(),
+    z.strictObject({ approved: z.literal(true), ok: z.boolean(), record: RebuildRecordSchema }).readonly(),
+  ])
+  .describe('`ahl rebuild HOST --json`: the plan (without --approve), or the rebuild\'s record (with it)');
+
 /** The `--json` outputs that have a schema, by the command that prints them. */
-export const OUTPUT_SCHEMAS = { status: StatusReportSchema, drift: DriftReportSchema } as const;
+export const OUTPUT_SCHEMAS = { status: StatusReportSchema, drift: DriftReportSchema, up: UpRunSchema, rebuild: RebuildOutputSchema } as const;
 export type OutputSchemaName = keyof typeof OUTPUT_SCHEMAS;
 
 /** The JSON Schema (draft 2020-12) of a command's `--json` output. */
@@ -122,5 +182,11 @@ export const outputSchemaText = (name: OutputSchemaName) => `${JSON.stringify(ou
 // Each schema has the type its workflow returns: the compiler checks the fields both have, and the
 // tests (strict objects) fail on a field the output has and the schema does not.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameShape: [Same<z.output<typeof StatusReportSchema>, StatusReport>, Same<z.output<typeof DriftReportSchema>, DriftReport>] = [true, true];
+const sameShape: [
+  Same<z.output<typeof StatusReportSchema>, StatusReport>,
+  Same<z.output<typeof DriftReportSchema>, DriftReport>,
+  Same<z.output<typeof UpRunSchema>, UpRun>,
+  Same<z.output<typeof RebuildPlanSchema>, RebuildPlan>,
+  Same<z.output<typeof RebuildRecordSchema>, RebuildRecord>,
+] = [true, true, true, true, true];
 void sameShape;

@@ -6,7 +6,10 @@ import type { RunwayReport } from '@ahl/l0-runway';
 import type { HostAction, L2Outcome } from '@ahl/l2-instantiate';
 import { startSim, type RunningSim } from '@ahl/pve-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareRebuild, runReconcile, runRebuild, runUp, type AnsibleHost, type UpRunners } from '../src/index.js';
+import { prepareRebuild, RebuildOutputSchema, runReconcile, runRebuild, runUp, UpRunSchema, type AnsibleHost, type UpRunners } from '../src/index.js';
+
+/** What the CLI prints with --json, checked against its published schema. */
+const printed = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 
 // Unit tier, with stand-ins: the workflows' own logic (order, stopping, items, the rebuild record)
 // over pve-sim for the status read, with the layers' runners replaced by recorders. The real
@@ -90,6 +93,7 @@ describe('ops workflows (stand-in runners)', () => {
     calls.length = 0;
     const r = await up(false);
     expect(r).toMatchObject({ approved: false, ok: true });
+    expect(UpRunSchema.parse(printed(r))).toEqual(printed(r));
     expect(r.layers.map((l) => [l.layer, l.state, l.items])).toEqual([
       ['L0', 'ok', ['3 passed, 0 warned, 0 failed']],
       ['L1', 'ok', ['every template the hosts follow is built']],
@@ -109,6 +113,7 @@ describe('ops workflows (stand-in runners)', () => {
     calls.length = 0;
     const held = await up(true, { l2: async () => (calls.push('l2'), fakeL2({ 'web-01': 'replace', 'web-02': 'create' })) });
     expect(held.ok).toBe(false);
+    expect(UpRunSchema.safeParse(printed(held)).success).toBe(true);
     expect(held.layers.map((l) => [l.layer, l.state])).toEqual([['L0', 'ok'], ['L1', 'ok'], ['L2', 'blocked'], ['L3', 'not run'], ['L4', 'not run']]);
     expect(held.layers[2]!.note).toBe('web-01 would be replaced: up never replaces or destroys a VM; take a backup, then ahl apply web-01 --approve');
     expect(calls).toEqual(['runway', 'l2']);
@@ -141,6 +146,7 @@ describe('ops workflows (stand-in runners)', () => {
     // No backup target in this lab: nothing to back up or restore.
     expect(p.plan.phases.map((x) => x.phase)).toEqual(['recreate', 'system', 'workload']);
     expect(p.plan.vm).toEqual({ vmid: 301, node: 'pve1', power: 'running' });
+    expect(RebuildOutputSchema.safeParse(printed({ approved: false, plan: p.plan })).success).toBe(true);
     const phases: string[] = [];
     let systemFails = true;
     const o = {
@@ -156,6 +162,7 @@ describe('ops workflows (stand-in runners)', () => {
     const first = await runRebuild(lab, p, o);
     expect(first).toMatchObject({ ok: false, aborted: false, record: { done: ['recreate'], failed: { phase: 'system', message: 'the system converge unreachable' } } });
     expect(phases).toEqual(['recreate', 'recreate done', 'system', 'system failed: the system converge unreachable']);
+    expect(RebuildOutputSchema.safeParse(printed({ approved: true, ok: first.ok, record: first.record })).success).toBe(true);
     expect(JSON.parse(readFileSync(p.file, 'utf8'))).toMatchObject({ done: ['recreate'], template: V });
 
     await expect(prepareRebuild(lab, secrets, host, { ...effects, resume: false })).rejects.toMatchObject({ code: 'USAGE' });
@@ -164,6 +171,7 @@ describe('ops workflows (stand-in runners)', () => {
     const again = await runRebuild(lab, await prepareRebuild(lab, secrets, host, { ...effects, resume: true }), o);
     expect(again).toMatchObject({ ok: true, record: { done: ['recreate', 'system', 'workload'] } });
     expect(again.record.failed).toBeUndefined();
+    expect(RebuildOutputSchema.safeParse(printed({ approved: true, ok: again.ok, record: again.record })).success).toBe(true);
     expect(phases).toEqual(['system', 'system done', 'workload', 'workload done']);
   });
 });

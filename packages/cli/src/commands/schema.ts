@@ -8,9 +8,9 @@ export const schemaCommand: CommandDef = {
   summary: 'print or write the JSON Schemas of lab.yaml, lab.local.yaml, images and personas, and of --json outputs',
   description:
     'The schemas are generated from the model ahl validates with. Editors with the YAML language server use them\n' +
-    'through the `# yaml-language-server: $schema=…` line at the top of each file. `ahl schema status` and\n' +
-    '`ahl schema drift` give the schemas of `ahl status --json` and `ahl drift --json`, for scripts that read them.',
-  positionals: [{ name: 'KIND', optional: true, description: 'lab, image, persona or local; status or drift for an output (default: every lab file kind, as one JSON object keyed by file name)' }],
+    'through the `# yaml-language-server: $schema=…` line at the top of each file. `ahl schema status`, `drift`,\n' +
+    '`up` (also `ahl plan`\'s) and `rebuild` give the schemas of those commands\' --json output, for scripts that read them.',
+  positionals: [{ name: 'KIND', optional: true, description: 'lab, image, persona or local; status, drift, up or rebuild for an output (default: every lab file kind, as one JSON object keyed by file name)' }],
   options: [
     { name: 'write', type: 'boolean', description: 'write the files into the lab\'s schemas/ folder (or --out) instead of printing' },
     { name: 'out', type: 'string', value: 'DIR', description: 'folder for --write and --check (default: <lab>/schemas)' },
