@@ -54,6 +54,20 @@ module.exports = {
       to: { path: '^packages/cli/src/commands/' },
     },
     {
+      name: 'no-handler-imports-a-handler',
+      comment: 'a CLI handler runs one command file\'s commands; what two handlers share lives in runs/ or views/',
+      severity: 'error',
+      from: { path: '^packages/cli/src/handlers/([^/]+)\\.ts$' },
+      to: { path: '^packages/cli/src/handlers/', pathNot: '^packages/cli/src/handlers/$1\\.ts$' },
+    },
+    {
+      name: 'commands-are-specs',
+      comment: 'a command file is what --help reads (names, options, examples) and loads its handler only when it runs, so `ahl --version` and `--help` never load the layers',
+      severity: 'error',
+      from: { path: '^packages/cli/src/commands/', pathNot: '^packages/cli/src/commands/index\\.ts$' },
+      to: { pathNot: '^packages/cli/src/(command\\.ts$|handlers/)' },
+    },
+    {
       name: 'no-unresolvable-workspace-import',
       comment: 'an @ahl import that cannot be resolved would hide a layer violation: build the packages first',
       severity: 'error',

@@ -84,12 +84,28 @@ describe('layer direction (dependency-cruiser)', () => {
       'packages/cli/src/runs/shared.ts': 'export const shared = 1;\n',
       'packages/cli/src/commands/index.ts': "import { shared } from './b.js';\nexport const all = shared;\n",
     };
-    const fine = cruise(workspace({ ...files, 'packages/cli/src/commands/a.ts': "import { shared } from '../runs/shared.js';\nexport const x = shared;\n" }));
-    expect(fine.output).toContain('no dependency violations');
     const r = cruise(workspace({ ...files, 'packages/cli/src/commands/a.ts': "import { shared } from './b.js';\nexport const x = shared;\n" }));
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('no-command-imports-a-command');
     expect(r.output).toContain('packages/cli/src/commands/a.ts');
+  });
+
+  it('keeps command files to specs (their handler loaded when they run), and handlers apart from each other', () => {
+    const files = {
+      'packages/cli/src/command.ts': 'export const GLOBAL = 1;\n',
+      'packages/cli/src/runs/shared.ts': 'export const shared = 1;\n',
+      'packages/cli/src/handlers/b.ts': "import { shared } from '../runs/shared.js';\nexport const b = shared;\n",
+      'packages/cli/src/commands/index.ts': "import { a } from './a.js';\nexport const all = a;\n",
+    };
+    const spec = "import { GLOBAL } from '../command.js';\nexport const a = { g: GLOBAL, run: () => import('../handlers/a.js') };\n";
+    const fine = cruise(workspace({ ...files, 'packages/cli/src/commands/a.ts': spec, 'packages/cli/src/handlers/a.ts': "import { shared } from '../runs/shared.js';\nexport const x = shared;\n" }));
+    expect(fine.output).toContain('no dependency violations');
+    const heavy = cruise(workspace({ ...files, 'packages/cli/src/commands/a.ts': "import { shared } from '../runs/shared.js';\nexport const a = shared;\n" }));
+    expect(heavy.code).not.toBe(0);
+    expect(heavy.output).toContain('commands-are-specs');
+    const crossed = cruise(workspace({ ...files, 'packages/cli/src/commands/a.ts': spec, 'packages/cli/src/handlers/a.ts': "import { b } from './b.js';\nexport const x = b;\n" }));
+    expect(crossed.code).not.toBe(0);
+    expect(crossed.output).toContain('no-handler-imports-a-handler');
   });
 
   it('lets a test import test-support/, and rejects a package source that does', () => {

@@ -69,6 +69,9 @@ export const GLOBAL_OPTIONS: readonly OptionDef[] = [
   { name: 'help', short: 'h', type: 'boolean', description: 'show help' },
 ];
 
+/** --layer, as drift and reconcile take it. */
+export const LAYER_OPTION: OptionDef = { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L2, L3, L4 (default: all)' };
+
 export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
   { code: 0, meaning: 'success' },
   { code: 1, meaning: 'the lab is invalid, a check failed or drift was found (nothing was changed)' },

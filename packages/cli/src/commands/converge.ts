@@ -1,7 +1,6 @@
 import type { CommandDef } from '../command.js';
-import { ansibleFailure } from '../runs/ansible.js';
-import { loadValidLab } from '../runs/lab-root.js';
-import { systemRun } from '../runs/layers.js';
+
+const handlers = () => import('../handlers/converge.js');
 
 export const convergeSystemCommand: CommandDef = {
   name: 'converge system',
@@ -33,26 +32,5 @@ export const convergeSystemCommand: CommandDef = {
     { command: 'ahl converge system devops --tags motd', description: 'only the lab\'s own role tagged motd (system.roles), on the devops hosts' },
     { command: 'ahl converge system --json | jq \'.hosts[] | select(.status != "ok")\'', description: 'machine-readable per-host results' },
   ],
-  async run(ctx) {
-    const { ahlError } = await import('@ahl/core');
-    const { systemTags } = await import('@ahl/l3-system');
-    const { out } = ctx;
-    const lab = await loadValidLab(ctx);
-    const root = lab.root;
-    const tags = typeof ctx.options.tags === 'string' ? ctx.options.tags.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
-    const known = systemTags(lab);
-    const badTag = tags?.find((t) => !known.includes(t));
-    if (badTag) throw ahlError('USAGE', { message: `unknown tag "${badTag}"; expected ${known.join(', ')}`, command: 'converge system' });
-    const forks = typeof ctx.options.forks === 'string' ? Number(ctx.options.forks) : undefined;
-    if (forks !== undefined && !(Number.isInteger(forks) && forks > 0)) throw ahlError('USAGE', { message: '--forks must be a positive whole number', command: 'converge system' });
-    const check = Boolean(ctx.options.check);
-    const secrets = await ctx.secrets(root);
-    try {
-      const { code, result } = await systemRun(ctx, lab, secrets, { ...(ctx.positionals[0] ? { targets: [ctx.positionals[0]] } : {}), check, ...(tags ? { tags } : {}), ...(forks ? { forks } : {}) });
-      if (ctx.global.json) out.json({ ...result, ok: code === 0 });
-      return code;
-    } catch (e) {
-      return ansibleFailure(ctx, e);
-    }
-  },
+  run: async (ctx) => (await handlers()).convergeSystem(ctx),
 };

@@ -1,6 +1,6 @@
-import type { CommandDef } from '../command.js';
-import { checkDrift, driftOptions, LAYER_OPTION } from '../runs/drift.js';
-import { loadValidLab } from '../runs/lab-root.js';
+import { LAYER_OPTION, type CommandDef } from '../command.js';
+
+const handlers = () => import('../handlers/ops.js');
 
 /*
  * Operator commands across the layers. `status`, `drift`, `graph` and `diff` only read: they never
@@ -24,19 +24,7 @@ export const statusCommand: CommandDef = {
     { command: 'ahl status docker', description: 'only the hosts of the docker persona' },
     { command: 'ahl status --json | jq -r \'.hosts[] | select(.drift | length > 0) | .host\'', description: 'the hosts that need attention' },
   ],
-  async run(ctx) {
-    const { connectLab, selectTargets } = await import('@ahl/core');
-    const { gatherStatus } = await import('@ahl/ops');
-    const { renderStatus } = await import('../views/status.js');
-    const lab = await loadValidLab(ctx);
-    const only = new Set(selectTargets(lab, lab.hosts, ctx.positionals, { command: 'status' }).map((h) => h.name));
-    const secrets = await ctx.secrets(lab.root);
-    const full = await gatherStatus(lab, () => connectLab(lab.config, secrets, lab.root));
-    const report = { ...full, hosts: full.hosts.filter((h) => only.has(h.host)) };
-    ctx.out.report(renderStatus(report, (s, t) => ctx.out.style(s, t)).trimEnd());
-    if (ctx.global.json) ctx.out.json(report);
-    return report.api.ok ? 0 : 2;
-  },
+  run: async (ctx) => (await handlers()).status(ctx),
 };
 
 export const graphCommand: CommandDef = {
@@ -52,19 +40,7 @@ export const graphCommand: CommandDef = {
     { command: 'ahl graph --format dot | dot -Tsvg > lab.svg', description: 'an SVG through Graphviz' },
     { command: 'ahl graph docker --json', description: 'the docker persona\'s part as nodes and edges' },
   ],
-  async run(ctx) {
-    const { ahlError, selectTargets } = await import('@ahl/core');
-    const { buildGraph } = await import('@ahl/ops');
-    const { renderDot, renderMermaid } = await import('../views/graph.js');
-    const format = ctx.options.format ?? 'mermaid';
-    if (format !== 'mermaid' && format !== 'dot') throw ahlError('USAGE', { message: `unknown format "${String(format)}"; expected mermaid or dot`, command: 'graph' });
-    const lab = await loadValidLab(ctx);
-    const hosts = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'graph' }).map((h) => h.name);
-    const graph = buildGraph(lab, hosts);
-    if (ctx.global.json) ctx.out.json(graph);
-    else ctx.out.result(format === 'dot' ? renderDot(graph, lab.name) : renderMermaid(graph));
-    return 0;
-  },
+  run: async (ctx) => (await handlers()).graph(ctx),
 };
 
 /** --layer, as drift and reconcile take it. */
@@ -95,27 +71,7 @@ export const driftCommand: CommandDef = {
     { command: 'ahl drift docker --layer L4', description: 'only the stacks of the docker persona' },
     { command: 'ahl drift --json | jq \'.findings[] | select(.cause == "changed outside ahl")\'', description: 'only hand-made changes' },
   ],
-  async run(ctx) {
-    const { renderDrift } = await import('../views/drift.js');
-    const { ansibleFailure } = await import('../runs/ansible.js');
-    const { out } = ctx;
-    const { layers, notify } = await driftOptions(ctx, 'drift');
-    const lab = await loadValidLab(ctx);
-    const secrets = await ctx.secrets(lab.root);
-    try {
-      const report = await checkDrift(ctx, lab, secrets, layers, 'drift');
-      out.report(renderDrift(report, (s, t) => out.style(s, t)).trimEnd());
-      if (typeof notify === 'string' && !report.clean) {
-        const { postDrift } = await import('@ahl/ops');
-        const sent = await postDrift(secrets.resolve(notify, '--notify'), lab.name, report);
-        out.line(sent.ok ? out.style('dim', `notified the webhook (${sent.status})`) : out.style('yellow', `! the webhook was not notified: ${secrets.redactor.redact(sent.error)}`));
-      }
-      if (ctx.global.json) out.json(report);
-      return report.clean ? 0 : 1;
-    } catch (e) {
-      return ansibleFailure(ctx, e);
-    }
-  },
+  run: async (ctx) => (await handlers()).drift(ctx),
 };
 
 export const diffCommand: CommandDef = {
@@ -142,35 +98,7 @@ export const diffCommand: CommandDef = {
     { command: 'ahl diff origin/main HEAD --format markdown > plan.md', description: 'a pull request\'s changes, as a review comment' },
     { command: 'ahl diff HEAD~1 HEAD --json | jq \'.hosts[] | select(.changes[].danger)\'', description: 'only hosts with dangerous changes' },
   ],
-  async run(ctx) {
-    const { ahlError, formatDiagnostic, readApplied } = await import('@ahl/core');
-    const { diffLabs, WORKING_TREE, labAt, shortRef } = await import('@ahl/ops');
-    const { renderDiff, renderDiffMarkdown } = await import('../views/diff.js');
-    const { labRoot } = await import('../runs/lab-root.js');
-    const { out } = ctx;
-    const format = ctx.options.format ?? 'text';
-    if (format !== 'text' && format !== 'markdown') throw ahlError('USAGE', { message: `unknown format "${String(format)}"; expected text or markdown`, command: 'diff' });
-    const root = await labRoot(ctx);
-    const base = ctx.positionals[0] ?? (await readApplied(root))?.commit ?? 'HEAD';
-    const head = ctx.positionals[1] ?? WORKING_TREE;
-    const [a, b] = [await labAt(root, base, ctx.env), await labAt(root, head, ctx.env)];
-    try {
-      const names = { base: await shortRef(root, base), head: await shortRef(root, head) };
-      for (const [side, name] of [[a, names.base], [b, names.head]] as const) for (const d of side.errors) out.line(out.style('red', `${name}: ${formatDiagnostic(d)}`), 'error');
-      if (!a.lab || !b.lab) {
-        const errors = [...a.errors, ...b.errors];
-        throw ahlError('LAB_INVALID', { errors: errors.length, warnings: 0, files: new Set(errors.map((d) => d.file)).size });
-      }
-      const diff = diffLabs({ lab: a.lab, stackDigests: a.stackDigests }, { lab: b.lab, stackDigests: b.stackDigests }, names);
-      if (format === 'markdown') out.result(renderDiffMarkdown(diff));
-      else out.report(renderDiff(diff, (s, t) => out.style(s, t)).trimEnd());
-      if (ctx.global.json) out.json(diff);
-      const changed = diff.lab.length + diff.images.length + diff.hosts.length > 0;
-      return ctx.options['exit-code'] && changed ? 1 : 0;
-    } finally {
-      await Promise.all([a.cleanup(), b.cleanup()]);
-    }
-  },
+  run: async (ctx) => (await handlers()).diff(ctx),
 };
 
 export const powerCommand: CommandDef = {
@@ -199,54 +127,5 @@ export const powerCommand: CommandDef = {
     { command: 'ahl power reboot docker --if-needed --approve', description: 'reboot them, one at a time' },
     { command: 'ahl power shutdown media --approve', description: 'shut down every host of the media group' },
   ],
-  async run(ctx) {
-    const { ahlError, connectLab, plural, selectTargets } = await import('@ahl/core');
-    const { serverGuests } = await import('@ahl/l1-image');
-    const { POWER_ACTIONS, planPower, runPower } = await import('@ahl/ops');
-    const { out } = ctx;
-    const action = ctx.positionals[0] as (typeof POWER_ACTIONS)[number];
-    if (!POWER_ACTIONS.includes(action)) throw ahlError('USAGE', { message: `unknown action "${action}"; expected ${POWER_ACTIONS.join(', ')}`, command: 'power' });
-    if (ctx.options['if-needed'] && action !== 'reboot') throw ahlError('USAGE', { message: '--if-needed goes with reboot only', command: 'power' });
-    const timeout = ctx.options.timeout === undefined ? 300 : Number(ctx.options.timeout);
-    if (!(Number.isInteger(timeout) && timeout > 0)) throw ahlError('USAGE', { message: '--timeout must be a positive whole number of seconds', command: 'power' });
-    const lab = await loadValidLab(ctx);
-    const hosts = selectTargets(lab, lab.hosts, [ctx.positionals[1]!], { command: 'power' });
-    const secrets = await ctx.secrets(lab.root);
-    let pending;
-    if (ctx.options['if-needed']) {
-      const { pendingReboots, systemHosts } = await import('@ahl/l3-system');
-      const asked = systemHosts(lab).filter((h) => hosts.some((x) => x.name === h.name));
-      const answers = asked.length ? await pendingReboots(lab, { targets: asked.map((h) => h.name), redactor: secrets.redactor, env: ctx.env }) : [];
-      pending = new Map(answers.map((a) => [a.host, a]));
-    }
-    const client = await connectLab(lab.config, secrets, lab.root);
-    try {
-      const steps = planPower(action, hosts, await serverGuests(client), pending);
-      const acting = steps.filter((s) => s.act).length;
-      for (const s of steps) out.line(`${s.act ? out.style('cyan', '→') : out.style('dim', '·')} ${s.host}${s.vmid ? out.style('dim', ` (vmid ${s.vmid} on ${s.node}, ${s.power})`) : ''}  ${s.reason}`);
-      if (!ctx.options.approve) {
-        out.warn(`dry run: ${acting} ${plural(acting, 'host')} would ${action}; nothing was changed (--approve to act)`);
-        if (ctx.global.json) out.json({ action, approved: false, steps });
-        return 0;
-      }
-      const results = await runPower(client, action, steps, {
-        timeoutMs: timeout * 1000,
-        signal: ctx.signal,
-        onStart: (s) => out.progress({ step: action, target: s.host, status: 'start' }, `  ${s.host}: ${action}…`),
-        onDone: (r) =>
-          r.status === 'done'
-            ? out.progress({ step: action, target: r.host, status: 'ok' }, `${out.style('green', '✓')} ${r.host}  ${action} done in ${Math.round((r.durationMs ?? 0) / 1000)} s`)
-            : out.progress({ step: action, target: r.host, status: 'failed', ...(r.message ? { detail: r.message } : {}) }, `${out.style('red', '✗')} ${r.host}  ${r.message}`),
-      });
-      const failed = results.filter((r) => r.status === 'failed').length;
-      const untouched = results.filter((r) => r.status === 'not reached').map((r) => r.host);
-      if (untouched.length) out.warn(`stopped: ${untouched.join(', ')} ${untouched.length === 1 ? 'was' : 'were'} left as ${untouched.length === 1 ? 'it was' : 'they were'}`);
-      const done = results.filter((r) => r.status === 'done').length;
-      out.line(failed ? out.style('red', `${failed} ${plural(failed, 'host')} failed`) : out.style('green', `${action}: ${done} ${plural(done, 'host')} done`));
-      if (ctx.global.json) out.json({ action, approved: true, steps, results });
-      return failed ? 1 : 0;
-    } finally {
-      await client.close();
-    }
-  },
+  run: async (ctx) => (await handlers()).power(ctx),
 };

@@ -1,6 +1,6 @@
-import type { CommandDef } from '../command.js';
-import { loadValidLab } from '../runs/lab-root.js';
-import { LAYER_OPTION } from '../runs/drift.js';
+import { LAYER_OPTION, type CommandDef } from '../command.js';
+
+const handlers = () => import('../handlers/reconcile.js');
 
 export const reconcileCommand: CommandDef = {
   name: 'reconcile',
@@ -28,42 +28,5 @@ export const reconcileCommand: CommandDef = {
     { command: 'ahl reconcile docker --layer L4', description: 'put the docker hosts\' stacks back as declared' },
     { command: 'ahl reconcile --notify env:AHL_WEBHOOK', description: 'from a timer: reconcile, and tell a webhook what happened' },
   ],
-  async run(ctx) {
-    const { buildReconcile, planReconcile, postJson, reconcilePayload, runReconcile } = await import('@ahl/ops');
-    const { l2Run } = await import('../runs/layers.js');
-    const { renderReconcile } = await import('../views/reconcile.js');
-    const { renderDrift } = await import('../views/drift.js');
-    const { checkDrift, driftOptions } = await import('../runs/drift.js');
-    const { ansibleFailure } = await import('../runs/ansible.js');
-    const { out } = ctx;
-    const { layers, notify } = await driftOptions(ctx, 'reconcile');
-    const apply = !ctx.options.plan;
-    const lab = await loadValidLab(ctx);
-    const secrets = await ctx.secrets(lab.root);
-    try {
-      const drift = await checkDrift(ctx, lab, secrets, layers, 'reconcile');
-      if (drift.findings.length) out.line(renderDrift(drift, (s, t) => out.style(s, t)).trimEnd());
-      const steps = planReconcile(drift);
-      const outcomes = await runReconcile(lab, steps, {
-        apply,
-        secrets,
-        l2: (o) => l2Run(ctx, lab, secrets, o),
-        redactor: secrets.redactor,
-        env: ctx.env,
-        reporter: out.reporter(undefined, (m) => out.style('dim', m)),
-        warn: out.warn,
-        signal: ctx.signal,
-      });
-      const report = buildReconcile(drift, steps, outcomes, apply, new Date());
-      out.report(renderReconcile(report, (s, t) => out.style(s, t)).trimEnd());
-      if (typeof notify === 'string' && (steps.length || report.unchecked.length)) {
-        const sent = await postJson(secrets.resolve(notify, '--notify'), reconcilePayload(lab.name, report));
-        out.line(sent.ok ? out.style('dim', `notified the webhook (${sent.status})`) : out.style('yellow', `! the webhook was not notified: ${secrets.redactor.redact(sent.error)}`));
-      }
-      if (ctx.global.json) out.json({ drift, ...report });
-      return report.clean ? 0 : 1;
-    } catch (e) {
-      return ansibleFailure(ctx, e);
-    }
-  },
+  run: async (ctx) => (await handlers()).reconcile(ctx),
 };

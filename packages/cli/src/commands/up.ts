@@ -1,8 +1,6 @@
-import type { CommandContext, CommandDef, OptionDef } from '../command.js';
-import { printAnsibleFailure } from '../runs/ansible.js';
-import { progressReporter } from '../runs/image.js';
-import { l2Run, systemRun, workloadRun } from '../runs/layers.js';
-import { loadValidLab } from '../runs/lab-root.js';
+import type { CommandDef, OptionDef } from '../command.js';
+
+const handlers = () => import('../handlers/up.js');
 
 const FORMAT_OPTION: OptionDef = { name: 'format', type: 'string', value: 'text|markdown', description: 'text for a terminal (default), or markdown on stdout for a pull-request comment' };
 
@@ -32,59 +30,8 @@ export const upCommand: CommandDef = {
     { command: 'ahl up docker --approve', description: 'bring the docker persona up: templates, VMs, OS, stacks' },
     { command: 'ahl up --approve --json | jq \'.layers[] | select(.state == "failed")\'', description: 'which layer stopped the run' },
   ],
-  run: (ctx) => runUp(ctx, Boolean(ctx.options.approve)),
+  run: async (ctx) => (await handlers()).up(ctx, Boolean(ctx.options.approve)),
 };
-
-/** `ahl up` (and `ahl plan`, which never applies): the layers in order, each reported as it ends. */
-async function runUp(ctx: CommandContext, approve: boolean): Promise<number> {
-  const { ahlError, connectLab, selectTargets } = await import('@ahl/core');
-  const { runUp: upRun, runwayTrouble } = await import('@ahl/ops');
-  const { runRunway } = await import('@ahl/l0-runway');
-  const { renderUp, renderUpMarkdown } = await import('../views/up.js');
-  const { VERSION } = await import('../main.js');
-  const { out } = ctx;
-  const format = ctx.options.format ?? 'text';
-  if (format !== 'text' && format !== 'markdown') throw ahlError('USAGE', { message: `unknown format "${String(format)}"; expected text or markdown`, command: approve ? 'up' : 'plan' });
-  const lab = await loadValidLab(ctx);
-  const selected = selectTargets(lab, lab.hosts, ctx.positionals, { command: 'up' });
-  const secrets = await ctx.secrets(lab.root);
-  const client = await connectLab(lab.config, secrets, lab.root);
-  let run;
-  try {
-    run = await upRun(lab, selected, {
-      approve,
-      client,
-      secrets,
-      toolVersion: VERSION,
-      reporter: progressReporter(out),
-      warn: out.warn,
-      signal: ctx.signal,
-      onLayer: ({ layer, name, step }) => {
-        const s = step?.state;
-        if (!s) out.progress({ step: `${layer} ${name}`, status: 'start' }, out.style('bold', `${layer} ${name}`));
-        else out.progress({ step: `${layer} ${name}`, status: s === 'failed' || s === 'blocked' ? 'failed' : s === 'done' ? 'changed' : 'ok', detail: s }, undefined);
-      },
-      runners: {
-        async runway(l, c) {
-          const r = await runRunway(l, c);
-          // A person sees what is not PASS; the full report is `ahl runway`.
-          for (const x of runwayTrouble(r)) out.line(`  ${out.style(x.status === 'FAIL' ? 'red' : 'yellow', x.status)} ${x.id}: ${x.reason}${x.hint ? out.style('dim', ` (${x.hint})`) : ''}`, x.status === 'FAIL' ? 'error' : 'warn');
-          return r;
-        },
-        l2: (o) => l2Run(ctx, lab, secrets, o),
-        system: async (o) => (await systemRun(ctx, lab, secrets, o, false)).result.hosts,
-        workload: async (o) => (await workloadRun(ctx, lab, secrets, o, false)).result.hosts,
-        ansibleFailed: async (e) => void (await printAnsibleFailure(ctx, e)),
-      },
-    });
-  } finally {
-    await client.close();
-  }
-  if (format === 'markdown') out.result(renderUpMarkdown(lab.name, run.layers, approve, ctx.positionals[0]));
-  else out.report(renderUp(run.layers, approve, (s, t) => out.style(s, t)).trimEnd());
-  if (ctx.global.json && format !== 'markdown') out.json(run);
-  return run.ok ? 0 : 1;
-}
 
 export const planCommand: CommandDef = {
   name: 'plan',
@@ -101,5 +48,5 @@ export const planCommand: CommandDef = {
     { command: 'ahl plan', description: 'the plan for the whole lab' },
     { command: 'ahl plan docker --format markdown > plan.md', description: 'the docker persona\'s plan, as a review comment' },
   ],
-  run: (ctx) => runUp(ctx, false),
+  run: async (ctx) => (await handlers()).up(ctx, false),
 };

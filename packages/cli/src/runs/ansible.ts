@@ -1,5 +1,5 @@
-import type { Reporter } from '@ahl/core';
-import type { ConvergeError } from '@ahl/l3-system';
+import { plural, type Reporter } from '@ahl/core';
+import { type ConvergeError, isConvergeError } from '@ahl/l3-system';
 import type { CommandContext } from '../command.js';
 
 /** Live per-host progress of a playbook: a line for each task that changed (labelled `changed`) or failed. */
@@ -20,7 +20,6 @@ export async function summariseRun(
   summary: boolean,
   words: { readonly found: string; readonly none: string; readonly did: string; readonly again: string },
 ): Promise<number> {
-  const { plural } = await import('@ahl/core');
   const found = check && hosts.some((h) => h.status === 'changed');
   const bad = hosts.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
   if (!summary) {
@@ -33,7 +32,6 @@ export async function summariseRun(
 
 /** Prints why Ansible could not complete (the command, exit status and masked output); rethrows any other error. */
 export async function printAnsibleFailure(ctx: CommandContext, e: unknown): Promise<ConvergeError> {
-  const { isConvergeError } = await import('@ahl/l3-system');
   if (!isConvergeError(e)) throw e;
   const { out } = ctx;
   out.error(e.toJSON(), [`${out.style('red', e.code)}: ${e.message}`, ...(e.output ? [e.output.replace(/^/gm, '  ')] : []), `  ${out.style('dim', 'fix:')} ${e.hint}`]);

@@ -1,14 +1,11 @@
-import type { Lab, Secrets } from '@ahl/core';
-import type { DriftLayer, DriftReport } from '@ahl/ops';
+import { ahlError, isSecretRef, type Lab, type Secrets, selectTargets } from '@ahl/core';
+import { type DriftLayer, type DriftReport, gatherDrift } from '@ahl/ops';
 import type { CommandContext, OptionDef } from '../command.js';
 
 /* What `ahl drift` and `ahl reconcile` share: their --layer and --notify, and the drift check of their TARGETs. */
 
-export const LAYER_OPTION: OptionDef = { name: 'layer', type: 'string', value: 'LAYERS', description: 'only these layers, comma-separated: L1, L2, L3, L4 (default: all)' };
-
 /** --layer and --notify, as drift and reconcile take them. */
 export async function driftOptions(ctx: CommandContext, command: string): Promise<{ layers: DriftLayer[]; notify?: string }> {
-  const { ahlError, isSecretRef } = await import('@ahl/core');
   const layers = typeof ctx.options.layer === 'string' ? ctx.options.layer.split(',').map((l) => l.trim().toUpperCase()) : ['L1', 'L2', 'L3', 'L4'];
   const bad = layers.find((l) => !['L1', 'L2', 'L3', 'L4'].includes(l));
   if (bad) throw ahlError('USAGE', { message: `unknown layer "${bad}"; expected L1, L2, L3 or L4`, command });
@@ -20,8 +17,6 @@ export async function driftOptions(ctx: CommandContext, command: string): Promis
 
 /** The drift report of the hosts the command's TARGETs select (drift and reconcile), with its warnings on the terminal. */
 export async function checkDrift(ctx: CommandContext, lab: Lab, secrets: Secrets, layers: readonly DriftLayer[], command: string): Promise<DriftReport> {
-  const { selectTargets } = await import('@ahl/core');
-  const { gatherDrift } = await import('@ahl/ops');
   const { out } = ctx;
   const hosts = selectTargets(lab, lab.hosts, ctx.positionals, { command });
   return gatherDrift(lab, secrets, { hosts, layers, env: ctx.env, signal: ctx.signal, redactor: secrets.redactor, reporter: out.reporter(undefined, (m) => out.style('dim', m)), warn: out.warn });

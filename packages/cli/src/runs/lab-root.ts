@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
-import type { Lab } from '@ahl/core';
+import { ahlError, findLabRoot, formatDiagnostic, type Lab, loadLab, readLabInput } from '@ahl/core';
 import type { CommandContext } from '../command.js';
 
 /** The lab root: --dir as given, or found upward from the working directory. */
 export async function labRoot(ctx: CommandContext): Promise<string> {
-  const { findLabRoot, readLabInput } = await import('@ahl/core');
   if (ctx.global.dir !== undefined) {
     const dir = resolve(ctx.cwd, ctx.global.dir);
     await readLabInput(dir).then(() => undefined);
@@ -18,7 +17,6 @@ export async function labRoot(ctx: CommandContext): Promise<string> {
  * `ahl validate` does, and raised as LAB_INVALID: nothing is contacted.
  */
 export async function loadValidLab(ctx: CommandContext): Promise<Lab> {
-  const { loadLab, formatDiagnostic, ahlError } = await import('@ahl/core');
   const result = await loadLab(await labRoot(ctx), { env: ctx.env });
   if (result.lab) return result.lab;
   for (const d of result.errors) ctx.out.line(ctx.out.style('red', formatDiagnostic(d)));

@@ -1,7 +1,8 @@
 import type { Lab, ProxmoxClient, Secrets } from '@ahl/core';
-import type { L2Outcome, L2Plan } from '@ahl/l2-instantiate';
-import type { ConvergeResult } from '@ahl/l3-system';
-import type { DeployResult } from '@ahl/l4-workload';
+import { type L2Outcome, type L2Plan, runL2 } from '@ahl/l2-instantiate';
+import { type ConvergeResult, convergeSystem } from '@ahl/l3-system';
+import { type DeployResult, deployWorkloads } from '@ahl/l4-workload';
+import { rememberLayer } from '@ahl/ops';
 import type { CommandContext } from '../command.js';
 import { ansibleReporter, summariseRun } from './ansible.js';
 
@@ -20,7 +21,6 @@ export async function l2Run(
   secrets: Secrets,
   o: { hosts?: readonly string[]; destroy?: boolean; replace?: boolean; approve: boolean | ((plan: L2Plan) => boolean); client?: ProxmoxClient; quiet?: boolean },
 ): Promise<L2Outcome> {
-  const { runL2 } = await import('@ahl/l2-instantiate');
   const { out } = ctx;
   const reporter = out.reporter(
     (e) => `  ${e.target ?? ''}  ${e.status === 'start' ? out.style('dim', `${e.step}…`) : e.status === 'failed' ? out.style('red', `${e.step} failed`) : out.style('green', `${e.step} done`)}${e.detail ? out.style('dim', ` (${e.detail})`) : ''}`,
@@ -57,7 +57,6 @@ export async function systemRun(
   opts: { targets?: string[]; check: boolean; tags?: string[]; forks?: number; waitHosts?: readonly string[]; skipUnchanged?: boolean },
   summary = true,
 ): Promise<{ code: number; result: ConvergeResult }> {
-  const { convergeSystem } = await import('@ahl/l3-system');
   const { out } = ctx;
   const { check, tags } = opts;
   const r = await convergeSystem(lab, { ...opts, redactor: secrets.redactor, env: ctx.env, reporter: ansibleReporter(out, check ? 'drift' : 'changed') });
@@ -73,7 +72,7 @@ export async function systemRun(
     if (check) for (const c of h.changed) out.line(`    ${c.task}${c.diff ? `\n${c.diff.replace(/^/gm, '      ')}` : ''}`);
   }
   // A converge limited by --tags did not look at every role: it says nothing of the host as a whole.
-  if (!tags) await (await import('@ahl/ops')).rememberLayer(ctx.out.warn, lab, 'system', check, r.hosts);
+  if (!tags) await rememberLayer(ctx.out.warn, lab, 'system', check, r.hosts);
   return { code: await summariseRun(out, r.hosts, check, summary, { found: 'drift found', none: 'no drift', did: 'converged', again: 'converge' }), result: r };
 }
 
@@ -89,7 +88,6 @@ export async function workloadRun(
   opts: { targets?: string[]; stacks?: string[]; check: boolean; approve: boolean; skipUnchanged?: boolean },
   summary = true,
 ): Promise<{ code: number; result: DeployResult }> {
-  const { deployWorkloads } = await import('@ahl/l4-workload');
   const { out } = ctx;
   const { check, stacks } = opts;
   const r = await deployWorkloads(lab, { ...opts, secrets, env: ctx.env, reporter: ansibleReporter(ctx.out, check ? 'would change' : 'changed') });
@@ -108,6 +106,6 @@ export async function workloadRun(
     if (kept.length) out.warn(`    no longer declared: ${kept.join(', ')} (run with --approve to remove; data stays)`);
   }
   // Only a run over every stack speaks for the host as a whole.
-  if (!stacks) await (await import('@ahl/ops')).rememberLayer(ctx.out.warn, lab, 'workload', check, r.hosts);
+  if (!stacks) await rememberLayer(ctx.out.warn, lab, 'workload', check, r.hosts);
   return { code: await summariseRun(out, r.hosts, check, summary, { found: 'changes found', none: 'no changes', did: 'deployed', again: 'deploy' }), result: r };
 }
