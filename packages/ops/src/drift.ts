@@ -255,11 +255,6 @@ export function driftPayload(lab: string, r: DriftReport): Record<string, unknow
   };
 }
 
-/** Posts the payload to the webhook; a failure is a value, never an exception. */
-export function postDrift(url: string, lab: string, r: DriftReport, timeoutMs = 10_000): Promise<{ ok: true; status: number } | { ok: false; error: string }> {
-  return postJson(url, driftPayload(lab, r), timeoutMs);
-}
-
 /** POSTs JSON to a webhook; a failure is a value, never an exception. */
 export async function postJson(url: string, body: unknown, timeoutMs = 10_000): Promise<{ ok: true; status: number } | { ok: false; error: string }> {
   try {

@@ -1,10 +1,10 @@
 import { ahlError, connectLab, formatDiagnostic, plural, readApplied, selectTargets } from '@ahl/core';
 import { serverGuests } from '@ahl/l1-image';
 import { pendingReboots, systemHosts } from '@ahl/l3-system';
-import { buildGraph, diffLabs, gatherStatus, labAt, planPower, postDrift, POWER_ACTIONS, runPower, shortRef, WORKING_TREE } from '@ahl/ops';
+import { buildGraph, diffLabs, driftPayload, gatherStatus, labAt, planPower, POWER_ACTIONS, runPower, shortRef, WORKING_TREE } from '@ahl/ops';
 import type { CommandContext } from '../command.js';
 import { ansibleFailure } from '../runs/ansible.js';
-import { checkDrift, driftOptions } from '../runs/drift.js';
+import { checkDrift, driftOptions, notifyWebhook } from '../runs/drift.js';
 import { labRoot, loadValidLab } from '../runs/lab-root.js';
 import { renderDiff, renderDiffMarkdown } from '../views/diff.js';
 import { renderDrift } from '../views/drift.js';
@@ -44,10 +44,7 @@ export async function drift(ctx: CommandContext): Promise<number> {
   try {
     const report = await checkDrift(ctx, lab, secrets, layers, 'drift');
     out.report(renderDrift(report, (s, t) => out.style(s, t)).trimEnd());
-    if (typeof notify === 'string' && !report.clean) {
-      const sent = await postDrift(secrets.resolve(notify, '--notify'), lab.name, report);
-      out.line(sent.ok ? out.style('dim', `notified the webhook (${sent.status})`) : out.style('yellow', `! the webhook was not notified: ${secrets.redactor.redact(sent.error)}`));
-    }
+    if (typeof notify === 'string' && !report.clean) await notifyWebhook(ctx, secrets, notify, driftPayload(lab.name, report));
     if (ctx.global.json) out.json(report);
     return report.clean ? 0 : 1;
   } catch (e) {

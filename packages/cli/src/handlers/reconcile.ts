@@ -1,7 +1,7 @@
-import { buildReconcile, planReconcile, postJson, reconcilePayload, runReconcile } from '@ahl/ops';
+import { buildReconcile, planReconcile, reconcilePayload, runReconcile } from '@ahl/ops';
 import type { CommandContext } from '../command.js';
 import { ansibleFailure } from '../runs/ansible.js';
-import { checkDrift, driftOptions } from '../runs/drift.js';
+import { checkDrift, driftOptions, notifyWebhook } from '../runs/drift.js';
 import { loadValidLab } from '../runs/lab-root.js';
 import { l2Run } from '../runs/layers.js';
 import { renderDrift } from '../views/drift.js';
@@ -30,10 +30,7 @@ export async function reconcile(ctx: CommandContext): Promise<number> {
     });
     const report = buildReconcile(drift, steps, outcomes, apply, new Date());
     out.report(renderReconcile(report, (s, t) => out.style(s, t)).trimEnd());
-    if (typeof notify === 'string' && (steps.length || report.unchecked.length)) {
-      const sent = await postJson(secrets.resolve(notify, '--notify'), reconcilePayload(lab.name, report));
-      out.line(sent.ok ? out.style('dim', `notified the webhook (${sent.status})`) : out.style('yellow', `! the webhook was not notified: ${secrets.redactor.redact(sent.error)}`));
-    }
+    if (typeof notify === 'string' && (steps.length || report.unchecked.length)) await notifyWebhook(ctx, secrets, notify, reconcilePayload(lab.name, report));
     if (ctx.global.json) out.json({ drift, ...report });
     return report.clean ? 0 : 1;
   } catch (e) {

@@ -1,5 +1,5 @@
 import { ahlError, isSecretRef, type Lab, type Secrets, selectTargets } from '@ahl/core';
-import { type DriftLayer, type DriftReport, gatherDrift } from '@ahl/ops';
+import { type DriftLayer, type DriftReport, gatherDrift, postJson } from '@ahl/ops';
 import type { CommandContext, OptionDef } from '../command.js';
 
 /* What `ahl drift` and `ahl reconcile` share: their --layer and --notify, and the drift check of their TARGETs. */
@@ -20,4 +20,11 @@ export async function checkDrift(ctx: CommandContext, lab: Lab, secrets: Secrets
   const { out } = ctx;
   const hosts = selectTargets(lab, lab.hosts, ctx.positionals, { command });
   return gatherDrift(lab, secrets, { hosts, layers, env: ctx.env, signal: ctx.signal, redactor: secrets.redactor, reporter: out.reporter(undefined, (m) => out.style('dim', m)), warn: out.warn });
+}
+
+/** Posts a drift or reconcile payload to the --notify webhook, and says on the terminal whether it was told (never its URL). */
+export async function notifyWebhook(ctx: CommandContext, secrets: Secrets, notify: string, payload: unknown): Promise<void> {
+  const { out } = ctx;
+  const sent = await postJson(secrets.resolve(notify, '--notify'), payload);
+  out.line(sent.ok ? out.style('dim', `notified the webhook (${sent.status})`) : out.style('yellow', `! the webhook was not notified: ${secrets.redactor.redact(sent.error)}`));
 }
