@@ -4,7 +4,7 @@ export { workloadIntent } from './digest.js';
 
 export { BACKUP_TARGET_HOST, PLAYBOOKS, WORKLOAD_ANSIBLE_DIR, type WorkloadOperation } from './content.js';
 export { backsUp, selectWorkloadHosts, workloadHosts } from './targets.js';
-export { backupPaths, quiescedStacks, renderEnvFile, renderWorkloadInventory, stackFileList, workloadHostVars, type InventoryFiles, type WorkloadInventoryInput } from './inventory.js';
+export { backupPaths, quiescedStacks, renderEnvFile, renderWorkloadInventory, stackFileList, workloadHostVars, type InventoryFiles, type StackFile, type WorkloadInventoryInput } from './inventory.js';
 export { workloadAnsibleEnv, workloadPlaybookArgv, type WorkloadInvocation } from './command.js';
 export {
   durationMs,

@@ -9,8 +9,12 @@ export type InventoryFiles = Readonly<Record<string, string>>;
 export interface WorkloadInventoryInput {
   /** The hosts to render, already selected. */
   readonly hosts: readonly Host[];
-  /** The files directly inside each stack folder (`stacks/NAME/`), as the runner listed them. */
-  readonly stackFiles: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The files directly inside each stack folder (`stacks/NAME/`), as the runner listed them: file
+   * name → sha256 of its bytes. The content compares a copied file's digest with the one on the
+   * host, so an unchanged stack costs no transfer.
+   */
+  readonly stackFiles: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /**
    * Resolves a secret reference. Called only for the workloads of the hosts rendered; the value
    * lands in a host_vars file of the run's private folder and in the stack's `.env` (mode 0600).
@@ -32,12 +36,18 @@ export interface WorkloadInventoryInput {
 const HEADER = '# Rendered by ahl (L4 workload) from the lab files; edits here are lost.\n';
 const ENV_SAFE = /^[A-Za-z0-9_./:@+,=%-]*$/;
 
-/** Files of a stack the content syncs: hidden files and a local `.env` are never copied (ahl writes `.env`). */
-export function stackFileList(names: readonly string[]): { src: string; dest: string; template: boolean }[] {
-  return [...names]
+/** A stack file as the content syncs it: copied (with its sha256) or, for `*.j2`, rendered per host. */
+export type StackFile = { src: string; dest: string; template: true } | { src: string; dest: string; template: false; sha256: string };
+
+/**
+ * Files of a stack the content syncs (name → sha256): hidden files and a local `.env` are never
+ * copied (ahl writes `.env`); a template's digest is of what it renders to, taken on the controller.
+ */
+export function stackFileList(files: Readonly<Record<string, string>>): StackFile[] {
+  return Object.keys(files)
     .filter((n) => !n.startsWith('.'))
     .sort()
-    .map((n) => (n.endsWith('.j2') ? { src: n, dest: n.slice(0, -3), template: true } : { src: n, dest: n, template: false }));
+    .map((n) => (n.endsWith('.j2') ? { src: n, dest: n.slice(0, -3), template: true } : { src: n, dest: n, template: false, sha256: files[n]! }));
 }
 
 /**
@@ -82,7 +92,7 @@ export function workloadHostVars(lab: Lab, host: Host, input: WorkloadInventoryI
     return {
       data: w.data.map((d) => ({ backup: d.backup, path: d.path })),
       env: envOf(w),
-      files: stackFileList(input.stackFiles[w.stack] ?? []),
+      files: stackFileList(input.stackFiles[w.stack] ?? {}),
       name: w.stack,
       services: [...(stack.services ?? [])],
       src: labFile(lab, stack.dir),

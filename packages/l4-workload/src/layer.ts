@@ -1,4 +1,4 @@
-import { RUN_DIR_PLACEHOLDER, type LayerContract } from '@ahl/core';
+import { RUN_DIR_PLACEHOLDER, sha256, type LayerContract } from '@ahl/core';
 import { workloadIntent } from './digest.js';
 import { renderWorkloadInventory } from './inventory.js';
 import { deployWorkloads, type DeployOptions, type DeployResult } from './runner.js';
@@ -16,7 +16,7 @@ export const layer: LayerContract<DeployOptions, DeployResult> = {
   hosts: workloadHosts,
   render(lab, facts) {
     const files: Record<string, string> = {};
-    const stackFiles = Object.fromEntries(Object.entries(facts.stackFiles).map(([s, fs]) => [s, Object.keys(fs)]));
+    const stackFiles = Object.fromEntries(Object.entries(facts.stackFiles).map(([s, fs]) => [s, Object.fromEntries(Object.entries(fs).map(([n, text]) => [n, sha256(text)]))]));
     Object.assign(files, renderWorkloadInventory(lab, { hosts: selectWorkloadHosts(lab), stackFiles, reportDir: RUN_DIR_PLACEHOLDER }));
     for (const [s, fs] of Object.entries(facts.stackFiles)) for (const [name, text] of Object.entries(fs)) files[`stacks/${s}/${name}`] = text;
     return { files };

@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ahlError, hostsWrap, Redactor, silentReporter, type Host, type Lab, type Reporter, type Secrets } from '@ahl/core';
+import { ahlError, hostsWrap, Redactor, sha256, silentReporter, type Host, type Lab, type Reporter, type Secrets } from '@ahl/core';
 import {
   commandLine,
   collectPlaybookEvents,
@@ -52,14 +52,15 @@ interface RawRun {
   readonly durationMs: number;
 }
 
-/** The file names directly inside each stack folder the hosts use (the content syncs them). */
-async function listStackFiles(lab: Lab, hosts: readonly Host[]): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
+/** The files directly inside each stack folder the hosts use (the content syncs them): name → sha256. */
+async function listStackFiles(lab: Lab, hosts: readonly Host[]): Promise<Record<string, Record<string, string>>> {
+  const out: Record<string, Record<string, string>> = {};
   for (const name of [...new Set(hosts.flatMap((h) => h.workloads.map((w) => w.stack)))].sort()) {
     const stack = lab.stacks[name];
     if (!stack) continue;
-    const entries = await readdir(join(lab.root, stack.dir), { withFileTypes: true });
-    out[name] = entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+    const dir = join(lab.root, stack.dir);
+    const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.'));
+    out[name] = Object.fromEntries(await Promise.all(entries.map(async (e) => [e.name, sha256(await readFile(join(dir, e.name)))] as const)));
   }
   return out;
 }

@@ -22,7 +22,7 @@ import { fixtureLab } from './helpers.js';
 
 const TOKEN = 'tok-3f9a1c0d7e';
 const input = (secrets = new Secrets({ env: { L4_UNIT_TOKEN: TOKEN }, baseDir: '/' })) => ({
-  stackFiles: { web: ['.env', 'compose.yaml', 'httpd.conf', 'index.html.j2'], db: ['compose.yaml'] },
+  stackFiles: { web: { '.env': 'e0', 'compose.yaml': 'c1', 'httpd.conf': 'h2', 'index.html.j2': 't3' }, db: { 'compose.yaml': 'c4' } },
   resolveSecret: (ref: string, field: string) => secrets.resolve(ref, field),
   reportDir: '/tmp/run/reports',
 });
@@ -60,8 +60,8 @@ describe('renderWorkloadInventory', () => {
       services: ['web'],
       env: { GREETING: 'hello world', WEB_PORT: '8080' },
       files: [
-        { src: 'compose.yaml', dest: 'compose.yaml', template: false },
-        { src: 'httpd.conf', dest: 'httpd.conf', template: false },
+        { src: 'compose.yaml', dest: 'compose.yaml', template: false, sha256: 'c1' },
+        { src: 'httpd.conf', dest: 'httpd.conf', template: false, sha256: 'h2' },
         { src: 'index.html.j2', dest: 'index.html', template: true },
       ],
     });
@@ -115,8 +115,8 @@ describe('pieces', () => {
   });
 
   it('lists stack files without hidden ones, templates by their .j2 suffix', () => {
-    expect(stackFileList(['z.conf.j2', '.env', 'compose.yaml'])).toEqual([
-      { src: 'compose.yaml', dest: 'compose.yaml', template: false },
+    expect(stackFileList({ 'z.conf.j2': 'z', '.env': 'e', 'compose.yaml': 'c' })).toEqual([
+      { src: 'compose.yaml', dest: 'compose.yaml', template: false, sha256: 'c' },
       { src: 'z.conf.j2', dest: 'z.conf', template: true },
     ]);
   });
